@@ -1,0 +1,3 @@
+//! weir-bench: the Nexmark generator and queries, and the benchmark harnesses.
+//!
+//! Module map:

@@ -1,0 +1,4 @@
+//! weir-core: the engine — memory segments and buffer pools, record framing, the
+//! DataStream API, graphs, operators, time, partitioners and the slot runtime.
+//!
+//! Module map:

@@ -1,0 +1,3 @@
+//! weir-net: the TCP data plane with credit-based flow control, and the control plane.
+//!
+//! Module map:

@@ -1,0 +1,3 @@
+//! weir-state: key groups, keyed and operator state, state backends, snapshots.
+//!
+//! Module map:
