@@ -2,3 +2,6 @@
 //! DataStream API, graphs, operators, time, partitioners and the slot runtime.
 //!
 //! Module map:
+//! - [`config`]: the typed configuration registry (Flink key names, `ConfigOption`, `Configuration`).
+
+pub mod config;
