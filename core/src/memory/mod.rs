@@ -1,10 +1,8 @@
-//! The data plane's memory: one arena of fixed-size segments per TaskManager,
-//! a global [`NetworkBufferPool`](network_pool::NetworkBufferPool) that hands
-//! out reservations of them, bounded
-//! [`LocalBufferPool`](local_pool::LocalBufferPool)s that give backpressure, and
-//! the [`BufferBuilder`](buffer::BufferBuilder) / [`Buffer`](buffer::Buffer)
-//! pair through which a segment is written once and then read in place (on any
-//! core) until it is dropped and recycled.
+//! The data plane's memory: one [`Arena`] of fixed-size segments per
+//! TaskManager, a global [`NetworkBufferPool`] that hands out reservations of
+//! them, bounded [`LocalBufferPool`]s that give backpressure, and the
+//! [`BufferBuilder`] / [`Buffer`] pair through which a segment is written once
+//! and then read in place (on any core) until it is dropped and recycled.
 //!
 //! Ownership, from the bottom up:
 //!
