@@ -1,0 +1,164 @@
+//! In-band events: small control messages that travel between records.
+//!
+//! Encoding, little-endian, fixed per type (`tag` is the header's byte 1):
+//!
+//! ```text
+//!  tag  event               payload
+//!   1   Watermark           i64 timestamp (ms)                          8 B
+//!   2   EndOfPartition      —                                           0 B
+//!   3   LatencyMarker       u64 marked_nanos | u32 vertex | u32 subtask 16 B
+//!   4   CheckpointBarrier   u64 id | i64 timestamp_ms                   16 B
+//!   5   EndOfData           —                                           0 B
+//! ```
+
+use super::error::FrameError;
+
+/// An event travelling in-band with the records of a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// Event time has reached this timestamp (milliseconds).
+    Watermark(i64),
+    /// The producer's partition is finished: nothing follows on this channel.
+    EndOfPartition,
+    /// A latency probe: when it was emitted and by which source subtask.
+    LatencyMarker {
+        /// When the source emitted it (nanoseconds of the source's clock).
+        marked_nanos: u64,
+        /// The emitting vertex.
+        vertex: u32,
+        /// The emitting subtask.
+        subtask: u32,
+    },
+    /// Reserved for checkpoints: aligns the channels of a snapshot.
+    CheckpointBarrier {
+        /// The checkpoint's id.
+        id: u64,
+        /// When the checkpoint was triggered (epoch milliseconds).
+        timestamp_ms: i64,
+    },
+    /// No more records will follow, though the partition is not finished yet
+    /// (Flink's `EndOfData`, sent before a final checkpoint).
+    EndOfData,
+}
+
+/// Tag of [`Event::Watermark`].
+pub const TAG_WATERMARK: u8 = 1;
+/// Tag of [`Event::EndOfPartition`].
+pub const TAG_END_OF_PARTITION: u8 = 2;
+/// Tag of [`Event::LatencyMarker`].
+pub const TAG_LATENCY_MARKER: u8 = 3;
+/// Tag of [`Event::CheckpointBarrier`].
+pub const TAG_CHECKPOINT_BARRIER: u8 = 4;
+/// Tag of [`Event::EndOfData`].
+pub const TAG_END_OF_DATA: u8 = 5;
+
+impl Event {
+    /// The longest encoding of any event.
+    pub const MAX_ENCODED_LEN: usize = 16;
+
+    /// The event's type tag (the frame header's byte 1).
+    pub fn tag(&self) -> u8 {
+        match self {
+            Event::Watermark(_) => TAG_WATERMARK,
+            Event::EndOfPartition => TAG_END_OF_PARTITION,
+            Event::LatencyMarker { .. } => TAG_LATENCY_MARKER,
+            Event::CheckpointBarrier { .. } => TAG_CHECKPOINT_BARRIER,
+            Event::EndOfData => TAG_END_OF_DATA,
+        }
+    }
+
+    /// The event type's name.
+    pub fn name(&self) -> &'static str {
+        tag_name(self.tag()).unwrap_or("unknown")
+    }
+
+    /// How many bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Event::Watermark(_) => 8,
+            Event::EndOfPartition | Event::EndOfData => 0,
+            Event::LatencyMarker { .. } | Event::CheckpointBarrier { .. } => 16,
+        }
+    }
+
+    /// Writes the payload into the first `encoded_len()` bytes of `out`; returns that length.
+    ///
+    /// # Panics
+    /// If `out` is shorter than `encoded_len()`.
+    pub fn encode(&self, out: &mut [u8]) -> usize {
+        match *self {
+            Event::Watermark(t) => out[..8].copy_from_slice(&t.to_le_bytes()),
+            Event::EndOfPartition | Event::EndOfData => {}
+            Event::LatencyMarker {
+                marked_nanos,
+                vertex,
+                subtask,
+            } => {
+                out[..8].copy_from_slice(&marked_nanos.to_le_bytes());
+                out[8..12].copy_from_slice(&vertex.to_le_bytes());
+                out[12..16].copy_from_slice(&subtask.to_le_bytes());
+            }
+            Event::CheckpointBarrier { id, timestamp_ms } => {
+                out[..8].copy_from_slice(&id.to_le_bytes());
+                out[8..16].copy_from_slice(&timestamp_ms.to_le_bytes());
+            }
+        }
+        self.encoded_len()
+    }
+
+    /// Reads an event of type `tag` from exactly its payload bytes; `offset`
+    /// (the frame's) is only for the error.
+    pub(crate) fn decode(tag: u8, bytes: &[u8], offset: usize) -> Result<Event, FrameError> {
+        let Some(name) = tag_name(tag) else {
+            return Err(FrameError::UnknownEvent { offset, tag });
+        };
+        let expected = match tag {
+            TAG_WATERMARK => 8,
+            TAG_LATENCY_MARKER | TAG_CHECKPOINT_BARRIER => 16,
+            _ => 0,
+        };
+        if bytes.len() != expected {
+            return Err(FrameError::EventLength {
+                offset,
+                event: name,
+                expected,
+                found: bytes.len(),
+            });
+        }
+        let u64_at = |i: usize| {
+            let mut b = [0; 8];
+            b.copy_from_slice(&bytes[i..i + 8]);
+            u64::from_le_bytes(b)
+        };
+        let u32_at = |i: usize| {
+            let mut b = [0; 4];
+            b.copy_from_slice(&bytes[i..i + 4]);
+            u32::from_le_bytes(b)
+        };
+        Ok(match tag {
+            TAG_WATERMARK => Event::Watermark(u64_at(0) as i64),
+            TAG_END_OF_PARTITION => Event::EndOfPartition,
+            TAG_LATENCY_MARKER => Event::LatencyMarker {
+                marked_nanos: u64_at(0),
+                vertex: u32_at(8),
+                subtask: u32_at(12),
+            },
+            TAG_CHECKPOINT_BARRIER => Event::CheckpointBarrier {
+                id: u64_at(0),
+                timestamp_ms: u64_at(8) as i64,
+            },
+            _ => Event::EndOfData,
+        })
+    }
+}
+
+fn tag_name(tag: u8) -> Option<&'static str> {
+    Some(match tag {
+        TAG_WATERMARK => "watermark",
+        TAG_END_OF_PARTITION => "end-of-partition",
+        TAG_LATENCY_MARKER => "latency-marker",
+        TAG_CHECKPOINT_BARRIER => "checkpoint-barrier",
+        TAG_END_OF_DATA => "end-of-data",
+        _ => return None,
+    })
+}
