@@ -5,7 +5,23 @@
 //! - [`config`]: the typed configuration registry with Flink's key names.
 //! - [`memory`]: the mmapped arena, memory segments, network and local buffer pools.
 //! - [`framing`]: frames of records and in-band events inside buffers.
+//! - [`record`]: the `Data` bound, records owned or read in place, archiving.
+//! - [`row`]: rows of a declared schema (the records of job files) and their CSV form.
+//! - [`expr`]: the expression language of job-file steps.
+//! - [`operator`]: map, filter, flat_map, process, rolling aggregates, sinks.
+//! - [`partitioner`]: the eight partitioners.
+//! - [`graph`]: stream graph → job graph (chaining) → execution graph (slots, channels).
+//! - [`runtime`]: slots, tasks, exchanges, flushing, sources, metrics.
+//! - [`cluster`]: the embedded local cluster that runs a job graph.
+//! - [`api`]: the DataStream API.
 
+pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod framing;
+pub mod graph;
 pub mod memory;
+pub mod operator;
+pub mod partitioner;
+pub mod record;
+pub mod runtime;

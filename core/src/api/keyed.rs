@@ -1,0 +1,82 @@
+//! `KeyedStream`: a stream partitioned by key, with rolling aggregates.
+
+use std::hash::Hash;
+use std::sync::Arc;
+
+use super::datastream::DataStream;
+use crate::operator::rolling::{field_reducer, Aggregation, KeyFn, RollingReduce};
+use crate::record::Data;
+
+/// A stream partitioned by a key of type `K` (Flink's `KeyedStream`).
+pub struct KeyedStream<T: Data, K> {
+    stream: DataStream<T>,
+    key: KeyFn<T, K>,
+}
+
+impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
+    pub(crate) fn new(stream: DataStream<T>, key: Arc<dyn Fn(&T) -> K + Send + Sync>) -> Self {
+        Self { stream, key }
+    }
+
+    /// The partitioned stream, for custom keyed operators.
+    pub fn stream(&self) -> &DataStream<T> {
+        &self.stream
+    }
+
+    /// The key selector.
+    pub fn key_selector(&self) -> KeyFn<T, K> {
+        self.key.clone()
+    }
+
+    /// Rolling reduce: emits the new accumulated value of the key after every element.
+    pub fn reduce(&self, f: impl FnMut(T, T) -> T + Clone + Send + Sync + 'static) -> DataStream<T> {
+        let key = self.key.clone();
+        self.stream.transform("Keyed Reduce", move |_, out, _| Ok(Box::new(RollingReduce::new(key.clone(), f.clone(), out))))
+    }
+
+    fn aggregate<N>(&self, name: &str, agg: Aggregation, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
+    {
+        let key = self.key.clone();
+        self.stream.transform(name, move |_, out, _| {
+            Ok(Box::new(RollingReduce::new(key.clone(), field_reducer(agg, field.clone()), out)))
+        })
+    }
+
+    /// Rolling sum of a field; other fields keep the key's first element.
+    pub fn sum<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
+    {
+        self.aggregate("Keyed Sum", Aggregation::Sum, field)
+    }
+    /// Rolling minimum of a field; other fields keep the key's first element.
+    pub fn min<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
+    {
+        self.aggregate("Keyed Min", Aggregation::Min, field)
+    }
+    /// Rolling maximum of a field; other fields keep the key's first element.
+    pub fn max<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
+    {
+        self.aggregate("Keyed Max", Aggregation::Max, field)
+    }
+    /// The element with the smallest field so far (first on ties).
+    pub fn min_by<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
+    {
+        self.aggregate("Keyed Min By", Aggregation::MinBy, field)
+    }
+    /// The element with the largest field so far (first on ties).
+    pub fn max_by<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
+    {
+        self.aggregate("Keyed Max By", Aggregation::MaxBy, field)
+    }
+}

@@ -1,0 +1,12 @@
+//! The DataStream API, in the shape of Flink's: an environment builds a stream graph
+//! from sources, transformations, partitionings and sinks, then executes it.
+//!
+//! - [`environment`]: `StreamExecutionEnvironment` — configuration, sources, execution.
+//! - [`datastream`]: `DataStream` — transformations, partitioning, operator settings.
+//! - [`keyed`]: `KeyedStream` — rolling aggregates by key.
+//! - [`sink`]: sinks on a stream and the handle of a collecting sink.
+
+pub mod datastream;
+pub mod environment;
+pub mod keyed;
+pub mod sink;

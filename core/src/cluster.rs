@@ -1,0 +1,220 @@
+//! The embedded local cluster: one TaskManager in this process, its slots pinned to
+//! cores, its network memory mmapped once at start. `execute` deploys a job graph onto
+//! the slots, wires the channels and waits for every subtask to end.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::{self, Configuration};
+use crate::graph::execution_graph::{ChannelSpec, ExecutionGraph};
+use crate::graph::job_graph::JobGraph;
+use crate::graph::GraphError;
+use crate::memory::arena::Arena;
+use crate::memory::error::MemoryError;
+use crate::memory::network_pool::NetworkBufferPool;
+use crate::runtime::clock::{SharedClock, SystemClock};
+use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared, LocalChannelSender};
+use crate::runtime::metrics::TaskMetrics;
+use crate::runtime::slot::{self, SlotError, SlotSettings};
+use crate::runtime::task::{run_task, InputDeployment, OutputDeployment, TaskDeployment, TaskError};
+
+/// How a channel between two subtasks is carried.
+pub trait ChannelTransport: Send + Sync {
+    /// The producer end of `spec`, delivering into `gate` (the consumer's input gate).
+    fn connect(&self, spec: &ChannelSpec, gate: Arc<GateShared>) -> Result<Box<dyn BufferSink>, String>;
+}
+
+/// Hands buffers over in memory, across cores (the default).
+pub struct LocalTransport;
+
+impl ChannelTransport for LocalTransport {
+    fn connect(&self, spec: &ChannelSpec, gate: Arc<GateShared>) -> Result<Box<dyn BufferSink>, String> {
+        Ok(Box::new(LocalChannelSender::new(gate, spec.input_channel as u32)))
+    }
+}
+
+/// Why a job did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The graph could not be built or placed.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// Network memory ran short.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    /// Slots could not start.
+    #[error(transparent)]
+    Slot(#[from] SlotError),
+    /// A transport could not connect a channel.
+    #[error("cannot connect channel: {0}")]
+    Transport(String),
+    /// A subtask failed (the first failure; the others were cancelled).
+    #[error("job failed: {0}")]
+    Task(#[source] TaskError),
+}
+
+/// What a finished job reports.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    /// Job name.
+    pub name: String,
+    /// Wall time from deployment to the end of the last subtask.
+    pub duration: Duration,
+    /// Metrics of every subtask.
+    pub tasks: Vec<TaskMetrics>,
+    /// Slots the job used.
+    pub slots_used: usize,
+}
+
+/// A TaskManager embedded in this process.
+pub struct LocalCluster {
+    slots: SlotSettings,
+    network: Arc<NetworkBufferPool>,
+    buffers_per_channel: usize,
+    floating_per_gate: usize,
+    clock: SharedClock,
+}
+
+impl LocalCluster {
+    /// Starts a TaskManager with the slots and network memory of `config`.
+    pub fn start(config: &Configuration) -> Result<Self, JobError> {
+        let slots = SlotSettings {
+            slots: config.get(&config::NUM_TASK_SLOTS) as usize,
+            pinning: config.get(&config::SLOT_PINNING),
+            io_memory: config.get(&config::SLOT_IO_MEMORY).bytes() as usize,
+            spin_before_park: config.get(&config::SLOT_SPIN_BEFORE_PARK),
+        };
+        slot::check_memlock(&slots)?;
+        let arena = Arena::new(
+            config.get(&config::NETWORK_MEMORY_MAX).bytes() as usize,
+            config.get(&config::MEMORY_SEGMENT_SIZE).bytes() as usize,
+        )?;
+        Ok(Self {
+            slots,
+            network: NetworkBufferPool::new(arena),
+            buffers_per_channel: config.get(&config::NETWORK_BUFFERS_PER_CHANNEL) as usize,
+            floating_per_gate: config.get(&config::NETWORK_EXTRA_BUFFERS_PER_GATE) as usize,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Number of slots.
+    pub fn slots(&self) -> usize {
+        self.slots.slots
+    }
+
+    /// The TaskManager's network buffer pool.
+    pub fn network(&self) -> &Arc<NetworkBufferPool> {
+        &self.network
+    }
+
+    /// Runs `job` to its end with local channels.
+    pub fn execute(&self, job: Arc<JobGraph>) -> Result<JobResult, JobError> {
+        self.execute_with(job, &LocalTransport)
+    }
+
+    /// Runs `job` to its end, carrying channels with `transport`.
+    pub fn execute_with(&self, job: Arc<JobGraph>, transport: &dyn ChannelTransport) -> Result<JobResult, JobError> {
+        let eg = ExecutionGraph::build(&job, self.slots.slots)?;
+        let cancel = CancelHandle::default();
+        let started = Instant::now();
+
+        // Result partition pools: Flink's size, subpartitions × buffers-per-channel + floating.
+        let mut pools = Vec::new();
+        for e in &job.edges {
+            let mut per_producer = Vec::new();
+            for (u, &subs) in eg.subpartitions[e.id].iter().enumerate() {
+                let capacity = (subs * self.buffers_per_channel + self.floating_per_gate).max(subs + 1);
+                let name = format!("{} ({}/{}) -> edge {}", job.vertices[e.source].name, u + 1, job.vertices[e.source].parallelism, e.id);
+                per_producer.push(self.network.create_local_pool(&name, capacity)?);
+            }
+            pools.push(per_producer);
+        }
+        // Input gates: capacity is what their producers' pools can hold.
+        let mut gates: Vec<Vec<Option<Arc<GateShared>>>> = Vec::new();
+        for v in &job.vertices {
+            let mut per_subtask = Vec::new();
+            for i in 0..v.parallelism {
+                if eg.input_channels[v.id][i] == 0 {
+                    per_subtask.push(None);
+                    continue;
+                }
+                let mut capacity = 0;
+                for e in job.inputs(v.id) {
+                    for c in eg.channels[e.id].iter().filter(|c| c.consumer == i) {
+                        capacity += pools[e.id][c.producer].capacity();
+                    }
+                }
+                let gate = GateShared::new(format!("{} ({}/{})", v.name, i + 1, v.parallelism), capacity);
+                cancel.register(gate.clone());
+                per_subtask.push(Some(gate));
+            }
+            gates.push(per_subtask);
+        }
+        // Deployments, grouped by slot.
+        let mut by_slot: Vec<Vec<TaskDeployment>> = (0..eg.slots_needed).map(|_| Vec::new()).collect();
+        for v in &job.vertices {
+            for i in 0..v.parallelism {
+                let mut outputs = Vec::new();
+                for e in job.outputs(v.id) {
+                    let mut sinks: Vec<(usize, Box<dyn BufferSink>)> = Vec::new();
+                    for c in eg.channels[e.id].iter().filter(|c| c.producer == i) {
+                        let gate = gates[e.target][c.consumer].clone().ok_or_else(|| JobError::Transport("consumer without gate".into()))?;
+                        sinks.push((c.subpartition, transport.connect(c, gate).map_err(JobError::Transport)?));
+                    }
+                    sinks.sort_by_key(|(s, _)| *s);
+                    outputs.push(OutputDeployment {
+                        edge: e.id,
+                        pool: pools[e.id][i].clone(),
+                        sinks: sinks.into_iter().map(|(_, s)| s).collect(),
+                    });
+                }
+                let input = gates[v.id][i].clone().map(|gate| InputDeployment { gate, channels: eg.input_channels[v.id][i] });
+                let slot = eg.slot_of[v.id][i];
+                by_slot[slot].push(TaskDeployment {
+                    job: job.clone(),
+                    vertex: v.id,
+                    subtask: i,
+                    slot,
+                    outputs,
+                    input,
+                    clock: self.clock.clone(),
+                    cancel: cancel.clone(),
+                });
+            }
+        }
+        drop(pools);
+        drop(gates);
+        let settings = SlotSettings { slots: eg.slots_needed, ..self.slots.clone() };
+        let mut by_slot = by_slot.into_iter();
+        let results = slot::run_on_slots(&settings, |_| {
+            let tasks = by_slot.next().unwrap_or_default();
+            move || async move {
+                let handles: Vec<_> = tasks.into_iter().map(|d| slot::spawn_task(run_task(d))).collect();
+                let mut out = Vec::with_capacity(handles.len());
+                for h in handles {
+                    out.push(h.await);
+                }
+                out
+            }
+        })?;
+        let mut tasks = Vec::new();
+        let mut failure: Option<TaskError> = None;
+        for r in results.into_iter().flatten() {
+            match r {
+                Ok(m) => tasks.push(m),
+                Err(e) => {
+                    let root = !matches!(e, TaskError::Cancelled(_));
+                    if failure.is_none() || (root && matches!(failure, Some(TaskError::Cancelled(_)))) {
+                        failure = Some(e);
+                    }
+                }
+            }
+        }
+        if let Some(e) = failure {
+            return Err(JobError::Task(e));
+        }
+        tasks.sort_by_key(|t| (t.vertex_id, t.subtask));
+        Ok(JobResult { name: job.name.clone(), duration: started.elapsed(), tasks, slots_used: eg.slots_needed })
+    }
+}

@@ -1,0 +1,65 @@
+//! Type erasure between the typed API and the untyped graphs: a node carries an
+//! [`OperatorFactory`] that builds its operator inside the slot, and each stream type
+//! carries [`TypeOps`] that build the typed pieces around it (fan-outs, record writers,
+//! input readers). Downcasts happen once, when a task is built — never per record.
+
+use std::any::Any;
+
+use crate::operator::process::SideOutputs;
+use crate::operator::OperatorError;
+use crate::runtime::clock::SharedClock;
+use crate::runtime::source::SourceDriver;
+
+/// What an operator knows about where it runs.
+#[derive(Clone)]
+pub struct BuildContext {
+    /// The operator's name.
+    pub name: String,
+    /// This subtask's index.
+    pub subtask: usize,
+    /// The operator's parallelism.
+    pub parallelism: usize,
+    /// The operator's max parallelism (number of key groups).
+    pub max_parallelism: usize,
+    /// The task clock.
+    pub clock: SharedClock,
+}
+
+/// What a factory builds.
+pub enum Built {
+    /// A source with its downstream, ready to run.
+    Source(Box<dyn SourceDriver>),
+    /// An operator or sink: a `BoxOutput<In>` boxed as `Any`.
+    Operator(Box<dyn Any>),
+}
+
+/// Builds one subtask's instance of a node.
+pub trait OperatorFactory: Send + Sync + 'static {
+    /// Builds the operator. `main` is its downstream (a `BoxOutput<Out>` boxed as
+    /// `Any`; unused by sinks), `side` its side outputs.
+    fn build(&self, ctx: &BuildContext, main: Box<dyn Any>, side: SideOutputs) -> Result<Built, OperatorError>;
+}
+
+impl<F> OperatorFactory for F
+where
+    F: Fn(&BuildContext, Box<dyn Any>, SideOutputs) -> Result<Built, OperatorError> + Send + Sync + 'static,
+{
+    fn build(&self, ctx: &BuildContext, main: Box<dyn Any>, side: SideOutputs) -> Result<Built, OperatorError> {
+        self(ctx, main, side)
+    }
+}
+
+/// Takes the typed downstream out of an erased box.
+pub fn downcast_output<T: crate::record::Data>(
+    main: Box<dyn Any>,
+    name: &str,
+) -> Result<crate::operator::BoxOutput<T>, OperatorError> {
+    main.downcast::<crate::operator::BoxOutput<T>>().map(|b| *b).map_err(|_| {
+        OperatorError::User(format!(
+            "operator '{name}': downstream expects another record type than {}",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
+pub use crate::runtime::typed::TypeOps;

@@ -1,0 +1,71 @@
+//! Operators: what runs inside an operator chain. Each operator owns its downstream
+//! [`Output`], so a chain is a nest of direct calls — no queue, no serialisation.
+//!
+//! - [`basic`]: map, filter, flat_map and the fan-out to several consumers.
+//! - [`process`]: process functions with a context (timestamp, side outputs).
+//! - [`rolling`]: keyed rolling aggregates (reduce, sum, min, max, min_by, max_by).
+//! - [`sink`]: sinks (print, CSV file, blackhole, collect) with an optional rate limit.
+
+pub mod basic;
+pub mod process;
+pub mod rolling;
+pub mod sink;
+
+use crate::record::{Data, Record, RecordError};
+
+/// What an operator returns: `Err` fails the task (and the job, per its restart strategy).
+pub type OpResult = Result<(), OperatorError>;
+
+/// Why an operator could not process an element.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// A record could not be archived or read.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// A user function or built-in step rejected a record.
+    #[error("{0}")]
+    User(String),
+    /// Writing to a sink failed.
+    #[error("sink '{name}': {source}")]
+    Sink {
+        /// The sink's name.
+        name: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The receiving end of a stream edge inside a task: an operator, a fan-out, a record
+/// writer towards other tasks, or a sink.
+pub trait Output<T: Data> {
+    /// Processes one element with its timestamp ([`crate::record::NO_TIMESTAMP`] if none).
+    fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult;
+    /// Processes a watermark: event time has reached `watermark` on this path.
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult;
+    /// The input has ended: flush what is held and pass the end downstream.
+    fn finish(&mut self) -> OpResult;
+    /// Asks the task to pause until this instant (nanoseconds on the task clock), e.g. a
+    /// rate-limited sink; `None` when the output needs no pause.
+    fn pause_until(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A boxed output, as operators hold their downstream.
+pub type BoxOutput<T> = Box<dyn Output<T>>;
+
+impl<T: Data> Output<T> for BoxOutput<T> {
+    fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult {
+        (**self).collect(record, timestamp)
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        (**self).emit_watermark(watermark)
+    }
+    fn finish(&mut self) -> OpResult {
+        (**self).finish()
+    }
+    fn pause_until(&self) -> Option<u64> {
+        (**self).pause_until()
+    }
+}

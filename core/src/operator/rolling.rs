@@ -1,0 +1,151 @@
+//! Keyed rolling aggregates (Flink's `KeyedStream.reduce/sum/min/max/minBy/maxBy`): one
+//! accumulated value per key, emitted after every element.
+//!
+//! State is a per-subtask hash map for now; keyed state backends replace it later.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use super::{BoxOutput, OpResult, Output};
+use crate::record::{Data, Record};
+
+/// Extracts the key of an element.
+pub type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
+
+/// Combines the accumulated value with a new element (Flink's `ReduceFunction`:
+/// `reduce(accumulated, new)`).
+pub trait ReduceFn<T>: FnMut(T, T) -> T + Send + 'static {}
+impl<T, F: FnMut(T, T) -> T + Send + 'static> ReduceFn<T> for F {}
+
+/// Keeps one accumulated value per key and emits it after each element.
+pub struct RollingReduce<T: Data, K, F> {
+    key: KeyFn<T, K>,
+    reduce: F,
+    state: HashMap<K, T>,
+    out: BoxOutput<T>,
+}
+
+impl<T: Data, K: Eq + Hash, F: ReduceFn<T>> RollingReduce<T, K, F> {
+    /// A rolling reduce over `key`.
+    pub fn new(key: KeyFn<T, K>, reduce: F, out: BoxOutput<T>) -> Self {
+        Self { key, reduce, state: HashMap::new(), out }
+    }
+
+    /// Number of keys held.
+    pub fn key_count(&self) -> usize {
+        self.state.len()
+    }
+}
+
+impl<T: Data, K: Eq + Hash, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F> {
+    fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult {
+        let value = record.into_owned()?;
+        let key = (self.key)(&value);
+        let next = match self.state.remove(&key) {
+            Some(acc) => (self.reduce)(acc, value),
+            None => value,
+        };
+        let emitted = next.clone();
+        self.state.insert(key, next);
+        self.out.collect(Record::Owned(emitted), timestamp)
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.out.emit_watermark(watermark)
+    }
+    fn finish(&mut self) -> OpResult {
+        self.out.finish()
+    }
+    fn pause_until(&self) -> Option<u64> {
+        self.out.pause_until()
+    }
+}
+
+/// Which rolling aggregate of a field (Flink's `AggregationType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    /// Sum of the field; other fields from the first element of the key.
+    Sum,
+    /// Minimum of the field; other fields from the first element of the key.
+    Min,
+    /// Maximum of the field; other fields from the first element of the key.
+    Max,
+    /// The whole element with the smallest field (the first one on ties).
+    MinBy,
+    /// The whole element with the largest field (the first one on ties).
+    MaxBy,
+}
+
+/// A reduce function implementing `agg` over the field that `field` projects.
+pub fn field_reducer<T, N>(
+    agg: Aggregation,
+    field: impl Fn(&mut T) -> &mut N + Send + 'static,
+) -> impl FnMut(T, T) -> T + Send + 'static
+where
+    N: Copy + PartialOrd + std::ops::Add<Output = N>,
+{
+    move |mut acc: T, mut new: T| {
+        let a = *field(&mut acc);
+        let b = *field(&mut new);
+        match agg {
+            Aggregation::Sum => {
+                *field(&mut acc) = a + b;
+                acc
+            }
+            Aggregation::Min => {
+                if b < a {
+                    *field(&mut acc) = b;
+                }
+                acc
+            }
+            Aggregation::Max => {
+                if b > a {
+                    *field(&mut acc) = b;
+                }
+                acc
+            }
+            Aggregation::MinBy => {
+                if b < a {
+                    new
+                } else {
+                    acc
+                }
+            }
+            Aggregation::MaxBy => {
+                if b > a {
+                    new
+                } else {
+                    acc
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::basic::tests::capture;
+
+    #[test]
+    fn rolling_sum_keeps_first_fields_and_emits_every_update() {
+        let (out, seen) = capture::<(i64, i64, i64)>();
+        let key: KeyFn<(i64, i64, i64), i64> = Arc::new(|t| t.0);
+        let mut op = RollingReduce::new(key, field_reducer(Aggregation::Sum, |t: &mut (i64, i64, i64)| &mut t.1), out);
+        for (i, v) in [(1, 10, 100), (2, 5, 200), (1, 7, 300)].into_iter().enumerate() {
+            op.collect(Record::Owned(v), i as i64).unwrap();
+        }
+        let got: Vec<_> = seen.borrow().iter().map(|(v, _)| *v).collect();
+        assert_eq!(got, vec![(1, 10, 100), (2, 5, 200), (1, 17, 100)]);
+        assert_eq!(op.key_count(), 2);
+    }
+
+    #[test]
+    fn max_by_returns_whole_element_and_keeps_first_on_ties() {
+        let mut f = field_reducer(Aggregation::MaxBy, |t: &mut (i64, &'static str)| &mut t.0);
+        assert_eq!(f((3, "a"), (5, "b")), (5, "b"));
+        assert_eq!(f((5, "a"), (5, "b")), (5, "a"));
+        let mut min = field_reducer(Aggregation::Min, |t: &mut (i64, &'static str)| &mut t.0);
+        assert_eq!(min((3, "a"), (1, "b")), (1, "a"));
+    }
+}

@@ -1,0 +1,164 @@
+//! Local exchanges: the hand-over of filled buffers (not copies) from producer subtasks
+//! to a consumer's input gate, across slots. One bounded queue per input gate, fed by
+//! every channel of the gate; order per channel is kept because each channel has one
+//! producer that pushes in order. Capacity is the sum of the producers' pools, so a push
+//! never blocks: backpressure comes from the producer's pool running dry.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use crate::memory::buffer::Buffer;
+
+/// Why a buffer could not be handed over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExchangeError {
+    /// The consumer has gone (finished, failed or cancelled).
+    #[error("input gate of '{0}' is closed")]
+    Closed(String),
+}
+
+/// Sends finished buffers of one channel towards its consumer.
+pub trait BufferSink: Send {
+    /// Hands over a buffer; never blocks.
+    fn send(&mut self, buffer: Buffer) -> Result<(), ExchangeError>;
+}
+
+struct GateQueue {
+    items: VecDeque<(u32, Buffer)>,
+    waker: Option<Waker>,
+    closed: bool,
+    peak: usize,
+}
+
+/// The shared queue of one input gate.
+pub struct GateShared {
+    name: String,
+    capacity: usize,
+    queue: Mutex<GateQueue>,
+}
+
+impl GateShared {
+    /// A gate queue for `name` holding at most `capacity` buffers.
+    pub fn new(name: impl Into<String>, capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            name: name.into(),
+            capacity,
+            queue: Mutex::new(GateQueue { items: VecDeque::with_capacity(capacity), waker: None, closed: false, peak: 0 }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, GateQueue> {
+        // A panic while holding this lock cannot leave the queue inconsistent (every
+        // critical section is a push or pop), so a poisoned lock is still usable.
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Pushes a buffer of `channel`; fails when the gate is closed.
+    pub fn push(&self, channel: u32, buffer: Buffer) -> Result<(), ExchangeError> {
+        let waker = {
+            let mut q = self.lock();
+            if q.closed {
+                return Err(ExchangeError::Closed(self.name.clone()));
+            }
+            debug_assert!(q.items.len() < self.capacity.max(1), "gate queue over its capacity");
+            q.items.push_back((channel, buffer));
+            q.peak = q.peak.max(q.items.len());
+            q.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// The next buffer, or `Ready(None)` once closed.
+    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<(u32, Buffer)>> {
+        let mut q = self.lock();
+        if let Some(item) = q.items.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if q.closed {
+            return Poll::Ready(None);
+        }
+        match &q.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => q.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Closes the gate: queued buffers are recycled, later pushes fail, a waiting
+    /// consumer wakes up.
+    pub fn close(&self) {
+        let (drained, waker) = {
+            let mut q = self.lock();
+            q.closed = true;
+            (std::mem::take(&mut q.items), q.waker.take())
+        };
+        drop(drained);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Buffers queued now.
+    pub fn queued(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    /// The most buffers ever queued, over the capacity (Flink's inPoolUsage, at peak).
+    pub fn peak_usage(&self) -> f32 {
+        let peak = self.lock().peak;
+        if self.capacity == 0 {
+            0.0
+        } else {
+            peak as f32 / self.capacity as f32
+        }
+    }
+}
+
+/// The producer end of one local channel.
+pub struct LocalChannelSender {
+    gate: Arc<GateShared>,
+    channel: u32,
+}
+
+impl LocalChannelSender {
+    /// The sender of input channel `channel` of `gate`.
+    pub fn new(gate: Arc<GateShared>, channel: u32) -> Self {
+        Self { gate, channel }
+    }
+}
+
+impl BufferSink for LocalChannelSender {
+    fn send(&mut self, buffer: Buffer) -> Result<(), ExchangeError> {
+        self.gate.push(self.channel, buffer)
+    }
+}
+
+/// Closes every gate of a job at once: how a failure cancels the other tasks.
+#[derive(Clone, Default)]
+pub struct CancelHandle {
+    gates: Arc<Mutex<Vec<Arc<GateShared>>>>,
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CancelHandle {
+    /// Registers a gate to close on cancellation.
+    pub fn register(&self, gate: Arc<GateShared>) {
+        self.gates.lock().unwrap_or_else(|p| p.into_inner()).push(gate);
+    }
+    /// Cancels the job: every gate closes.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+        let gates = self.gates.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for g in gates {
+            g.close();
+        }
+    }
+    /// Whether the job was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

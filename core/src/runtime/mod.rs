@@ -1,0 +1,23 @@
+//! The slot runtime: slots (pinned executors), tasks, exchanges, flushing and the clock.
+//!
+//! - [`clock`]: the injected clock.
+//! - [`slot`]: glommio executors pinned to cores; the only place glommio is named.
+//! - [`exchange`]: local hand-over of buffers into input gates; cancellation.
+//! - [`flush`]: the buffer-timeout policy.
+//! - [`record_writer`]: result partitions: framing records into buffers, backpressure.
+//! - [`input`]: reading frames into the chain head; the watermark valve.
+//! - [`source`]: the source interface and the built-in collection/sequence sources.
+//! - [`typed`]: typed pieces built behind the type-erased graph.
+//! - [`task`]: building and running one subtask.
+//! - [`metrics`]: per-subtask metrics with Flink's names.
+
+pub mod clock;
+pub mod exchange;
+pub mod flush;
+pub mod input;
+pub mod metrics;
+pub mod record_writer;
+pub mod slot;
+pub mod source;
+pub mod task;
+pub mod typed;

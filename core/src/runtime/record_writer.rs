@@ -1,0 +1,298 @@
+//! The output side of a task: a result partition with one subpartition per consumer
+//! channel. Records are archived once, framed into the current buffer of the channel(s)
+//! the partitioner picks, and buffers leave when full, when an event follows, or when
+//! the buffer timeout expires.
+//!
+//! Operators call outputs synchronously, so a writer never waits inside `collect`: when
+//! its pool is empty it keeps the frame in a small per-channel backlog and marks itself
+//! blocked; the task then awaits [`WriterCore::drain`] before it reads more input. The
+//! backlog therefore holds at most what one input buffer (or source batch) produces.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::config::BufferTimeout;
+use crate::framing::event::Event;
+use crate::framing::writer::{write_event, write_record, WriteOutcome};
+use crate::memory::buffer::BufferBuilder;
+use crate::memory::local_pool::LocalBufferPool;
+use crate::operator::{OpResult, OperatorError, Output};
+use crate::partitioner::{ChannelSelector, Selection};
+use crate::record::{Data, Record, RecordSerializer};
+use crate::runtime::clock::SharedClock;
+use crate::runtime::exchange::BufferSink;
+use crate::runtime::flush::{AfterRecord, FlushPolicy};
+
+enum Pending {
+    Record { bytes: Vec<u8>, progress: usize },
+    Event { event: Event, flush: bool },
+}
+
+struct Subpartition {
+    builder: Option<BufferBuilder>,
+    sink: Box<dyn BufferSink>,
+    backlog: VecDeque<Pending>,
+}
+
+/// The untyped part of a record writer: buffers, channels, flushing and counters.
+pub struct WriterCore {
+    pool: LocalBufferPool,
+    subpartitions: Vec<Subpartition>,
+    flush: FlushPolicy,
+    clock: SharedClock,
+    blocked: bool,
+    /// Records written (Flink's numRecordsOut).
+    pub records_out: u64,
+    /// Buffers sent (Flink's numBuffersOut).
+    pub buffers_out: u64,
+    /// Nanoseconds spent waiting for a free buffer (backpressure).
+    pub backpressured_nanos: u64,
+}
+
+fn exchange_err(e: crate::runtime::exchange::ExchangeError) -> OperatorError {
+    OperatorError::User(e.to_string())
+}
+
+impl WriterCore {
+    /// A writer over `sinks` (one per subpartition) drawing buffers from `pool`.
+    pub fn new(pool: LocalBufferPool, sinks: Vec<Box<dyn BufferSink>>, timeout: BufferTimeout, clock: SharedClock) -> Self {
+        let subpartitions =
+            sinks.into_iter().map(|sink| Subpartition { builder: None, sink, backlog: VecDeque::new() }).collect();
+        Self {
+            pool,
+            subpartitions,
+            flush: FlushPolicy::new(timeout),
+            clock,
+            blocked: false,
+            records_out: 0,
+            buffers_out: 0,
+            backpressured_nanos: 0,
+        }
+    }
+
+    /// Number of subpartitions (consumer channels).
+    pub fn channels(&self) -> usize {
+        self.subpartitions.len()
+    }
+
+    /// Whether a backlog waits for buffers: the task must [`drain`](Self::drain) first.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+    }
+
+    /// The instant a flush is due, if data is pending.
+    pub fn flush_deadline(&self) -> Option<u64> {
+        self.flush.deadline()
+    }
+
+    /// Peak share of the pool in use (Flink's outPoolUsage, at peak).
+    pub fn peak_pool_usage(&self) -> f32 {
+        if self.pool.capacity() == 0 {
+            0.0
+        } else {
+            self.pool.peak_in_use() as f32 / self.pool.capacity() as f32
+        }
+    }
+
+    fn send(&mut self, ch: usize) -> OpResult {
+        if let Some(b) = self.subpartitions[ch].builder.take() {
+            if b.is_empty() {
+                return Ok(());
+            }
+            self.buffers_out += 1;
+            self.subpartitions[ch].sink.send(b.finish()).map_err(exchange_err)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one record payload to channel `ch`.
+    pub fn write_record(&mut self, ch: usize, payload: &[u8]) -> OpResult {
+        self.records_out += 1;
+        if !self.subpartitions[ch].backlog.is_empty() {
+            self.subpartitions[ch].backlog.push_back(Pending::Record { bytes: payload.to_vec(), progress: 0 });
+            return Ok(());
+        }
+        let mut progress = 0;
+        loop {
+            let sub = &mut self.subpartitions[ch];
+            let builder = match &mut sub.builder {
+                Some(b) => b,
+                None => match self.pool.try_request() {
+                    Some(b) => sub.builder.insert(b),
+                    None => {
+                        sub.backlog.push_back(Pending::Record { bytes: payload[..].to_vec(), progress });
+                        self.blocked = true;
+                        return Ok(());
+                    }
+                },
+            };
+            let first = builder.is_empty();
+            match write_record(builder, payload, &mut progress) {
+                WriteOutcome::Done => {
+                    let clock = &self.clock;
+                    if self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow {
+                        self.send(ch)?;
+                    }
+                    return Ok(());
+                }
+                WriteOutcome::Full => self.send(ch)?,
+            }
+        }
+    }
+
+    /// Writes an event to every channel; `flush` sends the buffers right after it.
+    pub fn broadcast_event(&mut self, event: &Event, flush: bool) -> OpResult {
+        for ch in 0..self.subpartitions.len() {
+            self.write_event(ch, event, flush)?;
+        }
+        Ok(())
+    }
+
+    fn write_event(&mut self, ch: usize, event: &Event, flush: bool) -> OpResult {
+        if !self.subpartitions[ch].backlog.is_empty() {
+            self.subpartitions[ch].backlog.push_back(Pending::Event { event: *event, flush });
+            return Ok(());
+        }
+        loop {
+            let sub = &mut self.subpartitions[ch];
+            let builder = match &mut sub.builder {
+                Some(b) => b,
+                None => match self.pool.try_request() {
+                    Some(b) => sub.builder.insert(b),
+                    None => {
+                        sub.backlog.push_back(Pending::Event { event: *event, flush });
+                        self.blocked = true;
+                        return Ok(());
+                    }
+                },
+            };
+            let first = builder.is_empty();
+            match write_event(builder, event) {
+                WriteOutcome::Done => {
+                    self.after_event(ch, first, flush)?;
+                    return Ok(());
+                }
+                WriteOutcome::Full => self.send(ch)?,
+            }
+        }
+    }
+
+    /// An event went into channel `ch`: send now if it flushes, else it waits like a record.
+    fn after_event(&mut self, ch: usize, first: bool, flush: bool) -> OpResult {
+        let clock = &self.clock;
+        if flush || self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow {
+            self.send(ch)?;
+        }
+        Ok(())
+    }
+
+    /// Sends every partly filled buffer (the buffer timeout expired, or the end).
+    pub fn flush_all(&mut self) -> OpResult {
+        for ch in 0..self.subpartitions.len() {
+            self.send(ch)?;
+        }
+        self.flush.flushed();
+        Ok(())
+    }
+
+    /// Flushes if the buffer timeout has expired at `now`.
+    pub fn flush_if_due(&mut self, now: u64) -> OpResult {
+        if self.flush.is_due(now) {
+            self.flush_all()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the backlog, waiting for buffers as they are recycled (backpressure).
+    pub async fn drain(&mut self) -> OpResult {
+        for ch in 0..self.subpartitions.len() {
+            while let Some(item) = self.subpartitions[ch].backlog.pop_front() {
+                match item {
+                    Pending::Record { bytes, mut progress } => loop {
+                        if self.subpartitions[ch].builder.is_none() {
+                            let b = self.request().await;
+                            self.subpartitions[ch].builder = Some(b);
+                        }
+                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else { continue };
+                        let first = builder.is_empty();
+                        match write_record(builder, &bytes, &mut progress) {
+                            WriteOutcome::Done => {
+                                let clock = &self.clock;
+                                if self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow {
+                                    self.send(ch)?;
+                                }
+                                break;
+                            }
+                            WriteOutcome::Full => self.send(ch)?,
+                        }
+                    },
+                    Pending::Event { event, flush } => loop {
+                        if self.subpartitions[ch].builder.is_none() {
+                            let b = self.request().await;
+                            self.subpartitions[ch].builder = Some(b);
+                        }
+                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else { continue };
+                        let first = builder.is_empty();
+                        match write_event(builder, &event) {
+                            WriteOutcome::Done => {
+                                self.after_event(ch, first, flush)?;
+                                break;
+                            }
+                            WriteOutcome::Full => self.send(ch)?,
+                        }
+                    },
+                }
+            }
+        }
+        self.blocked = false;
+        Ok(())
+    }
+
+    async fn request(&mut self) -> BufferBuilder {
+        if let Some(b) = self.pool.try_request() {
+            return b;
+        }
+        let start = self.clock.now_nanos();
+        let b = self.pool.request().await;
+        self.backpressured_nanos += self.clock.now_nanos().saturating_sub(start);
+        b
+    }
+}
+
+/// A shared handle on a writer: the chain writes through it, the task flushes and drains.
+pub type SharedWriter = Rc<RefCell<WriterCore>>;
+
+/// The typed end of a chain that feeds a result partition.
+pub struct RecordWriterOutput<T: Data> {
+    core: SharedWriter,
+    selector: Box<dyn ChannelSelector<T>>,
+    serializer: RecordSerializer,
+}
+
+impl<T: Data> RecordWriterOutput<T> {
+    /// An output writing through `core`, routed by `selector`.
+    pub fn new(core: SharedWriter, selector: Box<dyn ChannelSelector<T>>) -> Self {
+        Self { core, selector, serializer: RecordSerializer::new() }
+    }
+}
+
+impl<T: Data> Output<T> for RecordWriterOutput<T> {
+    fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult {
+        let mut core = self.core.borrow_mut();
+        let channels = core.channels();
+        let selection = self.selector.select(&record, channels)?;
+        let payload = self.serializer.payload(&record, timestamp)?;
+        match selection {
+            Selection::One(ch) => core.write_record(ch, payload),
+            Selection::All => (0..channels).try_for_each(|ch| core.write_record(ch, payload)),
+        }
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.core.borrow_mut().broadcast_event(&Event::Watermark(watermark), false)
+    }
+    fn finish(&mut self) -> OpResult {
+        // The end of partition is written by the task once the whole chain has finished.
+        Ok(())
+    }
+}

@@ -1,0 +1,158 @@
+//! Sources as the runtime drives them: a [`Source`] emits records in batches into its
+//! chain; between batches the task flushes, drains backpressure and yields the core.
+
+use crate::operator::{BoxOutput, OpResult, OperatorError};
+use crate::record::{Data, Record, NO_TIMESTAMP};
+
+/// What a source reports after a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceStatus {
+    /// More records may follow at once.
+    More,
+    /// No record before this instant (task clock, nanoseconds): rate limits, empty polls.
+    IdleUntil(u64),
+    /// The input is exhausted (bounded source).
+    Finished,
+}
+
+/// Where a source emits records.
+pub struct SourceContext<'a, T: Data> {
+    out: &'a mut BoxOutput<T>,
+    emitted: u64,
+    skipped: u64,
+}
+
+impl<T: Data> SourceContext<'_, T> {
+    /// Emits a record without a timestamp.
+    pub fn collect(&mut self, value: T) -> OpResult {
+        self.collect_with_timestamp(value, NO_TIMESTAMP)
+    }
+    /// Emits a record with an event timestamp.
+    pub fn collect_with_timestamp(&mut self, value: T, timestamp: i64) -> OpResult {
+        self.emitted += 1;
+        self.out.collect(Record::Owned(value), timestamp)
+    }
+    /// Emits a watermark.
+    pub fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.out.emit_watermark(watermark)
+    }
+    /// Counts a malformed input record that was skipped (`on-error = skip`).
+    pub fn count_skipped(&mut self) {
+        self.skipped += 1;
+    }
+}
+
+/// A source of records of type `T`; one instance per subtask.
+pub trait Source<T: Data>: 'static {
+    /// Emits up to about `max` records.
+    fn run_batch(&mut self, ctx: &mut SourceContext<'_, T>, max: usize) -> Result<SourceStatus, OperatorError>;
+}
+
+/// A source with its chain, type-erased for the task loop.
+pub trait SourceDriver {
+    /// Runs one batch.
+    fn run_batch(&mut self, max: usize) -> Result<SourceStatus, OperatorError>;
+    /// The input ended: the final watermark, then the end of input down the chain.
+    fn finish(&mut self) -> OpResult;
+    /// A pause a downstream operator asked for (rate-limited sink).
+    fn pause_until(&self) -> Option<u64>;
+    /// Records emitted so far.
+    fn records_emitted(&self) -> u64;
+    /// Malformed records skipped so far.
+    fn records_skipped(&self) -> u64;
+}
+
+/// Drives a typed source into its chain.
+pub struct TypedSourceDriver<T: Data> {
+    source: Box<dyn Source<T>>,
+    out: BoxOutput<T>,
+    emitted: u64,
+    skipped: u64,
+}
+
+impl<T: Data> TypedSourceDriver<T> {
+    /// Couples `source` with its downstream.
+    pub fn new(source: Box<dyn Source<T>>, out: BoxOutput<T>) -> Self {
+        Self { source, out, emitted: 0, skipped: 0 }
+    }
+}
+
+impl<T: Data> SourceDriver for TypedSourceDriver<T> {
+    fn run_batch(&mut self, max: usize) -> Result<SourceStatus, OperatorError> {
+        let mut ctx = SourceContext { out: &mut self.out, emitted: 0, skipped: 0 };
+        let status = self.source.run_batch(&mut ctx, max);
+        self.emitted += ctx.emitted;
+        self.skipped += ctx.skipped;
+        status
+    }
+    fn finish(&mut self) -> OpResult {
+        // A bounded source ends with the maximal watermark, as in Flink.
+        self.out.emit_watermark(i64::MAX)?;
+        self.out.finish()
+    }
+    fn pause_until(&self) -> Option<u64> {
+        self.out.pause_until()
+    }
+    fn records_emitted(&self) -> u64 {
+        self.emitted
+    }
+    fn records_skipped(&self) -> u64 {
+        self.skipped
+    }
+}
+
+/// Emits the elements of a vector (Flink's `fromCollection`, non-parallel).
+pub struct CollectionSource<T> {
+    items: std::vec::IntoIter<T>,
+}
+
+impl<T: Data> CollectionSource<T> {
+    /// A source over `items`.
+    pub fn new(items: Vec<T>) -> Self {
+        Self { items: items.into_iter() }
+    }
+}
+
+impl<T: Data> Source<T> for CollectionSource<T> {
+    fn run_batch(&mut self, ctx: &mut SourceContext<'_, T>, max: usize) -> Result<SourceStatus, OperatorError> {
+        for _ in 0..max {
+            match self.items.next() {
+                Some(v) => ctx.collect(v)?,
+                None => return Ok(SourceStatus::Finished),
+            }
+        }
+        Ok(SourceStatus::More)
+    }
+}
+
+/// Emits `from..=to`, split over the subtasks (Flink's `fromSequence`).
+pub struct SequenceSource {
+    next: i64,
+    end: i64,
+    step: i64,
+    done: bool,
+}
+
+impl SequenceSource {
+    /// Subtask `subtask` of `parallelism` emits every `parallelism`-th number from its offset.
+    pub fn new(from: i64, to: i64, subtask: usize, parallelism: usize) -> Self {
+        let start = from.saturating_add(subtask as i64);
+        Self { next: start, end: to, step: parallelism.max(1) as i64, done: start > to }
+    }
+}
+
+impl Source<i64> for SequenceSource {
+    fn run_batch(&mut self, ctx: &mut SourceContext<'_, i64>, max: usize) -> Result<SourceStatus, OperatorError> {
+        for _ in 0..max {
+            if self.done {
+                return Ok(SourceStatus::Finished);
+            }
+            ctx.collect(self.next)?;
+            match self.next.checked_add(self.step) {
+                Some(n) if n <= self.end => self.next = n,
+                _ => self.done = true,
+            }
+        }
+        Ok(if self.done { SourceStatus::Finished } else { SourceStatus::More })
+    }
+}

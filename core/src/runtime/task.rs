@@ -1,0 +1,388 @@
+//! A subtask: its operator chain built inside its slot, driven by its source or by its
+//! input gate, writing into its result partitions.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use crate::framing::event::Event;
+use crate::framing::reader::{Frame, FrameReader};
+use crate::graph::factory::{BuildContext, Built};
+use crate::graph::job_graph::{JobGraph, VertexId};
+use crate::memory::local_pool::LocalBufferPool;
+use crate::operator::process::SideOutputs;
+use crate::operator::{OpResult, OperatorError};
+use crate::runtime::clock::SharedClock;
+use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared};
+use crate::runtime::input::{ErasedInput, WatermarkValve};
+use crate::runtime::metrics::TaskMetrics;
+use crate::runtime::record_writer::{SharedWriter, WriterCore};
+use crate::runtime::slot;
+use crate::runtime::source::{SourceDriver, SourceStatus};
+
+/// Records a source emits between two checks of flushing, backpressure and yielding.
+const SOURCE_BATCH: usize = 512;
+
+/// The largest record a reader reassembles (a spanning record beyond this is an error).
+pub const MAX_RECORD_SIZE: usize = 64 << 20;
+
+/// One output of a subtask: a result partition for one job edge.
+pub struct OutputDeployment {
+    /// The job edge.
+    pub edge: usize,
+    /// The partition's buffer pool.
+    pub pool: LocalBufferPool,
+    /// One sink per subpartition, in subpartition order.
+    pub sinks: Vec<Box<dyn BufferSink>>,
+}
+
+/// The input gate of a subtask.
+pub struct InputDeployment {
+    /// The gate's queue.
+    pub gate: Arc<GateShared>,
+    /// Number of input channels.
+    pub channels: usize,
+}
+
+/// Everything a slot needs to run one subtask (sent to the slot's thread).
+pub struct TaskDeployment {
+    /// The job.
+    pub job: Arc<JobGraph>,
+    /// The vertex.
+    pub vertex: VertexId,
+    /// The subtask index.
+    pub subtask: usize,
+    /// The slot it runs in.
+    pub slot: usize,
+    /// Result partitions, one per outgoing job edge.
+    pub outputs: Vec<OutputDeployment>,
+    /// The input gate (absent for sources).
+    pub input: Option<InputDeployment>,
+    /// The task clock.
+    pub clock: SharedClock,
+    /// Cancels the whole job.
+    pub cancel: CancelHandle,
+}
+
+/// Why a subtask stopped without finishing.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// An operator failed.
+    #[error("{task}: {source}")]
+    Operator {
+        /// `vertex (subtask i/n)`.
+        task: String,
+        /// The failure.
+        #[source]
+        source: OperatorError,
+    },
+    /// Bytes in a buffer were not valid frames.
+    #[error("{task}: corrupt input on channel {channel}: {reason}")]
+    Corrupt {
+        /// `vertex (subtask i/n)`.
+        task: String,
+        /// Input channel.
+        channel: usize,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Another task failed and the job was cancelled.
+    #[error("{0}: cancelled")]
+    Cancelled(String),
+}
+
+/// The consumers of one output (main or a side output) of a node, with their record type.
+type Consumers = (Option<String>, Vec<Box<dyn Any>>, Arc<dyn crate::graph::factory::TypeOps>);
+
+enum Head {
+    Source(Box<dyn SourceDriver>),
+    Input(Box<dyn ErasedInput>),
+}
+
+struct Task {
+    name: String,
+    writers: Vec<SharedWriter>,
+    clock: SharedClock,
+    cancel: CancelHandle,
+    metrics: TaskMetrics,
+}
+
+fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<SharedWriter>), OperatorError> {
+    let job = d.job.clone();
+    let vertex = &job.vertices[d.vertex];
+    let g = &job.stream;
+    let mut writer_of_edge: Vec<(usize, SharedWriter)> = Vec::new();
+    for out in d.outputs.drain(..) {
+        let edge = &job.edges[out.edge];
+        let core = WriterCore::new(out.pool, out.sinks, edge.buffer_timeout, d.clock.clone());
+        writer_of_edge.push((out.edge, Rc::new(RefCell::new(core))));
+    }
+    let mut built: Vec<Option<Box<dyn Any>>> = (0..g.nodes.len()).map(|_| None).collect();
+    let mut head_source = None;
+    for &n in vertex.nodes.iter().rev() {
+        let node = &g.nodes[n];
+        // Downstream consumers: chained operators and result partitions, by side output.
+        let mut by_tag: Vec<Consumers> = Vec::new();
+        let mut push = |tag: &Option<String>, out: Box<dyn Any>, ty: &Arc<dyn crate::graph::factory::TypeOps>| {
+            match by_tag.iter_mut().find(|(t, _, _)| t == tag) {
+                Some((_, v, _)) => v.push(out),
+                None => by_tag.push((tag.clone(), vec![out], ty.clone())),
+            }
+        };
+        for c in job.chained.iter().filter(|c| c.source == n) {
+            let out = built[c.target].take().ok_or_else(|| OperatorError::User(format!("operator '{}' is chained twice", g.nodes[c.target].name)))?;
+            let ty = g.nodes[n].out_type.clone().ok_or_else(|| OperatorError::User(format!("sink '{}' has a successor", node.name)))?;
+            let ty = match &c.side_output {
+                None => ty,
+                Some(_) => g.edges.iter().find(|e| e.source == n && e.target == c.target).map(|e| e.record_type.clone()).unwrap_or(ty),
+            };
+            push(&c.side_output, out, &ty);
+        }
+        for (edge_id, core) in &writer_of_edge {
+            let e = &job.edges[*edge_id];
+            if e.source_node == n {
+                let w = e.record_type.record_writer(core.clone(), &e.partitioning, d.subtask, vertex.max_parallelism as u32)?;
+                push(&e.side_output, w, &e.record_type);
+            }
+        }
+        let mut main: Box<dyn Any> = Box::new(());
+        let mut sides = SideOutputs::default();
+        if let Some(ty) = &node.out_type {
+            main = ty.discard();
+        }
+        for (tag, outs, ty) in by_tag {
+            let out = ty.fan_out(outs)?;
+            match tag {
+                None => main = out,
+                Some(t) => ty.register_side(&mut sides, &t, out)?,
+            }
+        }
+        let ctx = BuildContext {
+            name: node.name.clone(),
+            subtask: d.subtask,
+            parallelism: vertex.parallelism,
+            max_parallelism: vertex.max_parallelism,
+            clock: d.clock.clone(),
+        };
+        match node.factory.build(&ctx, main, sides)? {
+            Built::Source(s) => head_source = Some(s),
+            Built::Operator(op) => built[n] = Some(op),
+        }
+    }
+    let head_node = vertex.nodes[0];
+    let head = match head_source {
+        Some(s) => Head::Source(s),
+        None => {
+            let op = built[head_node].take().ok_or_else(|| OperatorError::User(format!("vertex '{}' has no head", vertex.name)))?;
+            let edge = job.inputs(d.vertex).next().ok_or_else(|| OperatorError::User(format!("vertex '{}' has no input", vertex.name)))?;
+            Head::Input(edge.record_type.input(op, &vertex.name)?)
+        }
+    };
+    Ok((head, writer_of_edge.into_iter().map(|(_, w)| w).collect()))
+}
+
+impl Task {
+    fn fail(&self, source: OperatorError) -> TaskError {
+        TaskError::Operator { task: self.name.clone(), source }
+    }
+
+    fn flush_deadline(&self) -> Option<u64> {
+        self.writers.iter().filter_map(|w| w.borrow().flush_deadline()).min()
+    }
+
+    /// After a batch or buffer: drain backpressure, honour pauses, flush if due.
+    // The writers are shared only with this task's own chain, which cannot run while
+    // the task awaits, so holding their borrow across the await is sound.
+    #[allow(clippy::await_holding_refcell_ref)]
+    async fn after_work(&mut self, pause: Option<u64>) -> OpResult {
+        for w in &self.writers {
+            if w.borrow().is_blocked() {
+                // The writer is only borrowed by this task between awaits.
+                let mut core = w.borrow_mut();
+                core.drain().await?;
+            }
+        }
+        if let Some(until) = pause {
+            let now = self.clock.now_nanos();
+            if until > now {
+                self.sleep_flushing(until).await?;
+            }
+        }
+        let now = self.clock.now_nanos();
+        for w in &self.writers {
+            w.borrow_mut().flush_if_due(now)?;
+        }
+        Ok(())
+    }
+
+    /// Sleeps until `until`, flushing output buffers whose timeout expires meanwhile.
+    async fn sleep_flushing(&mut self, until: u64) -> OpResult {
+        loop {
+            let now = self.clock.now_nanos();
+            if now >= until {
+                return Ok(());
+            }
+            let wake = self.flush_deadline().map_or(until, |d| d.min(until));
+            slot::sleep(Duration::from_nanos(wake.saturating_sub(now))).await;
+            let now = self.clock.now_nanos();
+            for w in &self.writers {
+                w.borrow_mut().flush_if_due(now)?;
+            }
+        }
+    }
+
+    #[allow(clippy::await_holding_refcell_ref)] // see `after_work`
+    async fn end_partitions(&mut self) -> OpResult {
+        for w in &self.writers {
+            let mut core = w.borrow_mut();
+            core.flush_all()?;
+            core.broadcast_event(&Event::EndOfPartition, true)?;
+            if core.is_blocked() {
+                core.drain().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_source(&mut self, mut src: Box<dyn SourceDriver>) -> Result<(), TaskError> {
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(TaskError::Cancelled(self.name.clone()));
+            }
+            let status = src.run_batch(SOURCE_BATCH).map_err(|e| self.fail(e))?;
+            self.after_work(src.pause_until()).await.map_err(|e| self.fail(e))?;
+            match status {
+                SourceStatus::More => slot::yield_if_needed().await,
+                SourceStatus::IdleUntil(t) => {
+                    let start = self.clock.now_nanos();
+                    self.sleep_flushing(t).await.map_err(|e| self.fail(e))?;
+                    self.metrics.idle_nanos += self.clock.now_nanos().saturating_sub(start);
+                }
+                SourceStatus::Finished => break,
+            }
+        }
+        self.metrics.records_in = src.records_emitted();
+        self.metrics.records_skipped = src.records_skipped();
+        src.finish().map_err(|e| self.fail(e))?;
+        self.end_partitions().await.map_err(|e| self.fail(e))
+    }
+
+    async fn run_input(&mut self, mut input: Box<dyn ErasedInput>, gate: InputDeployment) -> Result<(), TaskError> {
+        let mut readers: Vec<FrameReader> = (0..gate.channels).map(|_| FrameReader::new(MAX_RECORD_SIZE)).collect();
+        let mut valve = WatermarkValve::new(gate.channels);
+        let mut ended = vec![false; gate.channels];
+        let mut live = gate.channels;
+        while live > 0 {
+            let deadline = self.flush_deadline();
+            let start = self.clock.now_nanos();
+            let next = match deadline {
+                None => std::future::poll_fn(|cx| gate.gate.poll_next(cx).map(Some)).await,
+                Some(d) => {
+                    let mut timer = pin!(slot::sleep(Duration::from_nanos(d.saturating_sub(start))));
+                    std::future::poll_fn(|cx| match gate.gate.poll_next(cx) {
+                        Poll::Ready(x) => Poll::Ready(Some(x)),
+                        Poll::Pending => timer.as_mut().poll(cx).map(|_| None),
+                    })
+                    .await
+                }
+            };
+            self.metrics.idle_nanos += self.clock.now_nanos().saturating_sub(start);
+            let (channel, buffer) = match next {
+                None => {
+                    let now = self.clock.now_nanos();
+                    for w in &self.writers {
+                        w.borrow_mut().flush_if_due(now).map_err(|e| self.fail(e))?;
+                    }
+                    continue;
+                }
+                Some(None) => return Err(TaskError::Cancelled(self.name.clone())),
+                Some(Some(item)) => item,
+            };
+            let ch = channel as usize;
+            let foreign = buffer.is_foreign();
+            let bytes = buffer.as_bytes();
+            let mut pos = 0;
+            loop {
+                let frame = readers[ch]
+                    .next_frame(bytes, &mut pos)
+                    .map_err(|e| TaskError::Corrupt { task: self.name.clone(), channel: ch, reason: e.to_string() })?;
+                match frame {
+                    None => break,
+                    Some(Frame::Record(payload)) => {
+                        self.metrics.records_in += 1;
+                        input.record(payload, foreign).map_err(|e| self.fail(e))?;
+                    }
+                    Some(Frame::Event(Event::Watermark(w))) => {
+                        if let Some(w) = valve.on_watermark(ch, w) {
+                            input.watermark(w).map_err(|e| self.fail(e))?;
+                        }
+                    }
+                    Some(Frame::Event(Event::EndOfPartition)) => {
+                        if !ended[ch] {
+                            ended[ch] = true;
+                            live -= 1;
+                            if let Some(w) = valve.on_end(ch) {
+                                input.watermark(w).map_err(|e| self.fail(e))?;
+                            }
+                        }
+                    }
+                    Some(Frame::Event(_)) => {}
+                }
+            }
+            drop(buffer);
+            self.after_work(input.pause_until()).await.map_err(|e| self.fail(e))?;
+        }
+        input.finish().map_err(|e| self.fail(e))?;
+        self.end_partitions().await.map_err(|e| self.fail(e))?;
+        gate.gate.close();
+        Ok(())
+    }
+}
+
+/// Builds and runs one subtask to its end; returns its metrics.
+pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
+    let vertex = &d.job.vertices[d.vertex];
+    let name = format!("{} ({}/{})", vertex.name, d.subtask + 1, vertex.parallelism);
+    let metrics = TaskMetrics {
+        vertex: vertex.name.clone(),
+        vertex_id: d.vertex,
+        subtask: d.subtask,
+        slot: d.slot,
+        ..Default::default()
+    };
+    let start = d.clock.now_nanos();
+    let input = d.input.take();
+    let (head, writers) = match build(&mut d) {
+        Ok(x) => x,
+        Err(source) => {
+            d.cancel.cancel();
+            return Err(TaskError::Operator { task: name, source });
+        }
+    };
+    let mut task = Task { name, writers, clock: d.clock.clone(), cancel: d.cancel.clone(), metrics };
+    let result = match (head, input) {
+        (Head::Source(s), _) => task.run_source(s).await,
+        (Head::Input(i), Some(gate)) => task.run_input(i, gate).await,
+        (Head::Input(_), None) => Err(task.fail(OperatorError::User("operator without an input gate".into()))),
+    };
+    if result.is_err() {
+        d.cancel.cancel();
+    }
+    result?;
+    let mut m = task.metrics;
+    m.total_nanos = d.clock.now_nanos().saturating_sub(start);
+    for w in &task.writers {
+        let w = w.borrow();
+        m.records_out += w.records_out;
+        m.buffers_out += w.buffers_out;
+        m.backpressured_nanos += w.backpressured_nanos;
+        m.out_pool_usage = m.out_pool_usage.max(w.peak_pool_usage());
+    }
+    m.idle_nanos = m.idle_nanos.min(m.total_nanos);
+    Ok(m)
+}
