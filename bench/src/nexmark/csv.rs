@@ -10,6 +10,7 @@ use std::fmt;
 use memchr::memchr;
 
 use super::model::{Auction, Bid, Event, EventKind, Person};
+use super::split::{split, Split};
 
 /// Why one CSV line could not be read; the caller adds the file and line number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -283,9 +284,13 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
 /// Splits off the kind column and returns the kind and the rest (after the comma, if any).
 #[inline]
 fn split_kind(line: &[u8]) -> Result<(EventKind, Option<&[u8]>), CsvError> {
-    let (field, rest) = match memchr(b',', line) {
-        Some(i) => (&line[..i], Some(&line[i + 1..])),
-        None => (line, None),
+    let (field, rest) = match line {
+        // The usual shape: one digit and a comma.
+        [k, b',', rest @ ..] => (std::slice::from_ref(k), Some(rest)),
+        _ => match memchr(b',', line) {
+            Some(i) => (&line[..i], Some(&line[i + 1..])),
+            None => (line, None),
+        },
     };
     let kind = match field {
         b"0" => EventKind::Person,
@@ -309,39 +314,50 @@ pub fn parse_kind(line: &[u8]) -> Result<EventKind, CsvError> {
 
 /// The columns after the kind, handed out in order with their number and name.
 struct Fields<'a> {
-    rest: Option<&'a [u8]>,
+    line: &'a [u8],
+    split: Split,
     /// 0-based index, among the kind's columns, of the next column.
     index: usize,
     kind: EventKind,
 }
 
 impl<'a> Fields<'a> {
+    /// `rest` is the line after the kind's comma (`None`: the kind stood alone).
+    #[inline]
+    fn new(kind: EventKind, rest: Option<&'a [u8]>) -> Fields<'a> {
+        let limit = kind.column_names().len();
+        let (line, split) = match rest {
+            Some(rest) => (rest, split(rest, limit)),
+            None => (&[][..], Split::EMPTY),
+        };
+        Fields {
+            line,
+            split,
+            index: 0,
+            kind,
+        }
+    }
+
+    #[cold]
     fn error(&self, index: usize, reason: CsvErrorReason) -> CsvError {
         let names = self.kind.column_names();
         CsvError {
             column: index + 2,
-            column_name: names.get(index).copied().unwrap_or(names[names.len() - 1]),
+            column_name: names.get(index).or(names.last()).copied().unwrap_or("?"),
             reason,
         }
     }
 
     #[inline]
     fn raw(&mut self) -> Result<&'a [u8], CsvError> {
-        let Some(rest) = self.rest else {
+        let i = self.index;
+        if i >= self.split.present {
             let kind = self.kind;
-            return Err(self.error(self.index, CsvErrorReason::TooFewColumns { kind }));
-        };
+            return Err(self.error(i, CsvErrorReason::TooFewColumns { kind }));
+        }
         self.index += 1;
-        Ok(match memchr(b',', rest) {
-            Some(i) => {
-                self.rest = Some(&rest[i + 1..]);
-                &rest[..i]
-            }
-            None => {
-                self.rest = None;
-                rest
-            }
-        })
+        let start = if i == 0 { 0 } else { self.split.ends[i - 1] + 1 };
+        Ok(&self.line[start..self.split.ends[i]])
     }
 
     #[inline]
@@ -354,6 +370,12 @@ impl<'a> Fields<'a> {
     #[inline]
     fn str(&mut self) -> Result<&'a str, CsvError> {
         let field = self.raw()?;
+        if self.split.ascii {
+            // SAFETY: `split.ascii` says every byte of the columns it recorded, this one
+            // among them, is below 0x80, and ASCII bytes are valid UTF-8. Measured: this
+            // skips a `from_utf8` that cost about a fifth of reading a bid.
+            return Ok(unsafe { std::str::from_utf8_unchecked(field) });
+        }
         std::str::from_utf8(field)
             .map_err(|_| self.error(self.index - 1, CsvErrorReason::InvalidUtf8))
     }
@@ -366,24 +388,18 @@ impl<'a> Fields<'a> {
     /// Fails if anything follows the kind's last column.
     #[inline]
     fn finish(&self) -> Result<(), CsvError> {
-        match self.rest {
-            None => Ok(()),
-            Some(_) => {
-                let kind = self.kind;
-                Err(self.error(self.index, CsvErrorReason::TooManyColumns { kind }))
-            }
+        if self.split.present > self.index {
+            let kind = self.kind;
+            return Err(self.error(self.index, CsvErrorReason::TooManyColumns { kind }));
         }
+        Ok(())
     }
 }
 
 /// Parses one CSV line (without its `\n`; a trailing `\r` or `\n` is ignored) into an event.
 pub fn parse_event(line: &[u8]) -> Result<Event, CsvError> {
     let (kind, rest) = split_kind(trim_line_end(line))?;
-    let mut f = Fields {
-        rest,
-        index: 0,
-        kind,
-    };
+    let mut f = Fields::new(kind, rest);
     // Struct fields are evaluated in the order written: the column order.
     let event = match kind {
         EventKind::Person => Event::Person(Person {
@@ -434,11 +450,7 @@ pub fn parse_bid_borrowed(line: &[u8]) -> Result<Option<BidRef<'_>>, CsvError> {
     if kind != EventKind::Bid {
         return Ok(None);
     }
-    let mut f = Fields {
-        rest,
-        index: 0,
-        kind,
-    };
+    let mut f = Fields::new(kind, rest);
     let bid = bid_fields(&mut f)?;
     f.finish()?;
     Ok(Some(bid))

@@ -215,15 +215,26 @@ fn last_base0_auction_id(id: u64) -> i64 {
 fn next_base0_person_id(id: u64, rng: &mut Rng) -> i64 {
     let num_people = last_base0_person_id(id) + 1;
     let active = num_people.min(NUM_ACTIVE_PEOPLE);
-    num_people - active + rng.below((active + PERSON_ID_LEAD) as u64) as i64
+    // Past the first 1000 people the bound is a constant: a multiply instead of a divide.
+    let draw = if active == NUM_ACTIVE_PEOPLE {
+        rng.below((NUM_ACTIVE_PEOPLE + PERSON_ID_LEAD) as u64)
+    } else {
+        rng.below((active + PERSON_ID_LEAD) as u64)
+    };
+    num_people - active + draw as i64
 }
 
 #[inline]
 fn next_base0_auction_id(id: u64, rng: &mut Rng) -> i64 {
     let max_auction = last_base0_auction_id(id);
     let min_auction = (max_auction - NUM_IN_FLIGHT_AUCTIONS).max(0);
-    let n = max_auction - min_auction + 1 + AUCTION_ID_LEAD;
-    min_auction + rng.below(n as u64) as i64
+    // Once 100 auctions are in flight the bound is a constant (see above).
+    let draw = if min_auction > 0 {
+        rng.below((NUM_IN_FLIGHT_AUCTIONS + 1 + AUCTION_ID_LEAD) as u64)
+    } else {
+        rng.below((max_auction - min_auction + 1 + AUCTION_ID_LEAD) as u64)
+    };
+    min_auction + draw as i64
 }
 
 #[inline]
@@ -236,11 +247,16 @@ fn next_price(rng: &mut Rng) -> i64 {
 /// computed exactly (Python integers are unbounded) and returned as an i128.
 #[inline]
 fn base_time(id: u64, rate: u64) -> i128 {
-    let offset = match id.checked_mul(1000) {
-        Some(ms) => (ms / rate) as u128,
-        None => u128::from(id) * 1000 / u128::from(rate),
+    let offset = match (id.checked_mul(1000), rate) {
+        // The default and Flink's rate divide by a constant: a multiply instead.
+        (Some(ms), 1000) => ms / 1000,
+        (Some(ms), 10_000_000) => ms / 10_000_000,
+        (Some(ms), _) => ms / rate,
+        (None, _) => {
+            return i128::from(BASE_TIME_MS) + (u128::from(id) * 1000 / u128::from(rate)) as i128
+        }
     };
-    i128::from(BASE_TIME_MS) + offset as i128
+    i128::from(BASE_TIME_MS) + i128::from(offset)
 }
 
 /// Generates event `id` exactly as `gen.py`'s `event(id, seed, rate, max_delay_ms)`.

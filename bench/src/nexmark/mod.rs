@@ -8,6 +8,7 @@
 pub mod csv;
 pub mod generator;
 pub mod model;
+mod split;
 
 pub use csv::{
     parse_bid_borrowed, parse_event, parse_kind, write_event_csv, BidRef, CsvError, CsvErrorReason,
