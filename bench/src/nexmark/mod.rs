@@ -1,0 +1,23 @@
+//! Native Nexmark: the event model, the deterministic generator of
+//! `shared/nexmark/gen.py`, and the CSV codec of `shared/nexmark/FORMAT.md`.
+//!
+//! - [`model`]: [`Person`], [`Auction`], [`Bid`], [`Event`] (rkyv-archivable).
+//! - [`generator`]: [`event`] for one id, [`Generator`] for a (strided) run of ids.
+//! - [`csv`]: [`write_event_csv`], [`parse_event`], [`parse_bid_borrowed`].
+
+pub mod csv;
+pub mod generator;
+pub mod model;
+mod split;
+
+pub use csv::{
+    parse_bid_borrowed, parse_event, parse_kind, write_event_csv, BidRef, CsvError, CsvErrorReason,
+    IntErrorKind,
+};
+pub use generator::{event, Events, Generator, GeneratorConfig, GeneratorError};
+pub use model::{ArchivedEvent, Auction, Bid, Event, EventKind, Person};
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod test_support;
