@@ -16,20 +16,33 @@ use crate::runtime::clock::{SharedClock, SystemClock};
 use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared, LocalChannelSender};
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::slot::{self, SlotError, SlotSettings};
-use crate::runtime::task::{run_task, InputDeployment, OutputDeployment, TaskDeployment, TaskError};
+use crate::runtime::task::{
+    run_task, InputDeployment, OutputDeployment, TaskDeployment, TaskError,
+};
 
 /// How a channel between two subtasks is carried.
 pub trait ChannelTransport: Send + Sync {
     /// The producer end of `spec`, delivering into `gate` (the consumer's input gate).
-    fn connect(&self, spec: &ChannelSpec, gate: Arc<GateShared>) -> Result<Box<dyn BufferSink>, String>;
+    fn connect(
+        &self,
+        spec: &ChannelSpec,
+        gate: Arc<GateShared>,
+    ) -> Result<Box<dyn BufferSink>, String>;
 }
 
 /// Hands buffers over in memory, across cores (the default).
 pub struct LocalTransport;
 
 impl ChannelTransport for LocalTransport {
-    fn connect(&self, spec: &ChannelSpec, gate: Arc<GateShared>) -> Result<Box<dyn BufferSink>, String> {
-        Ok(Box::new(LocalChannelSender::new(gate, spec.input_channel as u32)))
+    fn connect(
+        &self,
+        spec: &ChannelSpec,
+        gate: Arc<GateShared>,
+    ) -> Result<Box<dyn BufferSink>, String> {
+        Ok(Box::new(LocalChannelSender::new(
+            gate,
+            spec.input_channel as u32,
+        )))
     }
 }
 
@@ -114,7 +127,11 @@ impl LocalCluster {
     }
 
     /// Runs `job` to its end, carrying channels with `transport`.
-    pub fn execute_with(&self, job: Arc<JobGraph>, transport: &dyn ChannelTransport) -> Result<JobResult, JobError> {
+    pub fn execute_with(
+        &self,
+        job: Arc<JobGraph>,
+        transport: &dyn ChannelTransport,
+    ) -> Result<JobResult, JobError> {
         let eg = ExecutionGraph::build(&job, self.slots.slots)?;
         let cancel = CancelHandle::default();
         let started = Instant::now();
@@ -124,8 +141,15 @@ impl LocalCluster {
         for e in &job.edges {
             let mut per_producer = Vec::new();
             for (u, &subs) in eg.subpartitions[e.id].iter().enumerate() {
-                let capacity = (subs * self.buffers_per_channel + self.floating_per_gate).max(subs + 1);
-                let name = format!("{} ({}/{}) -> edge {}", job.vertices[e.source].name, u + 1, job.vertices[e.source].parallelism, e.id);
+                let capacity =
+                    (subs * self.buffers_per_channel + self.floating_per_gate).max(subs + 1);
+                let name = format!(
+                    "{} ({}/{}) -> edge {}",
+                    job.vertices[e.source].name,
+                    u + 1,
+                    job.vertices[e.source].parallelism,
+                    e.id
+                );
                 per_producer.push(self.network.create_local_pool(&name, capacity)?);
             }
             pools.push(per_producer);
@@ -145,22 +169,31 @@ impl LocalCluster {
                         capacity += pools[e.id][c.producer].capacity();
                     }
                 }
-                let gate = GateShared::new(format!("{} ({}/{})", v.name, i + 1, v.parallelism), capacity);
+                let gate = GateShared::new(
+                    format!("{} ({}/{})", v.name, i + 1, v.parallelism),
+                    capacity,
+                );
                 cancel.register(gate.clone());
                 per_subtask.push(Some(gate));
             }
             gates.push(per_subtask);
         }
         // Deployments, grouped by slot.
-        let mut by_slot: Vec<Vec<TaskDeployment>> = (0..eg.slots_needed).map(|_| Vec::new()).collect();
+        let mut by_slot: Vec<Vec<TaskDeployment>> =
+            (0..eg.slots_needed).map(|_| Vec::new()).collect();
         for v in &job.vertices {
             for i in 0..v.parallelism {
                 let mut outputs = Vec::new();
                 for e in job.outputs(v.id) {
                     let mut sinks: Vec<(usize, Box<dyn BufferSink>)> = Vec::new();
                     for c in eg.channels[e.id].iter().filter(|c| c.producer == i) {
-                        let gate = gates[e.target][c.consumer].clone().ok_or_else(|| JobError::Transport("consumer without gate".into()))?;
-                        sinks.push((c.subpartition, transport.connect(c, gate).map_err(JobError::Transport)?));
+                        let gate = gates[e.target][c.consumer]
+                            .clone()
+                            .ok_or_else(|| JobError::Transport("consumer without gate".into()))?;
+                        sinks.push((
+                            c.subpartition,
+                            transport.connect(c, gate).map_err(JobError::Transport)?,
+                        ));
                     }
                     sinks.sort_by_key(|(s, _)| *s);
                     outputs.push(OutputDeployment {
@@ -169,7 +202,10 @@ impl LocalCluster {
                         sinks: sinks.into_iter().map(|(_, s)| s).collect(),
                     });
                 }
-                let input = gates[v.id][i].clone().map(|gate| InputDeployment { gate, channels: eg.input_channels[v.id][i] });
+                let input = gates[v.id][i].clone().map(|gate| InputDeployment {
+                    gate,
+                    channels: eg.input_channels[v.id][i],
+                });
                 let slot = eg.slot_of[v.id][i];
                 by_slot[slot].push(TaskDeployment {
                     job: job.clone(),
@@ -185,12 +221,18 @@ impl LocalCluster {
         }
         drop(pools);
         drop(gates);
-        let settings = SlotSettings { slots: eg.slots_needed, ..self.slots.clone() };
+        let settings = SlotSettings {
+            slots: eg.slots_needed,
+            ..self.slots.clone()
+        };
         let mut by_slot = by_slot.into_iter();
         let results = slot::run_on_slots(&settings, |_| {
             let tasks = by_slot.next().unwrap_or_default();
             move || async move {
-                let handles: Vec<_> = tasks.into_iter().map(|d| slot::spawn_task(run_task(d))).collect();
+                let handles: Vec<_> = tasks
+                    .into_iter()
+                    .map(|d| slot::spawn_task(run_task(d)))
+                    .collect();
                 let mut out = Vec::with_capacity(handles.len());
                 for h in handles {
                     out.push(h.await);
@@ -205,7 +247,9 @@ impl LocalCluster {
                 Ok(m) => tasks.push(m),
                 Err(e) => {
                     let root = !matches!(e, TaskError::Cancelled(_));
-                    if failure.is_none() || (root && matches!(failure, Some(TaskError::Cancelled(_)))) {
+                    if failure.is_none()
+                        || (root && matches!(failure, Some(TaskError::Cancelled(_))))
+                    {
                         failure = Some(e);
                     }
                 }
@@ -215,6 +259,11 @@ impl LocalCluster {
             return Err(JobError::Task(e));
         }
         tasks.sort_by_key(|t| (t.vertex_id, t.subtask));
-        Ok(JobResult { name: job.name.clone(), duration: started.elapsed(), tasks, slots_used: eg.slots_needed })
+        Ok(JobResult {
+            name: job.name.clone(),
+            duration: started.elapsed(),
+            tasks,
+            slots_used: eg.slots_needed,
+        })
     }
 }

@@ -14,7 +14,8 @@ use crate::record::{Data, Record};
 pub type KeyHashFn<T> = Arc<dyn Fn(&Record<'_, T>) -> Result<i32, OperatorError> + Send + Sync>;
 
 /// A user partitioner: `(record, number of channels) → channel`.
-pub type CustomFn<T> = Arc<dyn Fn(&Record<'_, T>, usize) -> Result<usize, OperatorError> + Send + Sync>;
+pub type CustomFn<T> =
+    Arc<dyn Fn(&Record<'_, T>, usize) -> Result<usize, OperatorError> + Send + Sync>;
 
 /// How records of an edge are distributed over the consumer's subtasks.
 #[derive(Clone)]
@@ -76,7 +77,11 @@ pub enum Selection {
 /// Picks the output channel of each record.
 pub trait ChannelSelector<T: Data> {
     /// The channel(s) for `record` among `channels` (≥ 1).
-    fn select(&mut self, record: &Record<'_, T>, channels: usize) -> Result<Selection, OperatorError>;
+    fn select(
+        &mut self,
+        record: &Record<'_, T>,
+        channels: usize,
+    ) -> Result<Selection, OperatorError>;
 }
 
 /// A small deterministic generator (splitmix64) for shuffle and rebalance start points.
@@ -111,12 +116,19 @@ pub struct RoundRobin {
 impl RoundRobin {
     /// Round-robin for producer subtask `subtask`.
     pub fn new(subtask: usize) -> Self {
-        Self { next: None, rng: SplitMix::new(subtask as u64 + 1) }
+        Self {
+            next: None,
+            rng: SplitMix::new(subtask as u64 + 1),
+        }
     }
 }
 
 impl<T: Data> ChannelSelector<T> for RoundRobin {
-    fn select(&mut self, _record: &Record<'_, T>, channels: usize) -> Result<Selection, OperatorError> {
+    fn select(
+        &mut self,
+        _record: &Record<'_, T>,
+        channels: usize,
+    ) -> Result<Selection, OperatorError> {
         let rng = &mut self.rng;
         let current = *self.next.get_or_insert_with(|| rng.below(channels)) % channels;
         self.next = Some((current + 1) % channels);
@@ -135,7 +147,11 @@ impl Shuffle {
 }
 
 impl<T: Data> ChannelSelector<T> for Shuffle {
-    fn select(&mut self, _record: &Record<'_, T>, channels: usize) -> Result<Selection, OperatorError> {
+    fn select(
+        &mut self,
+        _record: &Record<'_, T>,
+        channels: usize,
+    ) -> Result<Selection, OperatorError> {
         Ok(Selection::One(self.0.below(channels)))
     }
 }
@@ -144,7 +160,11 @@ impl<T: Data> ChannelSelector<T> for Shuffle {
 pub struct Fixed(pub Selection);
 
 impl<T: Data> ChannelSelector<T> for Fixed {
-    fn select(&mut self, _record: &Record<'_, T>, _channels: usize) -> Result<Selection, OperatorError> {
+    fn select(
+        &mut self,
+        _record: &Record<'_, T>,
+        _channels: usize,
+    ) -> Result<Selection, OperatorError> {
         Ok(self.0)
     }
 }
@@ -158,14 +178,25 @@ pub struct KeyGroupSelector<T: Data> {
 impl<T: Data> KeyGroupSelector<T> {
     /// Routes by `hash` with `max_parallelism` key groups.
     pub fn new(hash: KeyHashFn<T>, max_parallelism: u32) -> Self {
-        Self { hash, max_parallelism }
+        Self {
+            hash,
+            max_parallelism,
+        }
     }
 }
 
 impl<T: Data> ChannelSelector<T> for KeyGroupSelector<T> {
-    fn select(&mut self, record: &Record<'_, T>, channels: usize) -> Result<Selection, OperatorError> {
+    fn select(
+        &mut self,
+        record: &Record<'_, T>,
+        channels: usize,
+    ) -> Result<Selection, OperatorError> {
         let group = key_group::assign_to_key_group((self.hash)(record)?, self.max_parallelism);
-        let index = key_group::compute_operator_index_for_key_group(self.max_parallelism, channels as u32, group);
+        let index = key_group::compute_operator_index_for_key_group(
+            self.max_parallelism,
+            channels as u32,
+            group,
+        );
         Ok(Selection::One(index as usize))
     }
 }
@@ -174,7 +205,11 @@ impl<T: Data> ChannelSelector<T> for KeyGroupSelector<T> {
 pub struct CustomSelector<T: Data>(pub CustomFn<T>);
 
 impl<T: Data> ChannelSelector<T> for CustomSelector<T> {
-    fn select(&mut self, record: &Record<'_, T>, channels: usize) -> Result<Selection, OperatorError> {
+    fn select(
+        &mut self,
+        record: &Record<'_, T>,
+        channels: usize,
+    ) -> Result<Selection, OperatorError> {
         let i = (self.0)(record, channels)?;
         if i >= channels {
             return Err(OperatorError::User(format!(
@@ -198,11 +233,19 @@ pub fn selector_for<T: Data>(
         Partitioning::Shuffle => Box::new(Shuffle::new(subtask)),
         Partitioning::KeyGroup(any) => match any.downcast_ref::<KeyHashFn<T>>() {
             Some(f) => Box::new(KeyGroupSelector::new(f.clone(), max_parallelism)),
-            None => return Err(OperatorError::User("key_by: key selector has the wrong record type".into())),
+            None => {
+                return Err(OperatorError::User(
+                    "key_by: key selector has the wrong record type".into(),
+                ))
+            }
         },
         Partitioning::Custom(any) => match any.downcast_ref::<CustomFn<T>>() {
             Some(f) => Box::new(CustomSelector(f.clone())),
-            None => return Err(OperatorError::User("partition_custom: partitioner has the wrong record type".into())),
+            None => {
+                return Err(OperatorError::User(
+                    "partition_custom: partitioner has the wrong record type".into(),
+                ))
+            }
         },
     })
 }
@@ -238,22 +281,33 @@ mod tests {
 
     #[test]
     fn broadcast_global_forward() {
-        assert_eq!(counts::<i64>(&mut Fixed(Selection::All), vec![1, 2], 3), vec![2, 2, 2]);
-        assert_eq!(counts::<i64>(&mut Fixed(Selection::One(0)), vec![1, 2], 3), vec![2, 0, 0]);
+        assert_eq!(
+            counts::<i64>(&mut Fixed(Selection::All), vec![1, 2], 3),
+            vec![2, 2, 2]
+        );
+        assert_eq!(
+            counts::<i64>(&mut Fixed(Selection::One(0)), vec![1, 2], 3),
+            vec![2, 0, 0]
+        );
     }
 
     #[test]
     fn key_groups_route_each_key_to_one_consumer() {
-        let hash: KeyHashFn<i64> = Arc::new(|r| Ok(key_group::KeyHash::key_hash(&r.duplicate().into_owned()?)));
+        let hash: KeyHashFn<i64> =
+            Arc::new(|r| Ok(key_group::KeyHash::key_hash(&r.duplicate().into_owned()?)));
         let mut sel = KeyGroupSelector::new(hash, 128);
         let mut seen = std::collections::HashMap::new();
         for k in 0..500i64 {
             for _ in 0..3 {
-                let Selection::One(i) = sel.select(&Record::Owned(k), 4).unwrap() else { panic!() };
+                let Selection::One(i) = sel.select(&Record::Owned(k), 4).unwrap() else {
+                    panic!()
+                };
                 assert_eq!(*seen.entry(k).or_insert(i), i);
             }
         }
-        let per: Vec<usize> = (0..4).map(|i| seen.values().filter(|&&v| v == i).count()).collect();
+        let per: Vec<usize> = (0..4)
+            .map(|i| seen.values().filter(|&&v| v == i).count())
+            .collect();
         assert!(per.iter().all(|&x| x > 60), "{per:?}");
     }
 

@@ -101,13 +101,19 @@ impl<'a, T: Data> InPlace<'a, T> {
     /// `bytes` must be exactly the output of [`Data::archive_into`] for a value of `T`,
     /// starting at an address aligned for `Archived<T>` (16 bytes suffices).
     pub unsafe fn trusted(bytes: &'a [u8]) -> Self {
-        Self { bytes, _type: PhantomData }
+        Self {
+            bytes,
+            _type: PhantomData,
+        }
     }
 
     /// Wraps bytes from outside the process after validating them.
     pub fn validated(bytes: &'a [u8]) -> Result<Self, RecordError> {
         T::check_archived(bytes)?;
-        Ok(Self { bytes, _type: PhantomData })
+        Ok(Self {
+            bytes,
+            _type: PhantomData,
+        })
     }
 
     /// The archived value, borrowed from the buffer.
@@ -178,7 +184,11 @@ impl RecordSerializer {
     }
 
     /// The frame payload for a record: rkyv bytes (or the given in-place bytes) + timestamp.
-    pub fn payload<T: Data>(&mut self, rec: &Record<'_, T>, timestamp: i64) -> Result<&[u8], RecordError> {
+    pub fn payload<T: Data>(
+        &mut self,
+        rec: &Record<'_, T>,
+        timestamp: i64,
+    ) -> Result<&[u8], RecordError> {
         self.scratch.clear();
         match rec {
             Record::Owned(v) => v.archive_into(&mut self.scratch)?,
@@ -202,8 +212,14 @@ mod tests {
     #[test]
     fn payload_round_trips_in_place_and_owned() {
         let mut ser = RecordSerializer::new();
-        let bid = Bid { auction: 7, url: "https://x".into() };
-        let payload = ser.payload(&Record::Owned(bid.clone()), 42).unwrap().to_vec();
+        let bid = Bid {
+            auction: 7,
+            url: "https://x".into(),
+        };
+        let payload = ser
+            .payload(&Record::Owned(bid.clone()), 42)
+            .unwrap()
+            .to_vec();
         let mut aligned = AlignedVec::<16>::new();
         aligned.extend_from_slice(&payload);
         let (body, ts) = split_payload(&aligned).unwrap();
@@ -220,7 +236,12 @@ mod tests {
     #[test]
     fn trusted_access_reads_engine_written_bytes() {
         let mut scratch = AlignedVec::new();
-        Bid { auction: -3, url: String::new() }.archive_into(&mut scratch).unwrap();
+        Bid {
+            auction: -3,
+            url: String::new(),
+        }
+        .archive_into(&mut scratch)
+        .unwrap();
         // SAFETY: the bytes were just archived from a `Bid` into an aligned vector.
         let rec = unsafe { InPlace::<Bid>::trusted(&scratch) };
         assert_eq!(rec.get().auction, -3);
@@ -229,8 +250,16 @@ mod tests {
     #[test]
     fn garbage_bytes_are_rejected_not_read() {
         let mut aligned = AlignedVec::<16>::new();
-        aligned.extend_from_slice(&[0xFF; 24]);
-        assert!(matches!(InPlace::<Bid>::validated(&aligned), Err(RecordError::Invalid(_))));
-        assert_eq!(split_payload(&[1, 2]).err(), Some(RecordError::Truncated(2)));
+        // 0xAB marks an out-of-line string whose offset points far outside the bytes.
+        // (All-0xFF would be valid: rkyv pads inline strings with 0xFF.)
+        aligned.extend_from_slice(&[0xAB; 24]);
+        assert!(matches!(
+            InPlace::<Bid>::validated(&aligned),
+            Err(RecordError::Invalid(_))
+        ));
+        assert_eq!(
+            split_payload(&[1, 2]).err(),
+            Some(RecordError::Truncated(2))
+        );
     }
 }

@@ -356,7 +356,11 @@ impl<'a> Fields<'a> {
             return Err(self.error(i, CsvErrorReason::TooFewColumns { kind }));
         }
         self.index += 1;
-        let start = if i == 0 { 0 } else { self.split.ends[i - 1] + 1 };
+        let start = if i == 0 {
+            0
+        } else {
+            self.split.ends[i - 1] + 1
+        };
         Ok(&self.line[start..self.split.ends[i]])
     }
 

@@ -35,20 +35,37 @@ pub struct DataStream<T: Data> {
 
 impl<T: Data> Clone for DataStream<T> {
     fn clone(&self) -> Self {
-        Self { env: self.env.clone(), inputs: self.inputs.clone(), partitioning: self.partitioning.clone(), _type: PhantomData }
+        Self {
+            env: self.env.clone(),
+            inputs: self.inputs.clone(),
+            partitioning: self.partitioning.clone(),
+            _type: PhantomData,
+        }
     }
 }
 
 /// Builds the operator of a transformation, given its downstream, for one subtask.
-pub type MakeOperator<I, O> =
-    dyn Fn(&BuildContext, BoxOutput<O>, SideOutputs) -> Result<BoxOutput<I>, OperatorError> + Send + Sync;
+pub type MakeOperator<I, O> = dyn Fn(&BuildContext, BoxOutput<O>, SideOutputs) -> Result<BoxOutput<I>, OperatorError>
+    + Send
+    + Sync;
 
 impl<T: Data> DataStream<T> {
     pub(crate) fn new(env: StreamExecutionEnvironment, inputs: Vec<StreamInput>) -> Self {
-        Self { env, inputs, partitioning: None, _type: PhantomData }
+        Self {
+            env,
+            inputs,
+            partitioning: None,
+            _type: PhantomData,
+        }
     }
 
-    pub(crate) fn add_node(&self, name: &str, kind: NodeKind, factory: Arc<dyn OperatorFactory>, out_type: Option<Arc<dyn TypeOps>>) -> NodeId {
+    pub(crate) fn add_node(
+        &self,
+        name: &str,
+        kind: NodeKind,
+        factory: Arc<dyn OperatorFactory>,
+        out_type: Option<Arc<dyn TypeOps>>,
+    ) -> NodeId {
         let mut inner = self.env.inner.borrow_mut();
         let id = inner.graph.add_node(StreamNode {
             id: 0,
@@ -81,25 +98,49 @@ impl<T: Data> DataStream<T> {
     pub fn transform<O: Data>(
         &self,
         name: &str,
-        make: impl Fn(&BuildContext, BoxOutput<O>, SideOutputs) -> Result<BoxOutput<T>, OperatorError> + Send + Sync + 'static,
+        make: impl Fn(&BuildContext, BoxOutput<O>, SideOutputs) -> Result<BoxOutput<T>, OperatorError>
+            + Send
+            + Sync
+            + 'static,
     ) -> DataStream<O> {
         let factory = move |ctx: &BuildContext, main: Box<dyn std::any::Any>, side: SideOutputs| {
             let out = downcast_output::<O>(main, &ctx.name)?;
             let op: BoxOutput<T> = make(ctx, out, side)?;
             Ok(Built::Operator(Box::new(op)))
         };
-        let id = self.add_node(name, NodeKind::Operator, Arc::new(factory), Some(Arc::new(TypeOpsImpl::<O>::new())));
-        DataStream::new(self.env.clone(), vec![StreamInput { node: id, side_output: None }])
+        let id = self.add_node(
+            name,
+            NodeKind::Operator,
+            Arc::new(factory),
+            Some(Arc::new(TypeOpsImpl::<O>::new())),
+        );
+        DataStream::new(
+            self.env.clone(),
+            vec![StreamInput {
+                node: id,
+                side_output: None,
+            }],
+        )
     }
 
     /// Applies `f` to every element (Flink's `map`).
-    pub fn map<O: Data>(&self, f: impl FnMut(T) -> O + Clone + Send + Sync + 'static) -> DataStream<O> {
-        self.transform("Map", move |_, out, _| Ok(Box::new(MapOperator::new(f.clone(), out))))
+    pub fn map<O: Data>(
+        &self,
+        f: impl FnMut(T) -> O + Clone + Send + Sync + 'static,
+    ) -> DataStream<O> {
+        self.transform("Map", move |_, out, _| {
+            Ok(Box::new(MapOperator::new(f.clone(), out)))
+        })
     }
 
     /// Keeps the elements `f` accepts (Flink's `filter`).
-    pub fn filter(&self, f: impl FnMut(&T) -> bool + Clone + Send + Sync + 'static) -> DataStream<T> {
-        self.transform("Filter", move |_, out, _| Ok(Box::new(FilterOperator::new(f.clone(), out))))
+    pub fn filter(
+        &self,
+        f: impl FnMut(&T) -> bool + Clone + Send + Sync + 'static,
+    ) -> DataStream<T> {
+        self.transform("Filter", move |_, out, _| {
+            Ok(Box::new(FilterOperator::new(f.clone(), out)))
+        })
     }
 
     /// Emits what `f` returns for every element (Flink's `flatMap`).
@@ -107,17 +148,28 @@ impl<T: Data> DataStream<T> {
         &self,
         f: impl FnMut(T) -> R + Clone + Send + Sync + 'static,
     ) -> DataStream<O> {
-        self.transform("Flat Map", move |_, out, _| Ok(Box::new(FlatMapOperator::new(f.clone(), out))))
+        self.transform("Flat Map", move |_, out, _| {
+            Ok(Box::new(FlatMapOperator::new(f.clone(), out)))
+        })
     }
 
     /// Runs a process function with access to timestamps and side outputs.
     pub fn process<O: Data>(&self, f: impl ProcessFunction<T, O> + Clone + Sync) -> DataStream<O> {
-        self.transform("Process", move |_, out, side| Ok(Box::new(ProcessOperator::new(f.clone(), out, side))))
+        self.transform("Process", move |_, out, side| {
+            Ok(Box::new(ProcessOperator::new(f.clone(), out, side)))
+        })
     }
 
     /// The side output `tag` of this stream's operator (Flink's `getSideOutput`).
     pub fn side_output<S: Data>(&self, tag: &OutputTag<S>) -> DataStream<S> {
-        let inputs = self.inputs.iter().map(|i| StreamInput { node: i.node, side_output: Some(tag.id().to_string()) }).collect();
+        let inputs = self
+            .inputs
+            .iter()
+            .map(|i| StreamInput {
+                node: i.node,
+                side_output: Some(tag.id().to_string()),
+            })
+            .collect();
         DataStream::new(self.env.clone(), inputs)
     }
 
@@ -149,7 +201,10 @@ impl<T: Data> DataStream<T> {
                 Record::InPlace(p) => k(&p.to_owned_value()?).key_hash(),
             })
         });
-        KeyedStream::new(self.partitioned(Partitioning::KeyGroup(Arc::new(hash))), key)
+        KeyedStream::new(
+            self.partitioned(Partitioning::KeyGroup(Arc::new(hash))),
+            key,
+        )
     }
 
     /// Partitions by a precomputed key hash (for engines of their own, like the job-file rows).

@@ -36,7 +36,12 @@ impl Default for StreamExecutionEnvironment {
 impl StreamExecutionEnvironment {
     /// An environment with `config`.
     pub fn new(config: Configuration) -> Self {
-        Self { inner: Rc::new(RefCell::new(EnvInner { graph: StreamGraph::default(), config })) }
+        Self {
+            inner: Rc::new(RefCell::new(EnvInner {
+                graph: StreamGraph::default(),
+                config,
+            })),
+        }
     }
 
     /// A copy of the configuration.
@@ -51,7 +56,10 @@ impl StreamExecutionEnvironment {
 
     /// Sets `parallelism.default`.
     pub fn set_parallelism(&self, parallelism: usize) -> Result<(), ConfigError> {
-        self.set(config::DEFAULT_PARALLELISM.key(), RawValue::Int(parallelism as i64))
+        self.set(
+            config::DEFAULT_PARALLELISM.key(),
+            RawValue::Int(parallelism as i64),
+        )
     }
 
     /// Sets `execution.buffer-timeout` for the whole job.
@@ -88,18 +96,29 @@ impl StreamExecutionEnvironment {
             factory: Arc::new(factory),
             out_type: Some(Arc::new(TypeOpsImpl::<T>::new())),
         });
-        DataStream::new(self.clone(), vec![StreamInput { node: id, side_output: None }])
+        DataStream::new(
+            self.clone(),
+            vec![StreamInput {
+                node: id,
+                side_output: None,
+            }],
+        )
     }
 
     /// A non-parallel source of the given elements (Flink's `fromCollection`).
     pub fn from_collection<T: Data + Sync>(&self, items: Vec<T>) -> DataStream<T> {
         let items = Arc::new(items);
-        self.add_source("Collection Source", move |_ctx| Ok(CollectionSource::new((*items).clone()))).set_parallelism(1)
+        self.add_source("Collection Source", move |_ctx| {
+            Ok(CollectionSource::new((*items).clone()))
+        })
+        .set_parallelism(1)
     }
 
     /// The numbers `from..=to`, split over the source's subtasks (Flink's `fromSequence`).
     pub fn from_sequence(&self, from: i64, to: i64) -> DataStream<i64> {
-        self.add_source("Sequence Source", move |ctx| Ok(SequenceSource::new(from, to, ctx.subtask, ctx.parallelism)))
+        self.add_source("Sequence Source", move |ctx| {
+            Ok(SequenceSource::new(from, to, ctx.subtask, ctx.parallelism))
+        })
     }
 
     fn settings(&self) -> GraphSettings {
@@ -125,7 +144,12 @@ impl StreamExecutionEnvironment {
     }
 
     /// Runs the job on `cluster`, carrying channels with `transport`.
-    pub fn execute_on(&self, cluster: &LocalCluster, name: &str, transport: &dyn ChannelTransport) -> Result<JobResult, JobError> {
+    pub fn execute_on(
+        &self,
+        cluster: &LocalCluster,
+        name: &str,
+        transport: &dyn ChannelTransport,
+    ) -> Result<JobResult, JobError> {
         let job = Arc::new(self.job_graph(name)?);
         cluster.execute_with(job, transport)
     }

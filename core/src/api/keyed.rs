@@ -29,51 +29,80 @@ impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
     }
 
     /// Rolling reduce: emits the new accumulated value of the key after every element.
-    pub fn reduce(&self, f: impl FnMut(T, T) -> T + Clone + Send + Sync + 'static) -> DataStream<T> {
+    pub fn reduce(
+        &self,
+        f: impl FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+    ) -> DataStream<T> {
         let key = self.key.clone();
-        self.stream.transform("Keyed Reduce", move |_, out, _| Ok(Box::new(RollingReduce::new(key.clone(), f.clone(), out))))
+        self.stream.transform("Keyed Reduce", move |_, out, _| {
+            Ok(Box::new(RollingReduce::new(key.clone(), f.clone(), out)))
+        })
     }
 
-    fn aggregate<N>(&self, name: &str, agg: Aggregation, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    fn aggregate<N>(
+        &self,
+        name: &str,
+        agg: Aggregation,
+        field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    ) -> DataStream<T>
     where
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {
         let key = self.key.clone();
         self.stream.transform(name, move |_, out, _| {
-            Ok(Box::new(RollingReduce::new(key.clone(), field_reducer(agg, field.clone()), out)))
+            Ok(Box::new(RollingReduce::new(
+                key.clone(),
+                field_reducer(agg, field.clone()),
+                out,
+            )))
         })
     }
 
     /// Rolling sum of a field; other fields keep the key's first element.
-    pub fn sum<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    pub fn sum<N>(
+        &self,
+        field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    ) -> DataStream<T>
     where
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {
         self.aggregate("Keyed Sum", Aggregation::Sum, field)
     }
     /// Rolling minimum of a field; other fields keep the key's first element.
-    pub fn min<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    pub fn min<N>(
+        &self,
+        field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    ) -> DataStream<T>
     where
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {
         self.aggregate("Keyed Min", Aggregation::Min, field)
     }
     /// Rolling maximum of a field; other fields keep the key's first element.
-    pub fn max<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    pub fn max<N>(
+        &self,
+        field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    ) -> DataStream<T>
     where
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {
         self.aggregate("Keyed Max", Aggregation::Max, field)
     }
     /// The element with the smallest field so far (first on ties).
-    pub fn min_by<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    pub fn min_by<N>(
+        &self,
+        field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    ) -> DataStream<T>
     where
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {
         self.aggregate("Keyed Min By", Aggregation::MinBy, field)
     }
     /// The element with the largest field so far (first on ties).
-    pub fn max_by<N>(&self, field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static) -> DataStream<T>
+    pub fn max_by<N>(
+        &self,
+        field: impl Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    ) -> DataStream<T>
     where
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {

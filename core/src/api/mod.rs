@@ -10,3 +10,8 @@ pub mod datastream;
 pub mod environment;
 pub mod keyed;
 pub mod sink;
+
+pub use datastream::DataStream;
+pub use environment::StreamExecutionEnvironment;
+pub use keyed::KeyedStream;
+pub use sink::{CollectHandle, DataStreamSink};

@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use super::datastream::DataStream;
 use crate::graph::factory::{BuildContext, Built};
 use crate::graph::stream_graph::{ChainingStrategy, NodeId, NodeKind};
-use crate::operator::sink::{BlackholeWriter, CollectWriter, Formatter, LineWriter, SinkOperator, SinkWriter};
+use crate::operator::sink::{
+    BlackholeWriter, CollectWriter, Formatter, LineWriter, SinkOperator, SinkWriter,
+};
 use crate::operator::{BoxOutput, OperatorError};
 use crate::record::Data;
 
@@ -68,9 +70,14 @@ impl<T: Data> DataStream<T> {
         name: &str,
         make: impl Fn(&BuildContext) -> Result<BoxOutput<T>, OperatorError> + Send + Sync + 'static,
     ) -> DataStreamSink {
-        let factory = move |ctx: &BuildContext, _main: Box<dyn std::any::Any>, _side| Ok(Built::Operator(Box::new(make(ctx)?)));
+        let factory = move |ctx: &BuildContext, _main: Box<dyn std::any::Any>, _side| {
+            Ok(Built::Operator(Box::new(make(ctx)?)))
+        };
         let node = self.add_node(name, NodeKind::Sink, Arc::new(factory), None);
-        DataStreamSink { env: self.env.clone(), node }
+        DataStreamSink {
+            env: self.env.clone(),
+            node,
+        }
     }
 
     /// Adds a sink from a [`SinkWriter`] factory, with an optional rate limit (records/s).
@@ -80,19 +87,37 @@ impl<T: Data> DataStream<T> {
         rate_limit: Option<f64>,
         make: impl Fn(&BuildContext) -> Result<W, OperatorError> + Send + Sync + 'static,
     ) -> DataStreamSink {
-        self.add_sink(name, move |ctx| Ok(Box::new(SinkOperator::new(make(ctx)?, rate_limit, ctx.clock.clone()))))
+        self.add_sink(name, move |ctx| {
+            Ok(Box::new(SinkOperator::new(
+                make(ctx)?,
+                rate_limit,
+                ctx.clock.clone(),
+            )))
+        })
     }
 
     /// Prints every element with `format` (Flink's `print`; `N> ` prefixes when parallel).
     pub fn print_with(&self, format: Formatter<T>, rate_limit: Option<f64>) -> DataStreamSink {
-        self.sink_to("Print to Std. Out", rate_limit, move |ctx| Ok(LineWriter::stdout(format.clone(), ctx.subtask, ctx.parallelism)))
+        self.sink_to("Print to Std. Out", rate_limit, move |ctx| {
+            Ok(LineWriter::stdout(
+                format.clone(),
+                ctx.subtask,
+                ctx.parallelism,
+            ))
+        })
     }
 
     /// Writes every element as a line formatted by `format` to `path` (a directory of
     /// `part-N.csv` files when the sink is parallel).
-    pub fn write_as_text(&self, path: impl Into<std::path::PathBuf>, format: Formatter<T>) -> DataStreamSink {
+    pub fn write_as_text(
+        &self,
+        path: impl Into<std::path::PathBuf>,
+        format: Formatter<T>,
+    ) -> DataStreamSink {
         let path = path.into();
-        self.sink_to("File Sink", None, move |ctx| LineWriter::file(&path, format.clone(), ctx.subtask, ctx.parallelism))
+        self.sink_to("File Sink", None, move |ctx| {
+            LineWriter::file(&path, format.clone(), ctx.subtask, ctx.parallelism)
+        })
     }
 
     /// Discards every element, optionally at most `rate_limit` per second.
@@ -106,10 +131,15 @@ impl<T: Data> DataStream<T> {
     }
 
     /// Collects every element at most `rate_limit` per second (a slow consumer).
-    pub fn collect_rate_limited(&self, rate_limit: Option<f64>) -> (CollectHandle<T>, DataStreamSink) {
+    pub fn collect_rate_limited(
+        &self,
+        rate_limit: Option<f64>,
+    ) -> (CollectHandle<T>, DataStreamSink) {
         let values = Arc::new(Mutex::new(Vec::new()));
         let v = values.clone();
-        let sink = self.sink_to("Collect", rate_limit, move |_| Ok(CollectWriter::new(v.clone())));
+        let sink = self.sink_to("Collect", rate_limit, move |_| {
+            Ok(CollectWriter::new(v.clone()))
+        });
         (CollectHandle { values }, sink)
     }
 }

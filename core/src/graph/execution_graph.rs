@@ -63,8 +63,16 @@ impl ExecutionGraph {
         }
         let slots_needed: usize = groups.iter().map(|(_, n)| n).sum();
         if slots_needed > available_slots {
-            let detail = groups.iter().map(|(g, n)| format!("group '{g}': {n}")).collect::<Vec<_>>().join(", ");
-            return Err(GraphError::NotEnoughSlots { needed: slots_needed, available: available_slots, detail });
+            let detail = groups
+                .iter()
+                .map(|(g, n)| format!("group '{g}': {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(GraphError::NotEnoughSlots {
+                needed: slots_needed,
+                available: available_slots,
+                detail,
+            });
         }
         let offset = |g: &str| -> usize {
             let mut off = 0;
@@ -76,10 +84,21 @@ impl ExecutionGraph {
             }
             off
         };
-        let slot_of: Vec<Vec<usize>> =
-            job.vertices.iter().map(|v| (0..v.parallelism).map(|i| offset(&v.slot_sharing_group) + i).collect()).collect();
+        let slot_of: Vec<Vec<usize>> = job
+            .vertices
+            .iter()
+            .map(|v| {
+                (0..v.parallelism)
+                    .map(|i| offset(&v.slot_sharing_group) + i)
+                    .collect()
+            })
+            .collect();
 
-        let mut input_channels: Vec<Vec<usize>> = job.vertices.iter().map(|v| vec![0; v.parallelism]).collect();
+        let mut input_channels: Vec<Vec<usize>> = job
+            .vertices
+            .iter()
+            .map(|v| vec![0; v.parallelism])
+            .collect();
         let mut subpartitions = Vec::new();
         let mut channels = Vec::new();
         for e in &job.edges {
@@ -114,7 +133,13 @@ impl ExecutionGraph {
             subpartitions.push(subs);
             channels.push(list);
         }
-        Ok(Self { slot_of, slots_needed, channels, subpartitions, input_channels })
+        Ok(Self {
+            slot_of,
+            slots_needed,
+            channels,
+            subpartitions,
+            input_channels,
+        })
     }
 
     /// The subtasks placed in `slot`: `(vertex, subtask)`.

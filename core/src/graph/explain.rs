@@ -66,7 +66,11 @@ impl Plan {
             .map(|v| VertexPlan {
                 id: v.id,
                 name: v.name.clone(),
-                operators: v.nodes.iter().map(|&n| job.stream.nodes[n].name.clone()).collect(),
+                operators: v
+                    .nodes
+                    .iter()
+                    .map(|&n| job.stream.nodes[n].name.clone())
+                    .collect(),
                 parallelism: v.parallelism,
                 max_parallelism: v.max_parallelism,
                 slot_sharing_group: v.slot_sharing_group.clone(),
@@ -80,13 +84,23 @@ impl Plan {
                 from: e.source,
                 to: e.target,
                 partitioner: e.partitioning.name().to_string(),
-                distribution: if e.partitioning.is_pointwise() { "POINTWISE" } else { "ALL_TO_ALL" }.to_string(),
+                distribution: if e.partitioning.is_pointwise() {
+                    "POINTWISE"
+                } else {
+                    "ALL_TO_ALL"
+                }
+                .to_string(),
                 side_output: e.side_output.clone(),
                 buffer_timeout: e.buffer_timeout.to_string(),
                 channels: eg.channels[e.id].len(),
             })
             .collect();
-        Self { job: job.name.clone(), slots_needed: eg.slots_needed, vertices, edges }
+        Self {
+            job: job.name.clone(),
+            slots_needed: eg.slots_needed,
+            vertices,
+            edges,
+        }
     }
 
     /// The plan as one JSON object.
@@ -96,16 +110,30 @@ impl Plan {
 
     /// The plan as text.
     pub fn to_text(&self) -> String {
-        let mut s = format!("Job '{}': {} vertices, needs {} slots\n", self.job, self.vertices.len(), self.slots_needed);
+        let mut s = format!(
+            "Job '{}': {} vertices, needs {} slots\n",
+            self.job,
+            self.vertices.len(),
+            self.slots_needed
+        );
         for v in &self.vertices {
             s.push_str(&format!(
                 "\n[{}] {}\n    parallelism {}, max parallelism {}, slot sharing group '{}'\n",
                 v.id, v.name, v.parallelism, v.max_parallelism, v.slot_sharing_group
             ));
-            let placed: Vec<String> = v.slots.iter().enumerate().map(|(i, s)| format!("#{i}->slot {s}")).collect();
+            let placed: Vec<String> = v
+                .slots
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("#{i}->slot {s}"))
+                .collect();
             s.push_str(&format!("    subtasks: {}\n", placed.join(", ")));
             for e in self.edges.iter().filter(|e| e.from == v.id) {
-                let side = e.side_output.as_ref().map(|t| format!(" (side output '{t}')")).unwrap_or_default();
+                let side = e
+                    .side_output
+                    .as_ref()
+                    .map(|t| format!(" (side output '{t}')"))
+                    .unwrap_or_default();
                 s.push_str(&format!(
                     "    -> [{}] {} {}{}, {} channels, buffer timeout {}\n",
                     e.to, e.partitioner, e.distribution, side, e.channels, e.buffer_timeout

@@ -37,14 +37,27 @@ pub enum Built {
 pub trait OperatorFactory: Send + Sync + 'static {
     /// Builds the operator. `main` is its downstream (a `BoxOutput<Out>` boxed as
     /// `Any`; unused by sinks), `side` its side outputs.
-    fn build(&self, ctx: &BuildContext, main: Box<dyn Any>, side: SideOutputs) -> Result<Built, OperatorError>;
+    fn build(
+        &self,
+        ctx: &BuildContext,
+        main: Box<dyn Any>,
+        side: SideOutputs,
+    ) -> Result<Built, OperatorError>;
 }
 
 impl<F> OperatorFactory for F
 where
-    F: Fn(&BuildContext, Box<dyn Any>, SideOutputs) -> Result<Built, OperatorError> + Send + Sync + 'static,
+    F: Fn(&BuildContext, Box<dyn Any>, SideOutputs) -> Result<Built, OperatorError>
+        + Send
+        + Sync
+        + 'static,
 {
-    fn build(&self, ctx: &BuildContext, main: Box<dyn Any>, side: SideOutputs) -> Result<Built, OperatorError> {
+    fn build(
+        &self,
+        ctx: &BuildContext,
+        main: Box<dyn Any>,
+        side: SideOutputs,
+    ) -> Result<Built, OperatorError> {
         self(ctx, main, side)
     }
 }
@@ -54,12 +67,14 @@ pub fn downcast_output<T: crate::record::Data>(
     main: Box<dyn Any>,
     name: &str,
 ) -> Result<crate::operator::BoxOutput<T>, OperatorError> {
-    main.downcast::<crate::operator::BoxOutput<T>>().map(|b| *b).map_err(|_| {
-        OperatorError::User(format!(
-            "operator '{name}': downstream expects another record type than {}",
-            std::any::type_name::<T>()
-        ))
-    })
+    main.downcast::<crate::operator::BoxOutput<T>>()
+        .map(|b| *b)
+        .map_err(|_| {
+            OperatorError::User(format!(
+                "operator '{name}': downstream expects another record type than {}",
+                std::any::type_name::<T>()
+            ))
+        })
 }
 
 pub use crate::runtime::typed::TypeOps;

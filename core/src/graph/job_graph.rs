@@ -97,7 +97,11 @@ pub struct JobGraph {
 
 impl JobGraph {
     /// Builds the job graph of `stream` with Flink's chaining rules.
-    pub fn from_stream_graph(name: &str, stream: Arc<StreamGraph>, settings: &GraphSettings) -> Result<Self, GraphError> {
+    pub fn from_stream_graph(
+        name: &str,
+        stream: Arc<StreamGraph>,
+        settings: &GraphSettings,
+    ) -> Result<Self, GraphError> {
         let g = &*stream;
         if !g.nodes.iter().any(|n| n.kind == NodeKind::Source) {
             return Err(GraphError::Invalid("the job has no source".into()));
@@ -108,12 +112,19 @@ impl JobGraph {
             let m = n.max_parallelism.unwrap_or(settings.max_parallelism);
             let p = n.parallelism.unwrap_or(settings.default_parallelism);
             if p == 0 || p > m {
-                return Err(GraphError::BadParallelism { name: n.name.clone(), parallelism: p, max_parallelism: m });
+                return Err(GraphError::BadParallelism {
+                    name: n.name.clone(),
+                    parallelism: p,
+                    max_parallelism: m,
+                });
             }
             par.push(p);
             max_par.push(m);
             if n.kind != NodeKind::Source && g.in_edges(n.id).next().is_none() {
-                return Err(GraphError::Invalid(format!("operator '{}' has no input", n.name)));
+                return Err(GraphError::Invalid(format!(
+                    "operator '{}' has no input",
+                    n.name
+                )));
             }
         }
         // Resolve partitioners: Flink's default is forward when parallelisms match.
@@ -150,7 +161,8 @@ impl JobGraph {
         let mut vertex_of = vec![usize::MAX; g.nodes.len()];
         let mut vertices: Vec<JobVertex> = Vec::new();
         for n in &g.nodes {
-            let chained_in = (0..g.edges.len()).find(|&i| g.edges[i].target == n.id && chainable(i));
+            let chained_in =
+                (0..g.edges.len()).find(|&i| g.edges[i].target == n.id && chainable(i));
             match chained_in {
                 Some(i) => {
                     let v = vertex_of[g.edges[i].source];
@@ -162,7 +174,11 @@ impl JobGraph {
                 None => {
                     let id = vertices.len();
                     vertex_of[n.id] = id;
-                    let name = if n.kind == NodeKind::Source { format!("Source: {}", n.name) } else { n.name.clone() };
+                    let name = if n.kind == NodeKind::Source {
+                        format!("Source: {}", n.name)
+                    } else {
+                        n.name.clone()
+                    };
                     vertices.push(JobVertex {
                         id,
                         name,
@@ -179,7 +195,11 @@ impl JobGraph {
         let mut chained = Vec::new();
         for (i, e) in g.edges.iter().enumerate() {
             if chainable(i) {
-                chained.push(ChainedEdge { source: e.source, target: e.target, side_output: e.side_output.clone() });
+                chained.push(ChainedEdge {
+                    source: e.source,
+                    target: e.target,
+                    side_output: e.side_output.clone(),
+                });
             } else {
                 edges.push(JobEdge {
                     id: edges.len(),
@@ -190,11 +210,21 @@ impl JobGraph {
                     partitioning: parts[i].clone(),
                     side_output: e.side_output.clone(),
                     record_type: e.record_type.clone(),
-                    buffer_timeout: g.nodes[e.source].buffer_timeout.unwrap_or(settings.buffer_timeout),
+                    buffer_timeout: g.nodes[e.source]
+                        .buffer_timeout
+                        .unwrap_or(settings.buffer_timeout),
                 });
             }
         }
-        Ok(Self { name: name.to_string(), vertices, edges, chained, stream, vertex_of, node_parallelism: par })
+        Ok(Self {
+            name: name.to_string(),
+            vertices,
+            edges,
+            chained,
+            stream,
+            vertex_of,
+            node_parallelism: par,
+        })
     }
 
     /// Job edges into vertex `v`.

@@ -13,7 +13,11 @@ pub struct MapOperator<I, O: Data, F> {
 impl<I: Data, O: Data, F: FnMut(I) -> O> MapOperator<I, O, F> {
     /// A map operator feeding `out`.
     pub fn new(f: F, out: BoxOutput<O>) -> Self {
-        Self { f, out, _in: std::marker::PhantomData }
+        Self {
+            f,
+            out,
+            _in: std::marker::PhantomData,
+        }
     }
 }
 
@@ -80,7 +84,11 @@ pub struct FlatMapOperator<I, O: Data, F> {
 impl<I: Data, O: Data, R: IntoIterator<Item = O>, F: FnMut(I) -> R> FlatMapOperator<I, O, F> {
     /// A flat-map operator feeding `out`.
     pub fn new(f: F, out: BoxOutput<O>) -> Self {
-        Self { f, out, _in: std::marker::PhantomData }
+        Self {
+            f,
+            out,
+            _in: std::marker::PhantomData,
+        }
     }
 }
 
@@ -128,7 +136,9 @@ impl<T: Data> Output<T> for FanOut<T> {
         Ok(())
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.outs.iter_mut().try_for_each(|o| o.emit_watermark(watermark))
+        self.outs
+            .iter_mut()
+            .try_for_each(|o| o.emit_watermark(watermark))
     }
     fn finish(&mut self) -> OpResult {
         self.outs.iter_mut().try_for_each(|o| o.finish())

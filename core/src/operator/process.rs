@@ -16,14 +16,20 @@ pub struct OutputTag<T> {
 
 impl<T> Clone for OutputTag<T> {
     fn clone(&self) -> Self {
-        Self { id: self.id.clone(), _type: PhantomData }
+        Self {
+            id: self.id.clone(),
+            _type: PhantomData,
+        }
     }
 }
 
 impl<T: Data> OutputTag<T> {
     /// A tag with a unique name within the job.
     pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into(), _type: PhantomData }
+        Self {
+            id: id.into(),
+            _type: PhantomData,
+        }
     }
     /// The tag's name.
     pub fn id(&self) -> &str {
@@ -89,7 +95,8 @@ impl<S: Data> SideOutputControl for SideOutput<S> {
 
 fn side_control(out: &mut dyn Any) -> Option<&mut (dyn SideOutputControl + 'static)> {
     // Side outputs are registered as `SideOutputHandle`, which carries both views.
-    out.downcast_mut::<SideOutputHandle>().map(|h| h.control.as_mut())
+    out.downcast_mut::<SideOutputHandle>()
+        .map(|h| h.control.as_mut())
 }
 
 /// A registered side output: the typed output plus its control view.
@@ -164,7 +171,12 @@ pub struct ProcessOperator<I, O: Data, F> {
 impl<I: Data, O: Data, F: ProcessFunction<I, O>> ProcessOperator<I, O, F> {
     /// A process operator with its main output and side outputs.
     pub fn new(f: F, out: BoxOutput<O>, side: SideOutputs) -> Self {
-        Self { f, out, side, _in: PhantomData }
+        Self {
+            f,
+            out,
+            side,
+            _in: PhantomData,
+        }
     }
 }
 
@@ -174,7 +186,9 @@ pub fn side_output_entry<S: Data>(out: BoxOutput<S>) -> (Box<dyn Any>, Box<dyn A
     // Both refer to the same consumer through a shared cell.
     let shared = std::rc::Rc::new(std::cell::RefCell::new(out));
     let typed: BoxOutput<S> = Box::new(SharedOutput(shared.clone()));
-    let control = SideOutputHandle { control: Box::new(SideOutput::<S>(Box::new(SharedOutput(shared)))) };
+    let control = SideOutputHandle {
+        control: Box::new(SideOutput::<S>(Box::new(SharedOutput(shared)))),
+    };
     (Box::new(typed), Box::new(control))
 }
 
@@ -209,8 +223,16 @@ impl SideOutputs {
 impl<I: Data, O: Data, F: ProcessFunction<I, O>> Output<I> for ProcessOperator<I, O, F> {
     fn collect(&mut self, record: Record<'_, I>, timestamp: i64) -> OpResult {
         let value = record.into_owned()?;
-        let mut ctx = Context { timestamp, side: &mut self.side, error: None };
-        let mut out = Collector { out: &mut self.out, timestamp, error: None };
+        let mut ctx = Context {
+            timestamp,
+            side: &mut self.side,
+            error: None,
+        };
+        let mut out = Collector {
+            out: &mut self.out,
+            timestamp,
+            error: None,
+        };
         self.f.process_element(value, &mut ctx, &mut out);
         match (out.error, ctx.error) {
             (Some(e), _) | (None, Some(e)) => Err(e),

@@ -29,7 +29,12 @@ pub struct RollingReduce<T: Data, K, F> {
 impl<T: Data, K: Eq + Hash, F: ReduceFn<T>> RollingReduce<T, K, F> {
     /// A rolling reduce over `key`.
     pub fn new(key: KeyFn<T, K>, reduce: F, out: BoxOutput<T>) -> Self {
-        Self { key, reduce, state: HashMap::new(), out }
+        Self {
+            key,
+            reduce,
+            state: HashMap::new(),
+            out,
+        }
     }
 
     /// Number of keys held.
@@ -131,8 +136,15 @@ mod tests {
     fn rolling_sum_keeps_first_fields_and_emits_every_update() {
         let (out, seen) = capture::<(i64, i64, i64)>();
         let key: KeyFn<(i64, i64, i64), i64> = Arc::new(|t| t.0);
-        let mut op = RollingReduce::new(key, field_reducer(Aggregation::Sum, |t: &mut (i64, i64, i64)| &mut t.1), out);
-        for (i, v) in [(1, 10, 100), (2, 5, 200), (1, 7, 300)].into_iter().enumerate() {
+        let mut op = RollingReduce::new(
+            key,
+            field_reducer(Aggregation::Sum, |t: &mut (i64, i64, i64)| &mut t.1),
+            out,
+        );
+        for (i, v) in [(1, 10, 100), (2, 5, 200), (1, 7, 300)]
+            .into_iter()
+            .enumerate()
+        {
             op.collect(Record::Owned(v), i as i64).unwrap();
         }
         let got: Vec<_> = seen.borrow().iter().map(|(v, _)| *v).collect();

@@ -11,7 +11,8 @@ use crate::record::{Data, Record};
 use crate::runtime::clock::SharedClock;
 
 /// Formats one record as a line of text (without the newline).
-pub type Formatter<T> = Arc<dyn Fn(&Record<'_, T>, &mut Vec<u8>) -> Result<(), OperatorError> + Send + Sync>;
+pub type Formatter<T> =
+    Arc<dyn Fn(&Record<'_, T>, &mut Vec<u8>) -> Result<(), OperatorError> + Send + Sync>;
 
 /// Where a sink's records go.
 pub trait SinkWriter<T: Data>: 'static {
@@ -33,7 +34,11 @@ impl RateLimiter {
     /// A limiter of `rate` records per second (must be > 0).
     pub fn new(rate: f64) -> Self {
         debug_assert!(rate > 0.0);
-        Self { rate, start_nanos: None, count: 0 }
+        Self {
+            rate,
+            start_nanos: None,
+            count: 0,
+        }
     }
 
     /// Counts one record at `now`; returns the instant before which the next may not pass.
@@ -57,7 +62,13 @@ pub struct SinkOperator<T: Data, W: SinkWriter<T>> {
 impl<T: Data, W: SinkWriter<T>> SinkOperator<T, W> {
     /// A sink; `rate_limit` in records per second.
     pub fn new(writer: W, rate_limit: Option<f64>, clock: SharedClock) -> Self {
-        Self { writer, limiter: rate_limit.map(RateLimiter::new), clock, pause: None, _type: std::marker::PhantomData }
+        Self {
+            writer,
+            limiter: rate_limit.map(RateLimiter::new),
+            clock,
+            pause: None,
+            _type: std::marker::PhantomData,
+        }
     }
 }
 
@@ -106,22 +117,49 @@ pub struct LineWriter<T: Data> {
 impl<T: Data> LineWriter<T> {
     /// Prints to stdout; with more than one subtask each line starts with `N> `, as in Flink.
     pub fn stdout(format: Formatter<T>, subtask: usize, parallelism: usize) -> Self {
-        let prefix = if parallelism > 1 { format!("{}> ", subtask + 1).into_bytes() } else { Vec::new() };
+        let prefix = if parallelism > 1 {
+            format!("{}> ", subtask + 1).into_bytes()
+        } else {
+            Vec::new()
+        };
         let out: Box<dyn Write> = Box::new(std::io::stdout());
-        Self { name: "print".into(), prefix, format, line: Vec::new(), out: BufWriter::with_capacity(1 << 16, out) }
+        Self {
+            name: "print".into(),
+            prefix,
+            format,
+            line: Vec::new(),
+            out: BufWriter::with_capacity(1 << 16, out),
+        }
     }
 
     /// Writes to `path`, or with more than one subtask to `path/part-N.csv`.
-    pub fn file(path: &std::path::Path, format: Formatter<T>, subtask: usize, parallelism: usize) -> Result<Self, OperatorError> {
+    pub fn file(
+        path: &std::path::Path,
+        format: Formatter<T>,
+        subtask: usize,
+        parallelism: usize,
+    ) -> Result<Self, OperatorError> {
         let target: PathBuf = if parallelism > 1 {
-            std::fs::create_dir_all(path).map_err(|source| OperatorError::Sink { name: path.display().to_string(), source })?;
+            std::fs::create_dir_all(path).map_err(|source| OperatorError::Sink {
+                name: path.display().to_string(),
+                source,
+            })?;
             path.join(format!("part-{subtask}.csv"))
         } else {
             path.to_path_buf()
         };
-        let file = File::create(&target).map_err(|source| OperatorError::Sink { name: target.display().to_string(), source })?;
+        let file = File::create(&target).map_err(|source| OperatorError::Sink {
+            name: target.display().to_string(),
+            source,
+        })?;
         let out: Box<dyn Write> = Box::new(file);
-        Ok(Self { name: target.display().to_string(), prefix: Vec::new(), format, line: Vec::new(), out: BufWriter::with_capacity(1 << 16, out) })
+        Ok(Self {
+            name: target.display().to_string(),
+            prefix: Vec::new(),
+            format,
+            line: Vec::new(),
+            out: BufWriter::with_capacity(1 << 16, out),
+        })
     }
 }
 
@@ -131,10 +169,18 @@ impl<T: Data> SinkWriter<T> for LineWriter<T> {
         self.line.extend_from_slice(&self.prefix);
         (self.format)(record, &mut self.line)?;
         self.line.push(b'\n');
-        self.out.write_all(&self.line).map_err(|source| OperatorError::Sink { name: self.name.clone(), source })
+        self.out
+            .write_all(&self.line)
+            .map_err(|source| OperatorError::Sink {
+                name: self.name.clone(),
+                source,
+            })
     }
     fn flush(&mut self) -> OpResult {
-        self.out.flush().map_err(|source| OperatorError::Sink { name: self.name.clone(), source })
+        self.out.flush().map_err(|source| OperatorError::Sink {
+            name: self.name.clone(),
+            source,
+        })
     }
 }
 
@@ -147,7 +193,10 @@ pub struct CollectWriter<T> {
 impl<T: Data> CollectWriter<T> {
     /// Appends to `into` when the input ends.
     pub fn new(into: Arc<Mutex<Vec<T>>>) -> Self {
-        Self { into, local: Vec::new() }
+        Self {
+            into,
+            local: Vec::new(),
+        }
     }
 }
 
@@ -162,7 +211,9 @@ impl<T: Data> SinkWriter<T> for CollectWriter<T> {
                 all.append(&mut self.local);
                 Ok(())
             }
-            Err(_) => Err(OperatorError::User("collect sink: another subtask panicked".into())),
+            Err(_) => Err(OperatorError::User(
+                "collect sink: another subtask panicked".into(),
+            )),
         }
     }
 }
@@ -185,7 +236,8 @@ mod tests {
     fn sink_asks_the_task_to_pause_and_collects_everything() {
         let clock = ManualClock::new(0);
         let all = Arc::new(Mutex::new(Vec::new()));
-        let mut sink = SinkOperator::new(CollectWriter::new(all.clone()), Some(10.0), clock.clone());
+        let mut sink =
+            SinkOperator::new(CollectWriter::new(all.clone()), Some(10.0), clock.clone());
         sink.collect(Record::Owned(1i64), 0).unwrap();
         assert_eq!(sink.pause_until(), Some(100_000_000));
         clock.set_nanos(100_000_000);

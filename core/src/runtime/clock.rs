@@ -43,7 +43,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A manual clock at `nanos`.
     pub fn new(nanos: u64) -> Arc<Self> {
-        Arc::new(Self { nanos: AtomicU64::new(nanos) })
+        Arc::new(Self {
+            nanos: AtomicU64::new(nanos),
+        })
     }
     /// Moves the clock forward.
     pub fn advance_nanos(&self, by: u64) {

@@ -44,7 +44,12 @@ impl GateShared {
         Arc::new(Self {
             name: name.into(),
             capacity,
-            queue: Mutex::new(GateQueue { items: VecDeque::with_capacity(capacity), waker: None, closed: false, peak: 0 }),
+            queue: Mutex::new(GateQueue {
+                items: VecDeque::with_capacity(capacity),
+                waker: None,
+                closed: false,
+                peak: 0,
+            }),
         })
     }
 
@@ -61,7 +66,10 @@ impl GateShared {
             if q.closed {
                 return Err(ExchangeError::Closed(self.name.clone()));
             }
-            debug_assert!(q.items.len() < self.capacity.max(1), "gate queue over its capacity");
+            debug_assert!(
+                q.items.len() < self.capacity.max(1),
+                "gate queue over its capacity"
+            );
             q.items.push_back((channel, buffer));
             q.peak = q.peak.max(q.items.len());
             q.waker.take()
@@ -147,11 +155,15 @@ pub struct CancelHandle {
 impl CancelHandle {
     /// Registers a gate to close on cancellation.
     pub fn register(&self, gate: Arc<GateShared>) {
-        self.gates.lock().unwrap_or_else(|p| p.into_inner()).push(gate);
+        self.gates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(gate);
     }
     /// Cancels the job: every gate closes.
     pub fn cancel(&self) {
-        self.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let gates = self.gates.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for g in gates {
             g.close();

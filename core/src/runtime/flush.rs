@@ -22,7 +22,10 @@ pub enum AfterRecord {
 impl FlushPolicy {
     /// A policy for `timeout`.
     pub fn new(timeout: BufferTimeout) -> Self {
-        Self { timeout, deadline_nanos: None }
+        Self {
+            timeout,
+            deadline_nanos: None,
+        }
     }
 
     /// Whether the clock is needed when a buffer receives its first record.
@@ -32,7 +35,11 @@ impl FlushPolicy {
 
     /// A record was written; `first_in_buffer` says the buffer was empty before, and
     /// `now` is read only when [`needs_clock`](Self::needs_clock) says so.
-    pub fn after_record(&mut self, first_in_buffer: bool, now: impl FnOnce() -> u64) -> AfterRecord {
+    pub fn after_record(
+        &mut self,
+        first_in_buffer: bool,
+        now: impl FnOnce() -> u64,
+    ) -> AfterRecord {
         match self.timeout {
             BufferTimeout::Interval(d) if d.is_zero() => AfterRecord::FlushNow,
             BufferTimeout::Interval(d) => {
@@ -72,7 +79,10 @@ mod tests {
     fn zero_timeout_flushes_every_record_without_reading_the_clock() {
         let mut p = FlushPolicy::new(BufferTimeout::Interval(Duration::ZERO));
         assert!(!p.needs_clock());
-        assert_eq!(p.after_record(true, || panic!("clock read")), AfterRecord::FlushNow);
+        assert_eq!(
+            p.after_record(true, || panic!("clock read")),
+            AfterRecord::FlushNow
+        );
         assert_eq!(p.deadline(), None);
     }
 
@@ -80,10 +90,16 @@ mod tests {
     fn interval_timeout_is_due_exactly_timeout_after_the_first_record() {
         let clock = ManualClock::new(1_000);
         let mut p = FlushPolicy::new(BufferTimeout::Interval(Duration::from_millis(1)));
-        assert_eq!(p.after_record(true, || clock.now_nanos()), AfterRecord::Wait);
+        assert_eq!(
+            p.after_record(true, || clock.now_nanos()),
+            AfterRecord::Wait
+        );
         clock.advance_nanos(999_999);
         // A later record does not move the deadline.
-        assert_eq!(p.after_record(false, || clock.now_nanos()), AfterRecord::Wait);
+        assert_eq!(
+            p.after_record(false, || clock.now_nanos()),
+            AfterRecord::Wait
+        );
         assert!(!p.is_due(clock.now_nanos()));
         clock.advance_nanos(1);
         assert!(p.is_due(clock.now_nanos()));

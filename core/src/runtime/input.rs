@@ -65,7 +65,11 @@ pub struct WatermarkValve {
 impl WatermarkValve {
     /// A valve over `channels` inputs, all at the minimal watermark.
     pub fn new(channels: usize) -> Self {
-        Self { channels: vec![i64::MIN; channels], ended: vec![false; channels], current: i64::MIN }
+        Self {
+            channels: vec![i64::MIN; channels],
+            ended: vec![false; channels],
+            current: i64::MIN,
+        }
     }
 
     /// A channel reports `watermark`; returns the new combined watermark if it advanced.
@@ -83,7 +87,13 @@ impl WatermarkValve {
     }
 
     fn advance(&mut self) -> Option<i64> {
-        let min = self.channels.iter().zip(&self.ended).filter(|(_, &e)| !e).map(|(&w, _)| w).min();
+        let min = self
+            .channels
+            .iter()
+            .zip(&self.ended)
+            .filter(|(_, &e)| !e)
+            .map(|(&w, _)| w)
+            .min();
         let min = min?;
         if min > self.current {
             self.current = min;

@@ -88,7 +88,13 @@ pub fn summarize(tasks: &[TaskMetrics]) -> Vec<VertexSummary> {
         let i = match out.iter().position(|(v, _)| *v == t.vertex_id) {
             Some(i) => i,
             None => {
-                out.push((t.vertex_id, VertexSummary { vertex: t.vertex.clone(), ..Default::default() }));
+                out.push((
+                    t.vertex_id,
+                    VertexSummary {
+                        vertex: t.vertex.clone(),
+                        ..Default::default()
+                    },
+                ));
                 out.len() - 1
             }
         };

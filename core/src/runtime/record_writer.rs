@@ -56,9 +56,20 @@ fn exchange_err(e: crate::runtime::exchange::ExchangeError) -> OperatorError {
 
 impl WriterCore {
     /// A writer over `sinks` (one per subpartition) drawing buffers from `pool`.
-    pub fn new(pool: LocalBufferPool, sinks: Vec<Box<dyn BufferSink>>, timeout: BufferTimeout, clock: SharedClock) -> Self {
-        let subpartitions =
-            sinks.into_iter().map(|sink| Subpartition { builder: None, sink, backlog: VecDeque::new() }).collect();
+    pub fn new(
+        pool: LocalBufferPool,
+        sinks: Vec<Box<dyn BufferSink>>,
+        timeout: BufferTimeout,
+        clock: SharedClock,
+    ) -> Self {
+        let subpartitions = sinks
+            .into_iter()
+            .map(|sink| Subpartition {
+                builder: None,
+                sink,
+                backlog: VecDeque::new(),
+            })
+            .collect();
         Self {
             pool,
             subpartitions,
@@ -101,7 +112,10 @@ impl WriterCore {
                 return Ok(());
             }
             self.buffers_out += 1;
-            self.subpartitions[ch].sink.send(b.finish()).map_err(exchange_err)?;
+            self.subpartitions[ch]
+                .sink
+                .send(b.finish())
+                .map_err(exchange_err)?;
         }
         Ok(())
     }
@@ -110,7 +124,10 @@ impl WriterCore {
     pub fn write_record(&mut self, ch: usize, payload: &[u8]) -> OpResult {
         self.records_out += 1;
         if !self.subpartitions[ch].backlog.is_empty() {
-            self.subpartitions[ch].backlog.push_back(Pending::Record { bytes: payload.to_vec(), progress: 0 });
+            self.subpartitions[ch].backlog.push_back(Pending::Record {
+                bytes: payload.to_vec(),
+                progress: 0,
+            });
             return Ok(());
         }
         let mut progress = 0;
@@ -121,7 +138,10 @@ impl WriterCore {
                 None => match self.pool.try_request() {
                     Some(b) => sub.builder.insert(b),
                     None => {
-                        sub.backlog.push_back(Pending::Record { bytes: payload[..].to_vec(), progress });
+                        sub.backlog.push_back(Pending::Record {
+                            bytes: payload[..].to_vec(),
+                            progress,
+                        });
                         self.blocked = true;
                         return Ok(());
                     }
@@ -131,7 +151,8 @@ impl WriterCore {
             match write_record(builder, payload, &mut progress) {
                 WriteOutcome::Done => {
                     let clock = &self.clock;
-                    if self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow {
+                    if self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow
+                    {
                         self.send(ch)?;
                     }
                     return Ok(());
@@ -151,7 +172,10 @@ impl WriterCore {
 
     fn write_event(&mut self, ch: usize, event: &Event, flush: bool) -> OpResult {
         if !self.subpartitions[ch].backlog.is_empty() {
-            self.subpartitions[ch].backlog.push_back(Pending::Event { event: *event, flush });
+            self.subpartitions[ch].backlog.push_back(Pending::Event {
+                event: *event,
+                flush,
+            });
             return Ok(());
         }
         loop {
@@ -161,7 +185,10 @@ impl WriterCore {
                 None => match self.pool.try_request() {
                     Some(b) => sub.builder.insert(b),
                     None => {
-                        sub.backlog.push_back(Pending::Event { event: *event, flush });
+                        sub.backlog.push_back(Pending::Event {
+                            event: *event,
+                            flush,
+                        });
                         self.blocked = true;
                         return Ok(());
                     }
@@ -209,17 +236,24 @@ impl WriterCore {
         for ch in 0..self.subpartitions.len() {
             while let Some(item) = self.subpartitions[ch].backlog.pop_front() {
                 match item {
-                    Pending::Record { bytes, mut progress } => loop {
+                    Pending::Record {
+                        bytes,
+                        mut progress,
+                    } => loop {
                         if self.subpartitions[ch].builder.is_none() {
                             let b = self.request().await;
                             self.subpartitions[ch].builder = Some(b);
                         }
-                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else { continue };
+                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else {
+                            continue;
+                        };
                         let first = builder.is_empty();
                         match write_record(builder, &bytes, &mut progress) {
                             WriteOutcome::Done => {
                                 let clock = &self.clock;
-                                if self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow {
+                                if self.flush.after_record(first, || clock.now_nanos())
+                                    == AfterRecord::FlushNow
+                                {
                                     self.send(ch)?;
                                 }
                                 break;
@@ -232,7 +266,9 @@ impl WriterCore {
                             let b = self.request().await;
                             self.subpartitions[ch].builder = Some(b);
                         }
-                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else { continue };
+                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else {
+                            continue;
+                        };
                         let first = builder.is_empty();
                         match write_event(builder, &event) {
                             WriteOutcome::Done => {
@@ -273,7 +309,11 @@ pub struct RecordWriterOutput<T: Data> {
 impl<T: Data> RecordWriterOutput<T> {
     /// An output writing through `core`, routed by `selector`.
     pub fn new(core: SharedWriter, selector: Box<dyn ChannelSelector<T>>) -> Self {
-        Self { core, selector, serializer: RecordSerializer::new() }
+        Self {
+            core,
+            selector,
+            serializer: RecordSerializer::new(),
+        }
     }
 }
 
@@ -289,7 +329,9 @@ impl<T: Data> Output<T> for RecordWriterOutput<T> {
         }
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.core.borrow_mut().broadcast_event(&Event::Watermark(watermark), false)
+        self.core
+            .borrow_mut()
+            .broadcast_event(&Event::Watermark(watermark), false)
     }
     fn finish(&mut self) -> OpResult {
         // The end of partition is written by the task once the whole chain has finished.

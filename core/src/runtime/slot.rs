@@ -50,7 +50,10 @@ pub enum SlotError {
 }
 
 fn memlock_limit() -> Option<u64> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into the struct we pass and reads nothing else.
     let rc = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
     (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur)
@@ -71,12 +74,17 @@ pub fn check_memlock(settings: &SlotSettings) -> Result<(), SlotError> {
 }
 
 fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// Runs one future per slot, each on its own executor, and waits for all of them.
 /// `work(slot)` is called on the calling thread and must return the slot's job.
-pub fn run_on_slots<R, G, F>(settings: &SlotSettings, mut work: impl FnMut(usize) -> G) -> Result<Vec<R>, SlotError>
+pub fn run_on_slots<R, G, F>(
+    settings: &SlotSettings,
+    mut work: impl FnMut(usize) -> G,
+) -> Result<Vec<R>, SlotError>
 where
     G: FnOnce() -> F + Send + 'static,
     F: Future<Output = R> + 'static,
@@ -86,7 +94,11 @@ where
     let mut handles = Vec::with_capacity(settings.slots);
     for slot in 0..settings.slots {
         let cpu = slot % cores();
-        let placement = if settings.pinning { glommio::Placement::Fixed(cpu) } else { glommio::Placement::Unbound };
+        let placement = if settings.pinning {
+            glommio::Placement::Fixed(cpu)
+        } else {
+            glommio::Placement::Unbound
+        };
         let builder = glommio::LocalExecutorBuilder::new(placement)
             .name(&format!("weir-slot-{slot}"))
             .io_memory(settings.io_memory)

@@ -45,7 +45,11 @@ impl<T: Data> SourceContext<'_, T> {
 /// A source of records of type `T`; one instance per subtask.
 pub trait Source<T: Data>: 'static {
     /// Emits up to about `max` records.
-    fn run_batch(&mut self, ctx: &mut SourceContext<'_, T>, max: usize) -> Result<SourceStatus, OperatorError>;
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, T>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError>;
 }
 
 /// A source with its chain, type-erased for the task loop.
@@ -73,13 +77,22 @@ pub struct TypedSourceDriver<T: Data> {
 impl<T: Data> TypedSourceDriver<T> {
     /// Couples `source` with its downstream.
     pub fn new(source: Box<dyn Source<T>>, out: BoxOutput<T>) -> Self {
-        Self { source, out, emitted: 0, skipped: 0 }
+        Self {
+            source,
+            out,
+            emitted: 0,
+            skipped: 0,
+        }
     }
 }
 
 impl<T: Data> SourceDriver for TypedSourceDriver<T> {
     fn run_batch(&mut self, max: usize) -> Result<SourceStatus, OperatorError> {
-        let mut ctx = SourceContext { out: &mut self.out, emitted: 0, skipped: 0 };
+        let mut ctx = SourceContext {
+            out: &mut self.out,
+            emitted: 0,
+            skipped: 0,
+        };
         let status = self.source.run_batch(&mut ctx, max);
         self.emitted += ctx.emitted;
         self.skipped += ctx.skipped;
@@ -109,12 +122,18 @@ pub struct CollectionSource<T> {
 impl<T: Data> CollectionSource<T> {
     /// A source over `items`.
     pub fn new(items: Vec<T>) -> Self {
-        Self { items: items.into_iter() }
+        Self {
+            items: items.into_iter(),
+        }
     }
 }
 
 impl<T: Data> Source<T> for CollectionSource<T> {
-    fn run_batch(&mut self, ctx: &mut SourceContext<'_, T>, max: usize) -> Result<SourceStatus, OperatorError> {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, T>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
         for _ in 0..max {
             match self.items.next() {
                 Some(v) => ctx.collect(v)?,
@@ -137,12 +156,21 @@ impl SequenceSource {
     /// Subtask `subtask` of `parallelism` emits every `parallelism`-th number from its offset.
     pub fn new(from: i64, to: i64, subtask: usize, parallelism: usize) -> Self {
         let start = from.saturating_add(subtask as i64);
-        Self { next: start, end: to, step: parallelism.max(1) as i64, done: start > to }
+        Self {
+            next: start,
+            end: to,
+            step: parallelism.max(1) as i64,
+            done: start > to,
+        }
     }
 }
 
 impl Source<i64> for SequenceSource {
-    fn run_batch(&mut self, ctx: &mut SourceContext<'_, i64>, max: usize) -> Result<SourceStatus, OperatorError> {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, i64>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
         for _ in 0..max {
             if self.done {
                 return Ok(SourceStatus::Finished);
@@ -153,6 +181,10 @@ impl Source<i64> for SequenceSource {
                 _ => self.done = true,
             }
         }
-        Ok(if self.done { SourceStatus::Finished } else { SourceStatus::More })
+        Ok(if self.done {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::More
+        })
     }
 }

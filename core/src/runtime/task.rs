@@ -97,7 +97,11 @@ pub enum TaskError {
 }
 
 /// The consumers of one output (main or a side output) of a node, with their record type.
-type Consumers = (Option<String>, Vec<Box<dyn Any>>, Arc<dyn crate::graph::factory::TypeOps>);
+type Consumers = (
+    Option<String>,
+    Vec<Box<dyn Any>>,
+    Arc<dyn crate::graph::factory::TypeOps>,
+);
 
 enum Head {
     Source(Box<dyn SourceDriver>),
@@ -128,25 +132,44 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<SharedWriter>), OperatorEr
         let node = &g.nodes[n];
         // Downstream consumers: chained operators and result partitions, by side output.
         let mut by_tag: Vec<Consumers> = Vec::new();
-        let mut push = |tag: &Option<String>, out: Box<dyn Any>, ty: &Arc<dyn crate::graph::factory::TypeOps>| {
+        let mut push = |tag: &Option<String>,
+                        out: Box<dyn Any>,
+                        ty: &Arc<dyn crate::graph::factory::TypeOps>| {
             match by_tag.iter_mut().find(|(t, _, _)| t == tag) {
                 Some((_, v, _)) => v.push(out),
                 None => by_tag.push((tag.clone(), vec![out], ty.clone())),
             }
         };
         for c in job.chained.iter().filter(|c| c.source == n) {
-            let out = built[c.target].take().ok_or_else(|| OperatorError::User(format!("operator '{}' is chained twice", g.nodes[c.target].name)))?;
-            let ty = g.nodes[n].out_type.clone().ok_or_else(|| OperatorError::User(format!("sink '{}' has a successor", node.name)))?;
+            let out = built[c.target].take().ok_or_else(|| {
+                OperatorError::User(format!(
+                    "operator '{}' is chained twice",
+                    g.nodes[c.target].name
+                ))
+            })?;
+            let ty = g.nodes[n].out_type.clone().ok_or_else(|| {
+                OperatorError::User(format!("sink '{}' has a successor", node.name))
+            })?;
             let ty = match &c.side_output {
                 None => ty,
-                Some(_) => g.edges.iter().find(|e| e.source == n && e.target == c.target).map(|e| e.record_type.clone()).unwrap_or(ty),
+                Some(_) => g
+                    .edges
+                    .iter()
+                    .find(|e| e.source == n && e.target == c.target)
+                    .map(|e| e.record_type.clone())
+                    .unwrap_or(ty),
             };
             push(&c.side_output, out, &ty);
         }
         for (edge_id, core) in &writer_of_edge {
             let e = &job.edges[*edge_id];
             if e.source_node == n {
-                let w = e.record_type.record_writer(core.clone(), &e.partitioning, d.subtask, vertex.max_parallelism as u32)?;
+                let w = e.record_type.record_writer(
+                    core.clone(),
+                    &e.partitioning,
+                    d.subtask,
+                    vertex.max_parallelism as u32,
+                )?;
                 push(&e.side_output, w, &e.record_type);
             }
         }
@@ -178,8 +201,12 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<SharedWriter>), OperatorEr
     let head = match head_source {
         Some(s) => Head::Source(s),
         None => {
-            let op = built[head_node].take().ok_or_else(|| OperatorError::User(format!("vertex '{}' has no head", vertex.name)))?;
-            let edge = job.inputs(d.vertex).next().ok_or_else(|| OperatorError::User(format!("vertex '{}' has no input", vertex.name)))?;
+            let op = built[head_node].take().ok_or_else(|| {
+                OperatorError::User(format!("vertex '{}' has no head", vertex.name))
+            })?;
+            let edge = job.inputs(d.vertex).next().ok_or_else(|| {
+                OperatorError::User(format!("vertex '{}' has no input", vertex.name))
+            })?;
             Head::Input(edge.record_type.input(op, &vertex.name)?)
         }
     };
@@ -188,11 +215,17 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<SharedWriter>), OperatorEr
 
 impl Task {
     fn fail(&self, source: OperatorError) -> TaskError {
-        TaskError::Operator { task: self.name.clone(), source }
+        TaskError::Operator {
+            task: self.name.clone(),
+            source,
+        }
     }
 
     fn flush_deadline(&self) -> Option<u64> {
-        self.writers.iter().filter_map(|w| w.borrow().flush_deadline()).min()
+        self.writers
+            .iter()
+            .filter_map(|w| w.borrow().flush_deadline())
+            .min()
     }
 
     /// After a batch or buffer: drain backpressure, honour pauses, flush if due.
@@ -255,7 +288,9 @@ impl Task {
                 return Err(TaskError::Cancelled(self.name.clone()));
             }
             let status = src.run_batch(SOURCE_BATCH).map_err(|e| self.fail(e))?;
-            self.after_work(src.pause_until()).await.map_err(|e| self.fail(e))?;
+            self.after_work(src.pause_until())
+                .await
+                .map_err(|e| self.fail(e))?;
             match status {
                 SourceStatus::More => slot::yield_if_needed().await,
                 SourceStatus::IdleUntil(t) => {
@@ -272,8 +307,14 @@ impl Task {
         self.end_partitions().await.map_err(|e| self.fail(e))
     }
 
-    async fn run_input(&mut self, mut input: Box<dyn ErasedInput>, gate: InputDeployment) -> Result<(), TaskError> {
-        let mut readers: Vec<FrameReader> = (0..gate.channels).map(|_| FrameReader::new(MAX_RECORD_SIZE)).collect();
+    async fn run_input(
+        &mut self,
+        mut input: Box<dyn ErasedInput>,
+        gate: InputDeployment,
+    ) -> Result<(), TaskError> {
+        let mut readers: Vec<FrameReader> = (0..gate.channels)
+            .map(|_| FrameReader::new(MAX_RECORD_SIZE))
+            .collect();
         let mut valve = WatermarkValve::new(gate.channels);
         let mut ended = vec![false; gate.channels];
         let mut live = gate.channels;
@@ -283,7 +324,8 @@ impl Task {
             let next = match deadline {
                 None => std::future::poll_fn(|cx| gate.gate.poll_next(cx).map(Some)).await,
                 Some(d) => {
-                    let mut timer = pin!(slot::sleep(Duration::from_nanos(d.saturating_sub(start))));
+                    let mut timer =
+                        pin!(slot::sleep(Duration::from_nanos(d.saturating_sub(start))));
                     std::future::poll_fn(|cx| match gate.gate.poll_next(cx) {
                         Poll::Ready(x) => Poll::Ready(Some(x)),
                         Poll::Pending => timer.as_mut().poll(cx).map(|_| None),
@@ -308,9 +350,14 @@ impl Task {
             let bytes = buffer.as_bytes();
             let mut pos = 0;
             loop {
-                let frame = readers[ch]
-                    .next_frame(bytes, &mut pos)
-                    .map_err(|e| TaskError::Corrupt { task: self.name.clone(), channel: ch, reason: e.to_string() })?;
+                let frame =
+                    readers[ch]
+                        .next_frame(bytes, &mut pos)
+                        .map_err(|e| TaskError::Corrupt {
+                            task: self.name.clone(),
+                            channel: ch,
+                            reason: e.to_string(),
+                        })?;
                 match frame {
                     None => break,
                     Some(Frame::Record(payload)) => {
@@ -335,7 +382,9 @@ impl Task {
                 }
             }
             drop(buffer);
-            self.after_work(input.pause_until()).await.map_err(|e| self.fail(e))?;
+            self.after_work(input.pause_until())
+                .await
+                .map_err(|e| self.fail(e))?;
         }
         input.finish().map_err(|e| self.fail(e))?;
         self.end_partitions().await.map_err(|e| self.fail(e))?;
@@ -364,11 +413,19 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
             return Err(TaskError::Operator { task: name, source });
         }
     };
-    let mut task = Task { name, writers, clock: d.clock.clone(), cancel: d.cancel.clone(), metrics };
+    let mut task = Task {
+        name,
+        writers,
+        clock: d.clock.clone(),
+        cancel: d.cancel.clone(),
+        metrics,
+    };
     let result = match (head, input) {
         (Head::Source(s), _) => task.run_source(s).await,
         (Head::Input(i), Some(gate)) => task.run_input(i, gate).await,
-        (Head::Input(_), None) => Err(task.fail(OperatorError::User("operator without an input gate".into()))),
+        (Head::Input(_), None) => {
+            Err(task.fail(OperatorError::User("operator without an input gate".into())))
+        }
     };
     if result.is_err() {
         d.cancel.cancel();

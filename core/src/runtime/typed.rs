@@ -32,7 +32,12 @@ pub trait TypeOps: Send + Sync + 'static {
     /// Reads frames of this type into the chain head `head` (a `BoxOutput<T>`).
     fn input(&self, head: Box<dyn Any>, name: &str) -> Result<Box<dyn ErasedInput>, OperatorError>;
     /// Registers `out` (a `BoxOutput<T>`) as the side output `tag` of an operator.
-    fn register_side(&self, sides: &mut SideOutputs, tag: &str, out: Box<dyn Any>) -> Result<(), OperatorError>;
+    fn register_side(
+        &self,
+        sides: &mut SideOutputs,
+        tag: &str,
+        out: Box<dyn Any>,
+    ) -> Result<(), OperatorError>;
 }
 
 /// [`TypeOps`] for `T`.
@@ -90,7 +95,12 @@ impl<T: Data> TypeOps for TypeOpsImpl<T> {
         Ok(Box::new(TypedInput::new(downcast_output::<T>(head, name)?)))
     }
 
-    fn register_side(&self, sides: &mut SideOutputs, tag: &str, out: Box<dyn Any>) -> Result<(), OperatorError> {
+    fn register_side(
+        &self,
+        sides: &mut SideOutputs,
+        tag: &str,
+        out: Box<dyn Any>,
+    ) -> Result<(), OperatorError> {
         sides.register(tag, downcast_output::<T>(out, tag)?);
         Ok(())
     }
