@@ -18,10 +18,12 @@
 pub mod api;
 pub mod cluster;
 pub mod config;
+pub mod expr;
 pub mod framing;
 pub mod graph;
 pub mod memory;
 pub mod operator;
 pub mod partitioner;
 pub mod record;
+pub mod row;
 pub mod runtime;
