@@ -4,10 +4,16 @@
 //! - [`model`]: [`Person`], [`Auction`], [`Bid`], [`Event`] (rkyv-archivable).
 //! - [`generator`]: [`event`] for one id, [`Generator`] for a (strided) run of ids.
 //! - [`csv`]: [`write_event_csv`], [`parse_event`], [`parse_bid_borrowed`].
+//! - [`source`]: the generator as a Weir source; CSV line parsers for the file source.
+//! - [`queries`]: q0, q1, q2 on a stream of bids, typed rows and their CSV form.
+//! - [`run`]: running a query over a CSV file, and the generator benchmark.
 
 pub mod csv;
 pub mod generator;
 pub mod model;
+pub mod queries;
+pub mod run;
+pub mod source;
 mod split;
 
 pub use csv::{

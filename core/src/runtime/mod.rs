@@ -7,12 +7,14 @@
 //! - [`record_writer`]: result partitions: framing records into buffers, backpressure.
 //! - [`input`]: reading frames into the chain head; the watermark valve.
 //! - [`source`]: the source interface and the built-in collection/sequence sources.
+//! - [`file_source`]: a parallel, memory-mapped source of the parsed lines of a file.
 //! - [`typed`]: typed pieces built behind the type-erased graph.
 //! - [`task`]: building and running one subtask.
 //! - [`metrics`]: per-subtask metrics with Flink's names.
 
 pub mod clock;
 pub mod exchange;
+pub mod file_source;
 pub mod flush;
 pub mod input;
 pub mod metrics;

@@ -1,0 +1,304 @@
+//! Running q0–q2 as jobs: [`run_query`] over a Nexmark CSV file (what
+//! `weir nexmark --query q1 --input EVENTS.csv --output OUT.csv` runs) and
+//! [`bench_nexmark`], the in-process generator through a query into a blackhole,
+//! measured against the generator alone.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use weir_core::api::{DataStream, StreamExecutionEnvironment};
+use weir_core::cluster::{JobError, JobResult};
+use weir_core::config::{
+    BufferTimeout, ConfigError, Configuration, Origin, RawValue, NUM_TASK_SLOTS,
+};
+use weir_core::record::Data;
+use weir_core::runtime::file_source::{LineFileOptions, LineFileSource};
+
+use super::generator::GeneratorConfig;
+use super::model::Bid;
+use super::queries::{csv_formatter, q0, q1, q2, CsvRow};
+use super::source::{BidCsvParser, BidGeneratorSource};
+
+/// One of the queries this module runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Query {
+    /// Pass-through.
+    Q0,
+    /// Currency conversion.
+    Q1,
+    /// Selection.
+    Q2,
+}
+
+impl Query {
+    /// The query's name: `q0`, `q1` or `q2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Query::Q0 => "q0",
+            Query::Q1 => "q1",
+            Query::Q2 => "q2",
+        }
+    }
+}
+
+impl FromStr for Query {
+    type Err = RunError;
+    fn from_str(s: &str) -> Result<Query, RunError> {
+        match s.to_ascii_lowercase().as_str() {
+            "q0" => Ok(Query::Q0),
+            "q1" => Ok(Query::Q1),
+            "q2" => Ok(Query::Q2),
+            _ => Err(RunError::Invalid(format!(
+                "unknown query '{s}': expected q0, q1 or q2"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How bids reach the query in [`bench_nexmark`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Exchange {
+    /// Source and query chained in one task per slot: no exchange at all.
+    None,
+    /// Round-robin to the query's subtasks (`rebalance`).
+    Rebalance,
+    /// By auction key (`key_by(auction)`).
+    Hash,
+}
+
+impl Exchange {
+    /// The exchange's name: `none`, `rebalance` or `hash`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Exchange::None => "none",
+            Exchange::Rebalance => "rebalance",
+            Exchange::Hash => "hash",
+        }
+    }
+}
+
+impl FromStr for Exchange {
+    type Err = RunError;
+    fn from_str(s: &str) -> Result<Exchange, RunError> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(Exchange::None),
+            "rebalance" => Ok(Exchange::Rebalance),
+            "hash" => Ok(Exchange::Hash),
+            _ => Err(RunError::Invalid(format!(
+                "unknown exchange '{s}': expected none, rebalance or hash"
+            ))),
+        }
+    }
+}
+
+/// Where [`run_query`] writes the result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryOutput {
+    /// One CSV file: the sink runs with parallelism 1, so at parallelism > 1 the rows
+    /// cross a rebalancing exchange into that single writer (in no particular order).
+    File(PathBuf),
+    /// Discard the rows (for timing).
+    Blackhole,
+}
+
+/// What [`run_query`] runs.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The query.
+    pub query: Query,
+    /// The Nexmark CSV events file.
+    pub input: PathBuf,
+    /// Where the rows go.
+    pub output: QueryOutput,
+    /// Parallelism of source and query (the task slots are raised to at least this).
+    pub parallelism: usize,
+    /// Header, malformed-line policy and dead letters of the input file.
+    pub input_options: LineFileOptions,
+    /// `execution.buffer-timeout`, if not the default.
+    pub buffer_timeout: Option<BufferTimeout>,
+}
+
+impl RunOptions {
+    /// Options for `query` from `input` to `output` at parallelism 1, failing on bad lines.
+    pub fn new(query: Query, input: impl Into<PathBuf>, output: QueryOutput) -> RunOptions {
+        RunOptions {
+            query,
+            input: input.into(),
+            output,
+            parallelism: 1,
+            input_options: LineFileOptions::default(),
+            buffer_timeout: None,
+        }
+    }
+}
+
+/// Why a Nexmark job could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A bad argument.
+    #[error("{0}")]
+    Invalid(String),
+    /// The configuration was refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The job failed.
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
+
+/// An environment of `parallelism` with at least that many task slots.
+pub fn environment(
+    parallelism: usize,
+    buffer_timeout: Option<BufferTimeout>,
+) -> Result<StreamExecutionEnvironment, RunError> {
+    if parallelism == 0 {
+        return Err(RunError::Invalid("parallelism must be at least 1".into()));
+    }
+    let mut config = Configuration::default();
+    let slots = (config.get(&NUM_TASK_SLOTS) as usize).max(parallelism);
+    config.set(
+        NUM_TASK_SLOTS.key(),
+        RawValue::Int(slots as i64),
+        Origin::Api,
+    )?;
+    let env = StreamExecutionEnvironment::new(config);
+    env.set_parallelism(parallelism)?;
+    if let Some(timeout) = buffer_timeout {
+        env.set_buffer_timeout(timeout)?;
+    }
+    Ok(env)
+}
+
+/// The bids of a Nexmark CSV file, read in parallel (persons and auctions dropped).
+pub fn csv_bids(
+    env: &StreamExecutionEnvironment,
+    path: PathBuf,
+    options: LineFileOptions,
+) -> DataStream<Bid> {
+    let path = Arc::new(path);
+    env.add_source("Nexmark CSV Source", move |ctx| {
+        LineFileSource::open(&path, BidCsvParser, &options, ctx.subtask, ctx.parallelism)
+    })
+}
+
+/// The bids of the generator's events `0..events`, generated in process.
+pub fn generated_bids(
+    env: &StreamExecutionEnvironment,
+    cfg: GeneratorConfig,
+    events: u64,
+) -> DataStream<Bid> {
+    env.add_source("Nexmark Generator", move |ctx| {
+        BidGeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)
+    })
+}
+
+fn sink_rows<T: Data + CsvRow>(rows: DataStream<T>, output: &QueryOutput) {
+    match output {
+        QueryOutput::File(path) => {
+            rows.write_as_text(path.clone(), csv_formatter::<T>())
+                .set_parallelism(1);
+        }
+        QueryOutput::Blackhole => {
+            rows.blackhole(None);
+        }
+    }
+}
+
+/// Adds `query` over `bids` and its sink.
+pub fn add_query(bids: &DataStream<Bid>, query: Query, output: &QueryOutput) {
+    match query {
+        Query::Q0 => sink_rows(q0(bids), output),
+        Query::Q1 => sink_rows(q1(bids), output),
+        Query::Q2 => sink_rows(q2(bids), output),
+    }
+}
+
+/// Runs a query over a Nexmark CSV file (see [`RunOptions`]).
+pub fn run_query(opts: &RunOptions) -> Result<JobResult, RunError> {
+    let env = environment(opts.parallelism, opts.buffer_timeout)?;
+    let bids = csv_bids(&env, opts.input.clone(), opts.input_options.clone());
+    add_query(&bids, opts.query, &opts.output);
+    Ok(env.execute(&format!("nexmark {}", opts.query))?)
+}
+
+/// What [`bench_nexmark`] measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NexmarkBenchResult {
+    /// The query.
+    pub query: Query,
+    /// Events of the generated stream (ids; only the bids are emitted).
+    pub events: u64,
+    /// Parallelism of source and query.
+    pub parallelism: usize,
+    /// How bids reached the query.
+    pub exchange: Exchange,
+    /// Job duration, deployment to the end of the last subtask.
+    pub seconds: f64,
+    /// `events / seconds`.
+    pub events_per_sec: f64,
+    /// `events_per_sec` over the cores used: `min(parallelism, available cores)`.
+    pub events_per_sec_per_core: f64,
+    /// The generator alone into a blackhole (chained), same events and parallelism.
+    pub generator_events_per_sec: f64,
+    /// `events_per_sec / generator_events_per_sec`: 1.0 means the query costs nothing.
+    pub ratio_to_generator: f64,
+}
+
+/// Times the generator → `exchange` → `query` → blackhole against generator → blackhole.
+pub fn bench_nexmark(
+    query: Query,
+    events: u64,
+    parallelism: usize,
+    exchange: Exchange,
+    buffer_timeout: Option<BufferTimeout>,
+) -> Result<NexmarkBenchResult, RunError> {
+    let cfg = GeneratorConfig::default();
+    let env = environment(parallelism, buffer_timeout)?;
+    generated_bids(&env, cfg, events).blackhole(None);
+    let alone = env.execute("nexmark generator")?.duration.as_secs_f64();
+
+    let env = environment(parallelism, buffer_timeout)?;
+    let bids = generated_bids(&env, cfg, events);
+    let bids = match exchange {
+        Exchange::None => bids,
+        Exchange::Rebalance => bids.rebalance(),
+        Exchange::Hash => bids.key_by(|b: &Bid| b.auction).stream().clone(),
+    };
+    add_query(&bids, query, &QueryOutput::Blackhole);
+    let seconds = env
+        .execute(&format!("nexmark {query} ({})", exchange.name()))?
+        .duration
+        .as_secs_f64();
+
+    let rate = |s: f64| if s > 0.0 { events as f64 / s } else { 0.0 };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let events_per_sec = rate(seconds);
+    let generator_events_per_sec = rate(alone);
+    Ok(NexmarkBenchResult {
+        query,
+        events,
+        parallelism,
+        exchange,
+        seconds,
+        events_per_sec,
+        events_per_sec_per_core: events_per_sec / parallelism.min(cores).max(1) as f64,
+        generator_events_per_sec,
+        ratio_to_generator: if generator_events_per_sec > 0.0 {
+            events_per_sec / generator_events_per_sec
+        } else {
+            0.0
+        },
+    })
+}
+
+#[cfg(test)]
+#[path = "query_tests.rs"]
+mod tests;

@@ -1,0 +1,357 @@
+//! Nexmark as Weir sources: the native generator in process ([`GeneratorSource`],
+//! [`BidGeneratorSource`]) and parsers of the CSV file for
+//! [`weir_core::runtime::file_source::LineFileSource`] ([`EventCsvParser`],
+//! [`BidCsvParser`]).
+//!
+//! The generator sources split the ids of a run over the subtasks by stride (subtask
+//! `i` of `n` generates ids `first + i, first + i + n, …`), so the union of their
+//! outputs is exactly the `gen.py` event sequence. Each event carries its `dateTime` as
+//! timestamp. An optional rate limit paces the whole run to `rate` event ids per second
+//! of the task clock: event id `k` is due `(k - first) / rate` seconds after the
+//! subtask's first batch; a subtask ahead of its schedule reports
+//! `SourceStatus::IdleUntil` instead of sleeping.
+
+use std::ops::Range;
+
+use weir_core::operator::OperatorError;
+use weir_core::runtime::clock::SharedClock;
+use weir_core::runtime::file_source::LineParser;
+use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
+
+use super::csv::{parse_bid_borrowed, parse_event};
+use super::generator::{event, GeneratorConfig};
+use super::model::{Bid, Event};
+
+/// Ids per block of the generator with the person and the 3 auctions first.
+const BLOCK: u64 = 50;
+/// Offsets below this in a block are not bids.
+const FIRST_BID_OFFSET: u64 = 4;
+
+/// The strided id walk and its pacing, shared by both generator sources.
+struct IdWalk {
+    cfg: GeneratorConfig,
+    first: u64,
+    next: u64,
+    end: u64,
+    step: u64,
+    pacing: Option<(f64, SharedClock)>,
+    start_nanos: Option<u64>,
+}
+
+impl IdWalk {
+    fn new(
+        cfg: GeneratorConfig,
+        ids: Range<u64>,
+        subtask: usize,
+        parallelism: usize,
+        rate_limit: Option<(f64, SharedClock)>,
+    ) -> Result<IdWalk, OperatorError> {
+        cfg.validate()
+            .map_err(|e| OperatorError::User(format!("nexmark generator: {e}")))?;
+        if subtask >= parallelism.max(1) {
+            return Err(OperatorError::User(format!(
+                "nexmark generator: subtask {subtask} out of range: {parallelism} subtasks"
+            )));
+        }
+        if let Some((rate, _)) = &rate_limit {
+            if !(rate.is_finite() && *rate > 0.0) {
+                return Err(OperatorError::User(format!(
+                    "nexmark generator: rate limit must be > 0 events/s, got {rate}"
+                )));
+            }
+        }
+        Ok(IdWalk {
+            cfg,
+            first: ids.start,
+            next: ids.start.saturating_add(subtask as u64).min(ids.end),
+            end: ids.end,
+            step: parallelism.max(1) as u64,
+            pacing: rate_limit,
+            start_nanos: None,
+        })
+    }
+
+    /// How many ids may be generated now (at most `max`), or the instant the next is due.
+    fn allowance(&mut self, max: usize) -> Result<u64, u64> {
+        let Some((rate, clock)) = &self.pacing else {
+            return Ok(max as u64);
+        };
+        let now = clock.now_nanos();
+        let start = *self.start_nanos.get_or_insert(now);
+        // The last global id due by now; this subtask may go up to it.
+        let due_until = self.first as f64 + now.saturating_sub(start) as f64 * rate / 1e9;
+        if (self.next as f64) > due_until {
+            let wait_nanos = (self.next - self.first) as f64 * 1e9 / rate;
+            return Err(start.saturating_add(wait_nanos as u64));
+        }
+        let ahead = ((due_until - self.next as f64) / self.step as f64) as u64 + 1;
+        Ok(ahead.min(max as u64))
+    }
+
+    /// The next id, or `None` at the end of the walk.
+    #[inline]
+    fn take(&mut self) -> Option<u64> {
+        if self.next >= self.end {
+            return None;
+        }
+        let id = self.next;
+        self.next = id.checked_add(self.step).unwrap_or(self.end);
+        Some(id)
+    }
+
+    fn status(&self) -> SourceStatus {
+        if self.next >= self.end {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::More
+        }
+    }
+}
+
+/// All Nexmark events of a run of ids, generated in process, split over the subtasks.
+pub struct GeneratorSource {
+    walk: IdWalk,
+}
+
+impl GeneratorSource {
+    /// Subtask `subtask` of `parallelism` over `ids`, at most `rate_limit` (events/s of the
+    /// whole run, on `clock`) when given.
+    pub fn new(
+        cfg: GeneratorConfig,
+        ids: Range<u64>,
+        subtask: usize,
+        parallelism: usize,
+        rate_limit: Option<(f64, SharedClock)>,
+    ) -> Result<Self, OperatorError> {
+        let walk = IdWalk::new(cfg, ids, subtask, parallelism, rate_limit)?;
+        Ok(Self { walk })
+    }
+}
+
+impl Source<Event> for GeneratorSource {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, Event>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        let n = match self.walk.allowance(max) {
+            Ok(n) => n,
+            Err(due) => return Ok(SourceStatus::IdleUntil(due)),
+        };
+        for _ in 0..n {
+            let Some(id) = self.walk.take() else { break };
+            let ev = event(id, &self.walk.cfg);
+            let ts = ev.date_time();
+            ctx.collect_with_timestamp(ev, ts)?;
+        }
+        Ok(self.walk.status())
+    }
+}
+
+/// Only the bids of a run of ids: persons and auctions are skipped by their id alone,
+/// without being generated. The rate limit counts every id, bid or not.
+pub struct BidGeneratorSource {
+    walk: IdWalk,
+}
+
+impl BidGeneratorSource {
+    /// Subtask `subtask` of `parallelism` over `ids` (see [`GeneratorSource::new`]).
+    pub fn new(
+        cfg: GeneratorConfig,
+        ids: Range<u64>,
+        subtask: usize,
+        parallelism: usize,
+        rate_limit: Option<(f64, SharedClock)>,
+    ) -> Result<Self, OperatorError> {
+        let walk = IdWalk::new(cfg, ids, subtask, parallelism, rate_limit)?;
+        Ok(Self { walk })
+    }
+}
+
+impl Source<Bid> for BidGeneratorSource {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, Bid>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        let n = match self.walk.allowance(max) {
+            Ok(n) => n,
+            Err(due) => return Ok(SourceStatus::IdleUntil(due)),
+        };
+        for _ in 0..n {
+            let Some(id) = self.walk.take() else { break };
+            if id % BLOCK < FIRST_BID_OFFSET {
+                continue;
+            }
+            if let Event::Bid(bid) = event(id, &self.walk.cfg) {
+                let ts = bid.date_time;
+                ctx.collect_with_timestamp(bid, ts)?;
+            }
+        }
+        Ok(self.walk.status())
+    }
+}
+
+/// Parses Nexmark CSV lines into [`Event`]s, stamped with their `dateTime`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventCsvParser;
+
+impl LineParser<Event> for EventCsvParser {
+    fn parse(&mut self, line: &[u8]) -> Result<Option<Event>, String> {
+        parse_event(line).map(Some).map_err(|e| e.to_string())
+    }
+    fn timestamp(&self, value: &Event) -> i64 {
+        value.date_time()
+    }
+}
+
+/// Parses only the bid lines of a Nexmark CSV file; person and auction lines are
+/// dropped after their first column (`Ok(None)`), without being parsed or checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BidCsvParser;
+
+impl LineParser<Bid> for BidCsvParser {
+    #[inline]
+    fn parse(&mut self, line: &[u8]) -> Result<Option<Bid>, String> {
+        // Persons and auctions by their first byte, before any other work.
+        if let [b'0' | b'1', b',', ..] = line {
+            return Ok(None);
+        }
+        match parse_bid_borrowed(line) {
+            Ok(bid) => Ok(bid.map(|b| b.to_bid())),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+    #[inline]
+    fn timestamp(&self, value: &Bid) -> i64 {
+        value.date_time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nexmark::{write_event_csv, Generator};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use weir_core::operator::{OpResult, Output};
+    use weir_core::record::{Data, Record};
+    use weir_core::runtime::clock::ManualClock;
+    use weir_core::runtime::source::{SourceDriver, TypedSourceDriver};
+
+    struct Sink<T>(Rc<RefCell<Vec<(T, i64)>>>);
+
+    impl<T: Data> Output<T> for Sink<T> {
+        fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult {
+            self.0.borrow_mut().push((record.into_owned()?, timestamp));
+            Ok(())
+        }
+        fn emit_watermark(&mut self, _watermark: i64) -> OpResult {
+            Ok(())
+        }
+        fn finish(&mut self) -> OpResult {
+            Ok(())
+        }
+    }
+
+    fn drain<T: Data>(source: impl Source<T>) -> Vec<(T, i64)> {
+        let out = Rc::new(RefCell::new(Vec::new()));
+        let mut d = TypedSourceDriver::new(Box::new(source), Box::new(Sink(out.clone())));
+        while d.run_batch(100).unwrap() != SourceStatus::Finished {}
+        let v = out.borrow().clone();
+        v
+    }
+
+    #[test]
+    fn subtasks_interleave_to_the_whole_run() {
+        let cfg = GeneratorConfig::default();
+        let want: Vec<Event> = Generator::new(cfg, 10..1010, 1).unwrap().events().collect();
+        let parts: Vec<Vec<(Event, i64)>> = (0..3)
+            .map(|i| drain(GeneratorSource::new(cfg, 10..1010, i, 3, None).unwrap()))
+            .collect();
+        let mut got = Vec::new();
+        for k in 0..want.len() {
+            let (ev, ts) = parts[k % 3][k / 3].clone();
+            assert_eq!(ts, ev.date_time());
+            got.push(ev);
+        }
+        assert_eq!(parts.iter().map(Vec::len).sum::<usize>(), want.len());
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn bid_source_yields_exactly_the_bids() {
+        let cfg = GeneratorConfig::default();
+        let want: Vec<Bid> = Generator::new(cfg, 0..777, 1)
+            .unwrap()
+            .events()
+            .filter_map(|e| match e {
+                Event::Bid(b) => Some(b),
+                _ => None,
+            })
+            .collect();
+        let mut got: Vec<Bid> = (0..2)
+            .flat_map(|i| drain(BidGeneratorSource::new(cfg, 0..777, i, 2, None).unwrap()))
+            .map(|(b, _)| b)
+            .collect();
+        got.sort_by_key(|b| (b.date_time, b.url.clone()));
+        let mut want_sorted = want.clone();
+        want_sorted.sort_by_key(|b| (b.date_time, b.url.clone()));
+        assert_eq!(got, want_sorted);
+    }
+
+    #[test]
+    fn rate_limit_idles_on_the_task_clock() {
+        let clock = ManualClock::new(1_000);
+        let limit = Some((1000.0, clock.clone() as SharedClock)); // 1 id per ms overall
+        let src = GeneratorSource::new(GeneratorConfig::default(), 0..100, 1, 2, limit).unwrap();
+        let out = Rc::new(RefCell::new(Vec::new()));
+        let mut d = TypedSourceDriver::new(Box::new(src), Box::new(Sink(out.clone())));
+        // At start only id 0 is due, which belongs to subtask 0: id 1 is due at +1 ms.
+        assert_eq!(
+            d.run_batch(100).unwrap(),
+            SourceStatus::IdleUntil(1_001_000)
+        );
+        clock.set_nanos(1_000 + 10_000_000); // +10 ms: ids up to 10 due; ours 1,3,5,7,9
+        assert_eq!(d.run_batch(100).unwrap(), SourceStatus::More);
+        assert_eq!(out.borrow().len(), 5);
+        assert_eq!(
+            d.run_batch(100).unwrap(),
+            SourceStatus::IdleUntil(11_001_000)
+        );
+        clock.set_nanos(1_000_000_000);
+        assert_eq!(d.run_batch(100).unwrap(), SourceStatus::Finished);
+        assert_eq!(out.borrow().len(), 50);
+    }
+
+    #[test]
+    fn csv_parsers_read_events_and_only_bids() {
+        let events: Vec<Event> = Generator::new(GeneratorConfig::default(), 0..120, 1)
+            .unwrap()
+            .events()
+            .collect();
+        let mut bids = 0;
+        for ev in &events {
+            let mut line = Vec::new();
+            write_event_csv(ev, &mut line);
+            let line = &line[..line.len() - 1];
+            let parsed = EventCsvParser.parse(line).unwrap().unwrap();
+            assert_eq!(&parsed, ev);
+            assert_eq!(EventCsvParser.timestamp(&parsed), ev.date_time());
+            match (ev, BidCsvParser.parse(line).unwrap()) {
+                (Event::Bid(b), Some(got)) => {
+                    assert_eq!(&got, b);
+                    assert_eq!(BidCsvParser.timestamp(&got), b.date_time);
+                    bids += 1;
+                }
+                (Event::Bid(_), None) => panic!("bid dropped"),
+                (_, got) => assert_eq!(got, None),
+            }
+        }
+        assert_eq!(bids, 2 * 46 + 16);
+        let err = BidCsvParser.parse(b"2,1,2,x,c,u,5,").unwrap_err();
+        assert!(err.contains("price"), "{err}");
+        assert!(BidCsvParser.parse(b"7,1").is_err());
+        assert!(EventCsvParser.parse(b"").is_err());
+    }
+}

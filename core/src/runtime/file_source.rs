@@ -1,0 +1,288 @@
+//! A parallel source of the lines of one file: [`LineFileSource`].
+//!
+//! The file is memory-mapped and split among the subtasks by byte ranges, as Flink
+//! splits files: subtask `i` of `n` owns `[len·i/n, len·(i+1)/n)` and reads every line
+//! that *starts* in that range (its last line may run past the range's end). Lines end
+//! with `\n` or `\r\n`; the last line may lack its ending. Each line goes to a
+//! [`LineParser`]; a line the parser rejects either fails the job with the file path,
+//! the 1-based line number and the parser's message ([`OnError::Fail`], the default) or
+//! is counted as skipped and, if configured, appended to a dead-letter file
+//! ([`OnError::Skip`]).
+//!
+//! Line numbers cost nothing on the happy path: the newlines before a bad line are
+//! counted only when one is reported, incrementally from the previous report.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use memchr::{memchr, memchr_iter};
+use memmap2::{Advice, Mmap};
+
+use crate::operator::OperatorError;
+use crate::record::{Data, NO_TIMESTAMP};
+use crate::runtime::source::{Source, SourceContext, SourceStatus};
+
+/// Turns one line of a file into a record.
+pub trait LineParser<T>: 'static {
+    /// Parses `line` (without its line ending): `Ok(None)` drops the line on purpose
+    /// (neither a record nor an error, e.g. another event kind), `Err` is a malformed line.
+    fn parse(&mut self, line: &[u8]) -> Result<Option<T>, String>;
+    /// The event timestamp of a parsed value (epoch ms); none by default.
+    fn timestamp(&self, _value: &T) -> i64 {
+        NO_TIMESTAMP
+    }
+}
+
+impl<T, F> LineParser<T> for F
+where
+    F: FnMut(&[u8]) -> Result<Option<T>, String> + 'static,
+{
+    fn parse(&mut self, line: &[u8]) -> Result<Option<T>, String> {
+        self(line)
+    }
+}
+
+/// What a source does with a line its parser rejects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Fail the job, naming the file, the line number and the parser's message.
+    #[default]
+    Fail,
+    /// Count the line as skipped and go on (and write it to the dead-letter file, if any).
+    Skip,
+}
+
+/// How a [`LineFileSource`] reads its file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineFileOptions {
+    /// Skip the file's first line (a header).
+    pub skip_header: bool,
+    /// What to do with malformed lines.
+    pub on_error: OnError,
+    /// With [`OnError::Skip`]: append every rejected line to this file. With parallelism
+    /// 1 the path itself; otherwise each subtask `N` (0-based) appends to `<path>.part-N`,
+    /// so no lock is needed. A file is created only when a first line is rejected.
+    pub dead_letter: Option<PathBuf>,
+}
+
+/// The byte range of a file of `len` bytes that subtask `subtask` of `parallelism` owns.
+pub fn split_range(len: usize, subtask: usize, parallelism: usize) -> Range<usize> {
+    let n = parallelism.max(1) as u128;
+    let at = |i: usize| ((len as u128 * i as u128) / n) as usize;
+    at(subtask.min(parallelism))..at((subtask + 1).min(parallelism.max(1)))
+}
+
+/// The first line start at or after `start` (`data.len()` if none).
+fn first_line_start(data: &[u8], start: usize) -> usize {
+    if start == 0 {
+        return 0;
+    }
+    match memchr(b'\n', &data[start - 1..]) {
+        Some(i) => start + i,
+        None => data.len(),
+    }
+}
+
+/// The end of the line starting at `pos` (before its `\n`) and the next line's start.
+#[inline]
+fn line_at(data: &[u8], pos: usize) -> (usize, usize) {
+    match memchr(b'\n', &data[pos..]) {
+        Some(i) => (pos + i, pos + i + 1),
+        None => (data.len(), data.len()),
+    }
+}
+
+/// Malformed-line handling: the policy, lazy line counting and the dead-letter file.
+struct ErrorPolicy {
+    path: PathBuf,
+    on_error: OnError,
+    dead_letter: Option<PathBuf>,
+    dead_out: Option<BufWriter<File>>,
+    counted_pos: usize,
+    counted_lines: u64,
+}
+
+impl ErrorPolicy {
+    /// The 1-based number of the line starting at `pos` (positions only move forward).
+    fn line_number(&mut self, data: &[u8], pos: usize) -> u64 {
+        if pos < self.counted_pos {
+            self.counted_pos = 0;
+            self.counted_lines = 0;
+        }
+        self.counted_lines += memchr_iter(b'\n', &data[self.counted_pos..pos]).count() as u64;
+        self.counted_pos = pos;
+        self.counted_lines + 1
+    }
+
+    #[cold]
+    fn reject<T: Data>(
+        &mut self,
+        data: &[u8],
+        pos: usize,
+        line: &[u8],
+        message: String,
+        ctx: &mut SourceContext<'_, T>,
+    ) -> Result<(), OperatorError> {
+        match self.on_error {
+            OnError::Fail => {
+                let n = self.line_number(data, pos);
+                Err(OperatorError::User(format!(
+                    "{}:{n}: {message}",
+                    self.path.display()
+                )))
+            }
+            OnError::Skip => {
+                ctx.count_skipped();
+                self.write_dead_letter(line)
+            }
+        }
+    }
+
+    fn write_dead_letter(&mut self, line: &[u8]) -> Result<(), OperatorError> {
+        let Some(path) = &self.dead_letter else {
+            return Ok(());
+        };
+        let fail = |source| OperatorError::Sink {
+            name: format!("dead letters {}", path.display()),
+            source,
+        };
+        if self.dead_out.is_none() {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(fail)?;
+            self.dead_out = Some(BufWriter::new(file));
+        }
+        if let Some(out) = &mut self.dead_out {
+            out.write_all(line)
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), OperatorError> {
+        match (&mut self.dead_out, &self.dead_letter) {
+            (Some(out), Some(path)) => out.flush().map_err(|source| OperatorError::Sink {
+                name: format!("dead letters {}", path.display()),
+                source,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A source of the parsed lines of one file, split over its subtasks (see the module).
+pub struct LineFileSource<T, P: LineParser<T>> {
+    map: Option<Mmap>,
+    pos: usize,
+    end: usize,
+    parser: P,
+    errors: ErrorPolicy,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
+    /// Maps `path` for subtask `subtask` of `parallelism`; errors name the path.
+    pub fn open(
+        path: &Path,
+        parser: P,
+        options: &LineFileOptions,
+        subtask: usize,
+        parallelism: usize,
+    ) -> Result<Self, OperatorError> {
+        let cannot = |e: std::io::Error| {
+            OperatorError::User(format!("cannot read file {}: {e}", path.display()))
+        };
+        let file = File::open(path).map_err(cannot)?;
+        let len = file.metadata().map_err(cannot)?.len();
+        let len = usize::try_from(len)
+            .map_err(|_| OperatorError::User(format!("file {} is too large", path.display())))?;
+        let map = if len == 0 {
+            None
+        } else {
+            // SAFETY: the map is read-only and private to this source. Another process
+            // truncating or rewriting the file while the job runs would change the bytes
+            // under us (or raise SIGBUS), as with any mmap-based reader; input files are
+            // expected to stay unchanged while a job reads them.
+            let map = unsafe { Mmap::map(&file) }.map_err(cannot)?;
+            // Only a hint: reading works the same if the kernel ignores it.
+            let _ = map.advise(Advice::Sequential);
+            Some(map)
+        };
+        let data: &[u8] = map.as_deref().unwrap_or(&[]);
+        let range = split_range(data.len(), subtask, parallelism);
+        let mut pos = first_line_start(data, range.start);
+        if options.skip_header && pos == 0 && range.end > 0 {
+            pos = line_at(data, 0).1;
+        }
+        let dead_letter = options.dead_letter.as_ref().map(|p| {
+            if parallelism > 1 {
+                let mut name = p.as_os_str().to_owned();
+                name.push(format!(".part-{subtask}"));
+                PathBuf::from(name)
+            } else {
+                p.clone()
+            }
+        });
+        Ok(Self {
+            map,
+            pos,
+            end: range.end,
+            parser,
+            errors: ErrorPolicy {
+                path: path.to_path_buf(),
+                on_error: options.on_error,
+                dead_letter,
+                dead_out: None,
+                counted_pos: 0,
+                counted_lines: 0,
+            },
+            _type: PhantomData,
+        })
+    }
+}
+
+impl<T: Data, P: LineParser<T>> Source<T> for LineFileSource<T, P> {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, T>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        let data: &[u8] = self.map.as_deref().unwrap_or(&[]);
+        let mut pos = self.pos;
+        let mut lines = 0;
+        while pos < self.end && lines < max {
+            let (line_end, next) = line_at(data, pos);
+            let mut line = &data[pos..line_end];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            match self.parser.parse(line) {
+                Ok(Some(value)) => {
+                    let ts = self.parser.timestamp(&value);
+                    ctx.collect_with_timestamp(value, ts)?;
+                }
+                Ok(None) => {}
+                Err(message) => self.errors.reject(data, pos, line, message, ctx)?,
+            }
+            pos = next;
+            lines += 1;
+        }
+        self.pos = pos;
+        if pos >= self.end {
+            self.errors.flush()?;
+            Ok(SourceStatus::Finished)
+        } else {
+            Ok(SourceStatus::More)
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "file_source_tests.rs"]
+mod tests;
