@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::datastream::DataStream;
 use crate::operator::rolling::{field_reducer, Aggregation, KeyFn, RollingReduce};
+use crate::operator::OperatorError;
 use crate::record::Data;
 
 /// A stream partitioned by a key of type `K` (Flink's `KeyedStream`).
@@ -31,10 +32,19 @@ impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
     /// Rolling reduce: emits the new accumulated value of the key after every element.
     pub fn reduce(
         &self,
-        f: impl FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+        mut f: impl FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+    ) -> DataStream<T> {
+        self.try_reduce("Keyed Reduce", move |acc, new| Ok(f(acc, new)))
+    }
+
+    /// Rolling reduce whose function may fail (the error fails the task), under `name`.
+    pub fn try_reduce(
+        &self,
+        name: &str,
+        f: impl FnMut(T, T) -> Result<T, OperatorError> + Clone + Send + Sync + 'static,
     ) -> DataStream<T> {
         let key = self.key.clone();
-        self.stream.transform("Keyed Reduce", move |_, out, _| {
+        self.stream.transform(name, move |_, out, _| {
             Ok(Box::new(RollingReduce::new(key.clone(), f.clone(), out)))
         })
     }

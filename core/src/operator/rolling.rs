@@ -14,9 +14,9 @@ use crate::record::{Data, Record};
 pub type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
 
 /// Combines the accumulated value with a new element (Flink's `ReduceFunction`:
-/// `reduce(accumulated, new)`).
-pub trait ReduceFn<T>: FnMut(T, T) -> T + Send + 'static {}
-impl<T, F: FnMut(T, T) -> T + Send + 'static> ReduceFn<T> for F {}
+/// `reduce(accumulated, new)`); an error fails the task.
+pub trait ReduceFn<T>: FnMut(T, T) -> Result<T, super::OperatorError> + Send + 'static {}
+impl<T, F: FnMut(T, T) -> Result<T, super::OperatorError> + Send + 'static> ReduceFn<T> for F {}
 
 /// Keeps one accumulated value per key and emits it after each element.
 pub struct RollingReduce<T: Data, K, F> {
@@ -48,7 +48,7 @@ impl<T: Data, K: Eq + Hash, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F>
         let value = record.into_owned()?;
         let key = (self.key)(&value);
         let next = match self.state.remove(&key) {
-            Some(acc) => (self.reduce)(acc, value),
+            Some(acc) => (self.reduce)(acc, value)?,
             None => value,
         };
         let emitted = next.clone();
@@ -85,14 +85,14 @@ pub enum Aggregation {
 pub fn field_reducer<T, N>(
     agg: Aggregation,
     field: impl Fn(&mut T) -> &mut N + Send + 'static,
-) -> impl FnMut(T, T) -> T + Send + 'static
+) -> impl FnMut(T, T) -> Result<T, super::OperatorError> + Send + 'static
 where
     N: Copy + PartialOrd + std::ops::Add<Output = N>,
 {
     move |mut acc: T, mut new: T| {
         let a = *field(&mut acc);
         let b = *field(&mut new);
-        match agg {
+        Ok(match agg {
             Aggregation::Sum => {
                 *field(&mut acc) = a + b;
                 acc
@@ -123,7 +123,7 @@ where
                     acc
                 }
             }
-        }
+        })
     }
 }
 
@@ -155,9 +155,9 @@ mod tests {
     #[test]
     fn max_by_returns_whole_element_and_keeps_first_on_ties() {
         let mut f = field_reducer(Aggregation::MaxBy, |t: &mut (i64, &'static str)| &mut t.0);
-        assert_eq!(f((3, "a"), (5, "b")), (5, "b"));
-        assert_eq!(f((5, "a"), (5, "b")), (5, "a"));
+        assert_eq!(f((3, "a"), (5, "b")).unwrap(), (5, "b"));
+        assert_eq!(f((5, "a"), (5, "b")).unwrap(), (5, "a"));
         let mut min = field_reducer(Aggregation::Min, |t: &mut (i64, &'static str)| &mut t.0);
-        assert_eq!(min((3, "a"), (1, "b")), (1, "a"));
+        assert_eq!(min((3, "a"), (1, "b")).unwrap(), (1, "a"));
     }
 }

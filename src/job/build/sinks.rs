@@ -1,0 +1,55 @@
+//! Sinks of a job file: rows written as CSV lines to stdout or a file, or discarded, each
+//! with an optional rate limit.
+
+use std::sync::Arc;
+
+use weir_core::operator::sink::{Formatter, LineWriter};
+use weir_core::record::Record;
+use weir_core::row::{write_row, Row};
+
+use super::Builder;
+use crate::job::doc::JobFileError;
+use crate::job::spec::{SinkKind, SinkSpec};
+
+/// The CSV form of a row.
+pub fn csv_formatter() -> Formatter<Row> {
+    Arc::new(|record: &Record<'_, Row>, out: &mut Vec<u8>| {
+        match record {
+            Record::Owned(row) => write_row(row, b',', out),
+            Record::InPlace(p) => write_row(&p.to_owned_value()?, b',', out),
+        }
+        Ok(())
+    })
+}
+
+/// Adds one `[[sink]]`.
+pub fn build(b: &Builder<'_>, spec: &SinkSpec) -> Result<(), JobFileError> {
+    let input = b.input(spec.input.as_ref(), spec.line)?;
+    if input.keys.is_some() {
+        return Err(b.error(
+            spec.line,
+            format!(
+                "sink \"{}\": its input is a key_by step without a rolling aggregate",
+                spec.name
+            ),
+        ));
+    }
+    let sink = match &spec.kind {
+        SinkKind::Print => input.stream.print_with(csv_formatter(), spec.rate_limit),
+        SinkKind::Blackhole => input.stream.blackhole(spec.rate_limit),
+        SinkKind::Csv { path } => {
+            let path = b.resolve(path);
+            let format = csv_formatter();
+            input
+                .stream
+                .sink_to("File Sink", spec.rate_limit, move |ctx| {
+                    LineWriter::file(&path, format.clone(), ctx.subtask, ctx.parallelism)
+                })
+        }
+    };
+    let sink = sink.name(&spec.name);
+    if let Some(p) = spec.parallelism {
+        sink.set_parallelism(p);
+    }
+    Ok(())
+}

@@ -1,0 +1,317 @@
+//! Sources of a job file as row streams: CSV and text files (split among subtasks, with
+//! the `on-error` policy), Nexmark files and the Nexmark generator, number sequences.
+
+use std::str::FromStr;
+
+use weir_bench::nexmark::{parse_event, parse_kind, Generator, GeneratorConfig};
+use weir_core::graph::factory::BuildContext;
+use weir_core::operator::sink::RateLimiter;
+use weir_core::operator::OperatorError;
+use weir_core::row::{Field, FieldType, Row, RowParser, Schema, Value};
+use weir_core::runtime::clock::SharedClock;
+use weir_core::runtime::file_source::{LineFileOptions, LineFileSource, LineParser, OnError};
+use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
+
+use super::nexmark_rows;
+use super::{Builder, Named};
+use crate::job::doc::JobFileError;
+use crate::job::spec::{NexmarkKind, OnErrorSpec, SourceKind, SourceSpec};
+
+/// Builds the stream of one `[[source]]`.
+pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> {
+    let env = &b.env;
+    let (stream, schema) = match &spec.kind {
+        SourceKind::Csv {
+            path,
+            schema,
+            header,
+            delimiter,
+            on_error,
+            dead_letter,
+        } => {
+            let schema = parse_schema(b, schema)?;
+            let parser = CsvRows {
+                parser: RowParser::new(schema.clone(), *delimiter),
+                delimiter: *delimiter,
+            };
+            let (path, options) = file_options(b, path, *header, *on_error, dead_letter.as_deref());
+            let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
+                LineFileSource::open(
+                    &path,
+                    parser.clone(),
+                    &options,
+                    ctx.subtask,
+                    ctx.parallelism,
+                )
+            });
+            (stream, schema)
+        }
+        SourceKind::Text {
+            path,
+            on_error,
+            dead_letter,
+        } => {
+            let schema = Schema::new(vec![Field::new("line", FieldType::String)])
+                .map_err(|e| b.error(spec.line, e.to_string()))?;
+            let (path, options) = file_options(b, path, false, *on_error, dead_letter.as_deref());
+            let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
+                LineFileSource::open(&path, TextRows, &options, ctx.subtask, ctx.parallelism)
+            });
+            (stream, schema)
+        }
+        SourceKind::NexmarkFile {
+            path,
+            kind,
+            on_error,
+            dead_letter,
+        } => {
+            let schema =
+                nexmark_rows::schema(*kind).map_err(|e| b.error(spec.line, e.to_string()))?;
+            let (path, options) = file_options(b, path, false, *on_error, dead_letter.as_deref());
+            let parser = NexmarkRows { kind: *kind };
+            let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
+                LineFileSource::open(&path, parser, &options, ctx.subtask, ctx.parallelism)
+            });
+            (stream, schema)
+        }
+        SourceKind::Nexmark {
+            events,
+            kind,
+            seed,
+            event_rate,
+            rate_limit,
+        } => {
+            let schema =
+                nexmark_rows::schema(*kind).map_err(|e| b.error(spec.line, e.to_string()))?;
+            let config = GeneratorConfig {
+                seed: *seed,
+                rate: *event_rate,
+                max_delay_ms: 0,
+            };
+            let (events, kind, rate_limit) = (*events, *kind, *rate_limit);
+            let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
+                let generator = Generator::subtask(
+                    config,
+                    0..events,
+                    ctx.subtask as u64,
+                    ctx.parallelism.max(1) as u64,
+                )
+                .map_err(|e| OperatorError::User(format!("nexmark source: {e}")))?;
+                // The rate limit is the job's: each subtask takes its share.
+                let limiter =
+                    rate_limit.map(|r| RateLimiter::new(r / ctx.parallelism.max(1) as f64));
+                Ok(GeneratorRows {
+                    generator,
+                    kind,
+                    limiter,
+                    clock: ctx.clock.clone(),
+                })
+            });
+            (stream, schema)
+        }
+        SourceKind::Sequence { from, to } => {
+            let schema = Schema::new(vec![Field::new("value", FieldType::Long)])
+                .map_err(|e| b.error(spec.line, e.to_string()))?;
+            let (from, to) = (*from, *to);
+            let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
+                let start = from.saturating_add(ctx.subtask as i64);
+                Ok(SequenceRows {
+                    next: start,
+                    end: to,
+                    step: ctx.parallelism.max(1) as i64,
+                    done: start > to,
+                })
+            });
+            (stream, schema)
+        }
+    };
+    let stream = match spec.parallelism {
+        Some(p) => stream.set_parallelism(p),
+        None => stream,
+    };
+    Ok(Named {
+        stream,
+        schema,
+        keys: None,
+    })
+}
+
+fn file_options(
+    b: &Builder<'_>,
+    path: &std::path::Path,
+    header: bool,
+    on_error: OnErrorSpec,
+    dead_letter: Option<&std::path::Path>,
+) -> (std::path::PathBuf, LineFileOptions) {
+    let options = LineFileOptions {
+        skip_header: header,
+        on_error: match on_error {
+            OnErrorSpec::Fail => OnError::Fail,
+            OnErrorSpec::Skip => OnError::Skip,
+        },
+        dead_letter: dead_letter.map(|p| b.resolve(p)),
+    };
+    (b.resolve(path), options)
+}
+
+/// Parses `name: type` schema entries.
+pub fn parse_schema(
+    b: &Builder<'_>,
+    entries: &[crate::job::spec::Located],
+) -> Result<Schema, JobFileError> {
+    let mut fields = Vec::with_capacity(entries.len());
+    for e in entries {
+        let Some((name, ty)) = e.text.split_once(':') else {
+            return Err(b.error(
+                e.line,
+                format!(
+                    "schema entry '{}' must be 'name: type' (e.g. 'price: long')",
+                    e.text
+                ),
+            ));
+        };
+        let ty = FieldType::from_str(ty.trim())
+            .map_err(|err| b.error(e.line, format!("schema entry '{}': {err}", e.text)))?;
+        fields.push(Field::new(name.trim(), ty));
+    }
+    Schema::new(fields).map_err(|err| {
+        b.error(
+            entries.first().map(|e| e.line).unwrap_or(0),
+            format!("schema: {err}"),
+        )
+    })
+}
+
+/// CSV lines into rows of a schema.
+struct CsvRows {
+    parser: RowParser,
+    delimiter: u8,
+}
+
+impl Clone for CsvRows {
+    fn clone(&self) -> Self {
+        CsvRows {
+            parser: RowParser::new(self.parser.schema().clone(), self.delimiter),
+            delimiter: self.delimiter,
+        }
+    }
+}
+
+impl LineParser<Row> for CsvRows {
+    fn parse(&mut self, line: &[u8]) -> Result<Option<Row>, String> {
+        self.parser
+            .parse_line(line)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Lines as one string column.
+#[derive(Clone, Copy)]
+struct TextRows;
+
+impl LineParser<Row> for TextRows {
+    fn parse(&mut self, line: &[u8]) -> Result<Option<Row>, String> {
+        match std::str::from_utf8(line) {
+            Ok(s) => Ok(Some(Row::new(vec![Value::Str(s.to_string())]))),
+            Err(e) => Err(format!("not UTF-8: {e}")),
+        }
+    }
+}
+
+/// Nexmark CSV lines of one event kind into rows; other kinds are passed over.
+#[derive(Clone, Copy)]
+struct NexmarkRows {
+    kind: NexmarkKind,
+}
+
+impl LineParser<Row> for NexmarkRows {
+    fn parse(&mut self, line: &[u8]) -> Result<Option<Row>, String> {
+        let kind = parse_kind(line).map_err(|e| e.to_string())?;
+        if kind != nexmark_rows::event_kind(self.kind) {
+            return Ok(None);
+        }
+        let event = parse_event(line).map_err(|e| e.to_string())?;
+        Ok(nexmark_rows::to_row(event, self.kind).map(|(row, _)| row))
+    }
+    fn timestamp(&self, row: &Row) -> i64 {
+        let column = match self.kind {
+            NexmarkKind::Bid => 5,
+            NexmarkKind::Auction => 5,
+            NexmarkKind::Person => 6,
+        };
+        match row.get(column) {
+            Some(Value::Timestamp(t)) => *t,
+            _ => weir_core::record::NO_TIMESTAMP,
+        }
+    }
+}
+
+/// The Nexmark generator's events of one kind, as rows, optionally rate-limited.
+struct GeneratorRows {
+    generator: Generator,
+    kind: NexmarkKind,
+    limiter: Option<RateLimiter>,
+    clock: SharedClock,
+}
+
+impl Source<Row> for GeneratorRows {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, Row>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        let wanted = nexmark_rows::event_kind(self.kind);
+        let mut emitted = 0;
+        while emitted < max {
+            let Some((_, event)) = self.generator.next() else {
+                return Ok(SourceStatus::Finished);
+            };
+            if event.kind() != wanted {
+                continue;
+            }
+            if let Some((row, ts)) = nexmark_rows::to_row(event, self.kind) {
+                ctx.collect_with_timestamp(row, ts)?;
+                emitted += 1;
+                if let Some(limiter) = &mut self.limiter {
+                    if let Some(until) = limiter.after_record(self.clock.now_nanos()) {
+                        return Ok(SourceStatus::IdleUntil(until));
+                    }
+                }
+            }
+        }
+        Ok(SourceStatus::More)
+    }
+}
+
+/// Numbers as rows of one `value` column, strided over subtasks.
+struct SequenceRows {
+    next: i64,
+    end: i64,
+    step: i64,
+    done: bool,
+}
+
+impl Source<Row> for SequenceRows {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, Row>,
+        max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        for _ in 0..max {
+            if self.done {
+                return Ok(SourceStatus::Finished);
+            }
+            ctx.collect(Row::new(vec![Value::Long(self.next)]))?;
+            match self.next.checked_add(self.step) {
+                Some(n) if n <= self.end => self.next = n,
+                _ => self.done = true,
+            }
+        }
+        Ok(if self.done {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::More
+        })
+    }
+}

@@ -1,0 +1,19 @@
+//! Weir: a shard-per-core stream-processing engine in the model of Apache Flink.
+//!
+//! This crate is the facade and the `weir` command:
+//! - [`job`]: TOML job files — the model, its positioned parser, and the graph it builds.
+//! - [`cli`]: the command line (`run`, `explain`, `nexmark`, `bench`).
+//!
+//! The engine itself is re-exported: [`core`] (DataStream API, runtime, cluster),
+//! [`state`] (key groups), [`net`] (TCP data plane), [`bench`] (Nexmark, harnesses).
+
+pub mod cli;
+pub mod job;
+
+pub use weir_bench as bench;
+pub use weir_core as core;
+pub use weir_net as net;
+pub use weir_state as state;
+
+pub use weir_core::api::{DataStream, KeyedStream, StreamExecutionEnvironment};
+pub use weir_core::config::Configuration;
