@@ -14,6 +14,7 @@
 //! - [`runtime`]: slots, tasks, exchanges, flushing, sources, metrics.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
 //! - [`api`]: the DataStream API.
+//! - [`suggest`]: "did you mean" for unknown names.
 
 pub mod api;
 pub mod cluster;
@@ -27,3 +28,4 @@ pub mod partitioner;
 pub mod record;
 pub mod row;
 pub mod runtime;
+pub mod suggest;

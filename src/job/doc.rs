@@ -391,35 +391,9 @@ impl<'a, 'd> Table<'a, 'd> {
     }
 }
 
-/// The entry of `known` closest to `word` by edit distance, if reasonably close.
+/// The entry of `known` closest to `word`, if it is a likely typo.
 pub fn nearest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
-    let limit = (word.chars().count() / 3).max(2);
-    known
-        .iter()
-        .map(|k| (edit_distance(word, k), *k))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-/// Levenshtein distance over characters.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    weir_core::suggest::nearest(word, known.iter().copied())
 }
 
 #[cfg(test)]
@@ -499,6 +473,5 @@ mod tests {
             Some("parallelism")
         );
         assert_eq!(nearest("zzz", &["parallelism", "name"]), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

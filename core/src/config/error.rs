@@ -73,22 +73,9 @@ impl fmt::Display for DidYouMean {
     }
 }
 
-/// Levenshtein distance between `a` and `b` over characters, ignoring ASCII case.
+/// Edits between two keys, ignoring ASCII case (see [`crate::suggest::edit_distance`]).
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
-    // prev[j] = distance between a[..i] and b[..j] for the previous row i.
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut curr = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        curr[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != cb);
-            curr[j + 1] = substitute.min(prev[j + 1] + 1).min(curr[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut curr);
-    }
-    prev[b.len()]
+    crate::suggest::edit_distance(&a.to_ascii_lowercase(), &b.to_ascii_lowercase())
 }
 
 /// The candidate nearest to `key`, if it is at most 3 edits away and those edits change at

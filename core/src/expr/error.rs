@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::row::{DecimalError, FieldType};
+use crate::suggest::edit_distance;
 
 /// Why an expression text does not compile; carries where in the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,22 +209,6 @@ pub enum EvalErrorKind {
         /// The value found.
         found: String,
     },
-}
-
-/// The Levenshtein distance between two strings, in characters.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 /// The candidate nearest to `name` (case differences count little), if near enough.

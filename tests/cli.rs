@@ -1,0 +1,250 @@
+//! End-to-end tests of the `weir` binary on the examples and on bad input.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn weir(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the weir binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+fn sample_bids() -> Vec<Vec<String>> {
+    let sample = root().join("../shared/nexmark/sample.csv");
+    let text = std::fs::read_to_string(&sample).expect("../shared/nexmark/sample.csv is readable");
+    text.lines()
+        .filter(|l| l.starts_with("2,"))
+        .map(|l| l.split(',').skip(1).map(str::to_string).collect())
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("weir-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn wordcount_example_counts_every_word() {
+    let out = weir(&["run", "examples/wordcount.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The last rolling count of each word is its number of occurrences.
+    let text = std::fs::read_to_string(root().join("examples/data/words.txt")).unwrap();
+    let mut want: HashMap<String, i64> = HashMap::new();
+    for w in text.split_whitespace() {
+        *want.entry(w.to_lowercase()).or_default() += 1;
+    }
+    let mut last: HashMap<String, i64> = HashMap::new();
+    let mut lines = 0;
+    for line in stdout(&out).lines() {
+        let (w, n) = line.split_once(',').expect("word,count");
+        let n: i64 = n.parse().expect("a count");
+        let prev = last.insert(w.to_string(), n).unwrap_or(0);
+        assert_eq!(n, prev + 1, "counts of '{w}' grow by one");
+        lines += 1;
+    }
+    assert_eq!(last, want);
+    assert_eq!(lines, text.split_whitespace().count());
+    assert!(
+        stderr(&out).contains("job 'wordcount' finished"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn nexmark_examples_match_an_independent_computation() {
+    let bids = sample_bids();
+    let q0: Vec<String> = bids
+        .iter()
+        .map(|b| format!("{},{},{},{},{}", b[0], b[1], b[2], b[5], b[6]))
+        .collect();
+    let q1: Vec<String> = bids
+        .iter()
+        .map(|b| {
+            let price: i64 = b[2].parse().unwrap();
+            let milli = price * 908; // 0.908 * price, exactly, in thousandths
+            format!(
+                "{},{},{}.{:03},{},{}",
+                b[0],
+                b[1],
+                milli / 1000,
+                milli % 1000,
+                b[5],
+                b[6]
+            )
+        })
+        .collect();
+    let q2: Vec<String> = bids
+        .iter()
+        .filter(|b| b[0].parse::<i64>().unwrap() % 123 == 0)
+        .map(|b| format!("{},{}", b[0], b[2]))
+        .collect();
+    assert!(!q2.is_empty());
+    for (query, want) in [("q0", q0), ("q1", q1), ("q2", q2)] {
+        let out = weir(&["run", &format!("examples/nexmark/{query}.toml"), "--quiet"]);
+        assert!(out.status.success(), "{query}: {}", stderr(&out));
+        let mut want = want;
+        want.sort();
+        assert_eq!(sorted_lines(&stdout(&out)), want, "{query}");
+        // The same at parallelism 2, set from the command line.
+        let out = weir(&[
+            "run",
+            &format!("examples/nexmark/{query}.toml"),
+            "--quiet",
+            "--set",
+            "parallelism.default=2",
+        ]);
+        assert!(out.status.success(), "{query}: {}", stderr(&out));
+        let got: Vec<String> = stdout(&out)
+            .lines()
+            .map(|l| l.split_once("> ").map(|(_, r)| r).unwrap_or(l).to_string())
+            .collect();
+        let mut got = got;
+        got.sort();
+        assert_eq!(got, want, "{query} at parallelism 2");
+    }
+}
+
+#[test]
+fn all_steps_example_runs_and_counts_the_malformed_line() {
+    let out = weir(&["run", "examples/all-steps.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = stderr(&out);
+    let orders = summary
+        .lines()
+        .find(|l| l.starts_with("Source: orders"))
+        .expect("a summary line for the orders source");
+    let cols: Vec<&str> = orders.split_whitespace().collect();
+    // vertex name (2 words), parallelism, records in, records out, skipped, …
+    assert_eq!(cols[2], "1");
+    assert_eq!(cols[3], "6", "{orders}");
+    assert_eq!(cols[5], "1", "one malformed line skipped: {orders}");
+    // The running totals per customer end at the sums of the valid orders (+ dave's).
+    let mut last: HashMap<String, String> = HashMap::new();
+    for line in stdout(&out).lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        last.insert(f[1].to_string(), f[2].to_string());
+    }
+    assert_eq!(last.get("alice").map(String::as_str), Some("43.00"));
+    assert_eq!(last.get("bob").map(String::as_str), Some("9.00"));
+    assert_eq!(last.get("carol").map(String::as_str), Some("99.99"));
+    assert_eq!(last.get("dave").map(String::as_str), Some("45.00"));
+}
+
+#[test]
+fn explain_prints_chains_and_slots_as_text_and_json() {
+    let out = weir(&["explain", "examples/wordcount.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Source: lines -> split-1 -> select-2"),
+        "{text}"
+    );
+    assert!(text.contains("HASH ALL_TO_ALL"), "{text}");
+    assert!(text.contains("#1->slot 1"), "{text}");
+    let out = weir(&["explain", "examples/wordcount.toml", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(plan["slots_needed"], 2);
+    assert_eq!(plan["vertices"].as_array().map(Vec::len), Some(3));
+    assert_eq!(plan["edges"][0]["partitioner"], "HASH");
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn fails_with(args: &[&str], want: &str) {
+    let out = weir(args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    let err = stderr(&out);
+    assert!(err.contains(want), "{args:?}\n got: {err}\nwant: {want}");
+}
+
+#[test]
+fn config_errors_name_the_key_the_place_and_the_fix() {
+    let dir = temp_dir("config");
+    let job = write(&dir, "job.toml", "[config]\nparallelism.default = 2\nexecution.bufer-timeout = \"1 ms\"\n\n[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[sink]]\ntype = \"blackhole\"\n");
+    fails_with(&["run", &job], &format!("unknown configuration key 'execution.bufer-timeout' at {job}:3; did you mean 'execution.buffer-timeout'?"));
+    let job = write(
+        &dir,
+        "ok.toml",
+        "[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[sink]]\ntype = \"blackhole\"\n",
+    );
+    fails_with(&["run", &job, "--set", "execution.buffer-timeout=soon"], "bad value 'soon' for 'execution.buffer-timeout' at --set: expected a duration such as '0', '5 ms' or '1 s', or '-1'/'off'");
+    fails_with(
+        &["run", &job, "--set", "taskmanager.numberOfTaskSlot=2"],
+        "did you mean 'taskmanager.numberOfTaskSlots'?",
+    );
+    fails_with(
+        &["run", &job, "--set", "parallelism.default"],
+        "--set expects KEY=VALUE",
+    );
+    let job = write(&dir, "bad.toml", "[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[step]]\ntype = \"select\"\ncolumns = [\"valeu * 2 AS v\"]\n[[sink]]\ntype = \"blackhole\"\n");
+    fails_with(
+        &["run", &job],
+        &format!("{job}:7: step \"select-1\": in 'valeu * 2 AS v':"),
+    );
+    fails_with(&["run", &job], "did you mean `value`");
+    fails_with(
+        &["run", "no/such/job.toml"],
+        "no/such/job.toml: cannot read the job file",
+    );
+}
+
+#[test]
+fn malformed_input_fails_by_default_and_is_counted_and_kept_with_skip() {
+    let dir = temp_dir("onerror");
+    write(&dir, "in.csv", "1,a\n2,b\nthree,c\n4,d\n");
+    let job = write(&dir, "fail.toml", "[[source]]\ntype = \"csv\"\npath = \"in.csv\"\nschema = [\"n: long\", \"s: string\"]\n[[sink]]\ntype = \"print\"\n");
+    fails_with(
+        &["run", &job],
+        &format!("{}:3", dir.join("in.csv").display()),
+    );
+    let job = write(&dir, "skip.toml", "[[source]]\ntype = \"csv\"\npath = \"in.csv\"\nschema = [\"n: long\", \"s: string\"]\non-error = \"skip\"\ndead-letter = \"rejected.csv\"\n[[sink]]\ntype = \"print\"\n");
+    let out = weir(&["run", &job]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sorted_lines(&stdout(&out)), vec!["1,a", "2,b", "4,d"]);
+    let rejected = std::fs::read_to_string(dir.join("rejected.csv")).expect("the dead-letter file");
+    assert_eq!(rejected, "three,c\n");
+    let summary = stderr(&out);
+    let source: Vec<&str> = summary
+        .lines()
+        .find(|l| l.starts_with("Source:"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(source[source.len() - 4], "1", "skipped: {summary}");
+}
+
+#[test]
+fn not_enough_slots_is_a_clear_error() {
+    let dir = temp_dir("slots");
+    let job = write(&dir, "job.toml", "[config]\ntaskmanager.numberOfTaskSlots = 1\nparallelism.default = 2\n[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[sink]]\ntype = \"blackhole\"\n");
+    fails_with(&["run", &job], "slot");
+}
