@@ -1,9 +1,11 @@
 //! The `weir` command line: its arguments (clap) and one module per subcommand.
 //!
 //! - [`run`]: `weir run` and `weir explain` over job files.
+//! - [`nexmark`]: `weir nexmark`, the built-in Nexmark queries over a CSV file.
 //! - [`summary`]: the per-vertex table printed when a job ends.
 //! - [`overrides`]: `--set KEY=VALUE` on top of a job file's `[config]`.
 
+pub mod nexmark;
 pub mod overrides;
 pub mod run;
 pub mod summary;
@@ -57,6 +59,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Runs a built-in Nexmark query over a file of events.
+    Nexmark(nexmark::NexmarkArgs),
 }
 
 /// Runs the parsed command line.
@@ -64,5 +68,6 @@ pub fn main(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Run { job, set, quiet } => run::run(&job, &set, quiet),
         Command::Explain { job, set, format } => run::explain(&job, &set, format),
+        Command::Nexmark(args) => nexmark::run(&args),
     }
 }

@@ -1,0 +1,85 @@
+//! `weir nexmark`: a built-in Nexmark query (q0–q2) over a file in the shared CSV format.
+
+use std::error::Error;
+use std::io::Write;
+use std::path::PathBuf;
+
+use weir_bench::nexmark::run::{run_query, Query, QueryOutput, RunOptions};
+use weir_core::config::BufferTimeout;
+use weir_core::runtime::file_source::{LineFileOptions, OnError};
+
+use super::summary;
+
+/// The arguments of `weir nexmark`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("out").required(true).args(["output", "blackhole"])))]
+pub struct NexmarkArgs {
+    /// The query: q0 (pass-through), q1 (currency conversion) or q2 (selection).
+    #[arg(long)]
+    pub query: Query,
+    /// Events in the CSV format of `shared/nexmark/FORMAT.md`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where the result rows go, one CSV line each.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Discard the result rows (for timing).
+    #[arg(long)]
+    pub blackhole: bool,
+    /// Parallelism of the source and the query.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallelism: u32,
+    /// What a malformed input line does: fail (default) or skip.
+    #[arg(long, default_value = "fail", value_parser = ["fail", "skip"])]
+    pub on_error: String,
+    /// With `--on-error skip`, where the skipped lines go.
+    #[arg(long)]
+    pub dead_letter: Option<PathBuf>,
+    /// `execution.buffer-timeout` (e.g. 0, 1ms, off).
+    #[arg(long)]
+    pub buffer_timeout: Option<BufferTimeout>,
+    /// Do not print the per-vertex summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs `weir nexmark`.
+pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
+    let output = match &args.output {
+        Some(path) => QueryOutput::File(path.clone()),
+        None => QueryOutput::Blackhole,
+    };
+    let mut opts = RunOptions::new(args.query, &args.input, output);
+    opts.parallelism = args.parallelism as usize;
+    opts.buffer_timeout = args.buffer_timeout;
+    opts.input_options = LineFileOptions {
+        skip_header: false,
+        on_error: if args.on_error == "skip" {
+            OnError::Skip
+        } else {
+            OnError::Fail
+        },
+        dead_letter: args.dead_letter.clone(),
+    };
+    let result = run_query(&opts)?;
+    if !args.quiet {
+        let events: u64 = result
+            .tasks
+            .iter()
+            .filter(|t| t.vertex.starts_with("Source"))
+            .map(|t| t.records_in)
+            .sum();
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(summary::render(&result).as_bytes());
+        let secs = result.duration.as_secs_f64();
+        if secs > 0.0 {
+            let _ = writeln!(
+                err,
+                "{} bids in {secs:.3} s: {:.0} bids/s",
+                events,
+                events as f64 / secs
+            );
+        }
+    }
+    Ok(())
+}
