@@ -23,3 +23,6 @@ pub mod slot;
 pub mod source;
 pub mod task;
 pub mod typed;
+
+#[cfg(test)]
+mod writer_tests;

@@ -1,0 +1,126 @@
+//! The record writer under each buffer-timeout setting, driven by a manual clock: what
+//! leaves, and when, without sleeping.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::config::BufferTimeout;
+use crate::framing::event::Event;
+use crate::memory::arena::Arena;
+use crate::memory::buffer::Buffer;
+use crate::memory::network_pool::NetworkBufferPool;
+use crate::runtime::clock::{ManualClock, SharedClock};
+use crate::runtime::exchange::{BufferSink, ExchangeError};
+use crate::runtime::record_writer::WriterCore;
+
+/// Keeps every buffer sent, in order.
+struct Capture(Arc<Mutex<Vec<Buffer>>>);
+
+impl BufferSink for Capture {
+    fn send(&mut self, buffer: Buffer) -> Result<(), ExchangeError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(buffer);
+        Ok(())
+    }
+}
+
+struct Rig {
+    writer: WriterCore,
+    sent: Vec<Arc<Mutex<Vec<Buffer>>>>,
+    clock: Arc<ManualClock>,
+    _network: Arc<NetworkBufferPool>,
+}
+
+const MS: u64 = 1_000_000;
+
+fn rig(timeout: BufferTimeout, channels: usize) -> Rig {
+    let network = NetworkBufferPool::new(Arena::new(16 * 4096, 4096).unwrap());
+    let pool = network.create_local_pool("test", 8).unwrap();
+    let sent: Vec<_> = (0..channels)
+        .map(|_| Arc::new(Mutex::new(Vec::new())))
+        .collect();
+    let sinks: Vec<Box<dyn BufferSink>> = sent
+        .iter()
+        .map(|s| Box::new(Capture(s.clone())) as Box<dyn BufferSink>)
+        .collect();
+    let clock = ManualClock::new(0);
+    let shared: SharedClock = clock.clone();
+    Rig {
+        writer: WriterCore::new(pool, sinks, timeout, shared),
+        sent,
+        clock,
+        _network: network,
+    }
+}
+
+impl Rig {
+    fn count(&self, ch: usize) -> usize {
+        self.sent[ch].lock().unwrap().len()
+    }
+}
+
+#[test]
+fn timeout_zero_sends_every_record_at_once() {
+    let mut r = rig(BufferTimeout::Interval(Duration::ZERO), 1);
+    for i in 1..=3 {
+        r.writer.write_record(0, &[7u8; 16]).unwrap();
+        assert_eq!(r.count(0), i, "record {i} left immediately");
+    }
+    assert_eq!(r.writer.flush_deadline(), None);
+}
+
+#[test]
+fn an_interval_sends_a_partly_filled_buffer_exactly_when_due() {
+    let mut r = rig(BufferTimeout::Interval(Duration::from_millis(10)), 2);
+    r.clock.set_nanos(5 * MS);
+    r.writer.write_record(0, &[1u8; 16]).unwrap();
+    r.clock.set_nanos(9 * MS);
+    r.writer.write_record(1, &[2u8; 16]).unwrap();
+    // Due 10 ms after the first record of the partly filled buffers.
+    assert_eq!(r.writer.flush_deadline(), Some(15 * MS));
+    r.writer.flush_if_due(15 * MS - 1).unwrap();
+    assert_eq!((r.count(0), r.count(1)), (0, 0));
+    r.clock.set_nanos(15 * MS);
+    r.writer.flush_if_due(15 * MS).unwrap();
+    assert_eq!(
+        (r.count(0), r.count(1)),
+        (1, 1),
+        "both channels flushed at the deadline"
+    );
+    assert_eq!(
+        r.writer.flush_deadline(),
+        None,
+        "nothing waits after the flush"
+    );
+    // The next record starts a new deadline.
+    r.clock.set_nanos(20 * MS);
+    r.writer.write_record(0, &[3u8; 16]).unwrap();
+    assert_eq!(r.writer.flush_deadline(), Some(30 * MS));
+}
+
+#[test]
+fn off_sends_only_full_buffers_or_before_a_flushing_event() {
+    let mut r = rig(BufferTimeout::Disabled, 1);
+    r.writer.write_record(0, &[1u8; 16]).unwrap();
+    assert_eq!(r.writer.flush_deadline(), None);
+    r.writer.flush_if_due(u64::MAX).unwrap();
+    assert_eq!(r.count(0), 0, "no timeout: the partly filled buffer stays");
+    // A watermark does not flush…
+    r.writer
+        .broadcast_event(&Event::Watermark(5), false)
+        .unwrap();
+    assert_eq!(r.count(0), 0);
+    // …end of partition does.
+    r.writer
+        .broadcast_event(&Event::EndOfPartition, true)
+        .unwrap();
+    assert_eq!(r.count(0), 1);
+    // Filling a 4 KiB buffer sends it without any timeout.
+    let mut r = rig(BufferTimeout::Disabled, 1);
+    for _ in 0..200 {
+        r.writer.write_record(0, &[9u8; 64]).unwrap();
+    }
+    assert!(r.count(0) >= 3, "full buffers leave: {}", r.count(0));
+}
