@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use weir_core::api::StreamExecutionEnvironment;
 use weir_core::config::{Configuration, Origin, RawValue};
 
-fn env(slots: u32) -> StreamExecutionEnvironment {
+fn env_of(slots: u32) -> StreamExecutionEnvironment {
     let mut config = Configuration::default();
     config
         .set(
@@ -26,7 +26,7 @@ fn env(slots: u32) -> StreamExecutionEnvironment {
 
 #[test]
 fn sequence_map_filter_collect() {
-    let env = env(1);
+    let env = env_of(1);
     let out = env
         .from_sequence(1, 1000)
         .map(|x| x * 2)
@@ -42,7 +42,7 @@ fn sequence_map_filter_collect() {
 
 #[test]
 fn keyed_sum_at_parallelism_two_across_slots() {
-    let env = env(2);
+    let env = env_of(2);
     env.set_parallelism(2).unwrap();
     let out = env
         .from_sequence(0, 9_999)
@@ -63,4 +63,127 @@ fn keyed_sum_at_parallelism_two_across_slots() {
         .map(|k| (k, (0..10_000).filter(|x| x % 7 == k).count() as i64))
         .collect();
     assert_eq!(last, want);
+}
+
+use weir_core::operator::process::{Collector, Context, OutputTag};
+use weir_core::operator::{BoxOutput, OpResult, Output};
+use weir_core::record::Record;
+
+/// Tags each record with the index of the subtask that received it.
+struct TagSubtask {
+    subtask: i64,
+    out: BoxOutput<(i64, i64)>,
+}
+
+impl Output<i64> for TagSubtask {
+    fn collect(&mut self, record: Record<'_, i64>, timestamp: i64) -> OpResult {
+        let v = record.into_owned()?;
+        self.out
+            .collect(Record::Owned((self.subtask, v)), timestamp)
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.out.emit_watermark(watermark)
+    }
+    fn finish(&mut self) -> OpResult {
+        self.out.finish()
+    }
+}
+
+fn tagged(stream: &weir_core::api::DataStream<i64>) -> weir_core::api::DataStream<(i64, i64)> {
+    stream.transform("tag", |ctx, out, _| {
+        Ok(Box::new(TagSubtask {
+            subtask: ctx.subtask as i64,
+            out,
+        }))
+    })
+}
+
+#[test]
+fn partitioners_route_across_slots() {
+    // broadcast: every subtask sees every record.
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    let src = env.from_sequence(1, 100).set_parallelism(1);
+    let out = tagged(&src.broadcast()).collect();
+    env.execute("broadcast").unwrap();
+    let values = out.values();
+    assert_eq!(values.len(), 200);
+    for s in 0..2 {
+        assert_eq!(values.iter().filter(|(t, _)| *t == s).count(), 100);
+    }
+    // global: everything to subtask 0.
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    let out = tagged(&env.from_sequence(1, 100).global()).collect();
+    env.execute("global").unwrap();
+    assert!(out.values().iter().all(|(t, _)| *t == 0));
+    assert_eq!(out.values().len(), 100);
+    // custom: odd numbers to 1, even to 0.
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    let src = env.from_sequence(1, 100);
+    let out = tagged(&src.partition_custom(|k: &i64, n| (*k % n as i64) as usize, |x: &i64| *x))
+        .collect();
+    env.execute("custom").unwrap();
+    let values = out.values();
+    assert_eq!(values.len(), 100);
+    assert!(values.iter().all(|(t, v)| *t == v % 2), "{values:?}");
+    // rebalance: round robin from each producer, so the split is even.
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    let out = tagged(&env.from_sequence(1, 1000).set_parallelism(1).rebalance()).collect();
+    env.execute("rebalance").unwrap();
+    let values = out.values();
+    assert_eq!(values.iter().filter(|(t, _)| *t == 0).count(), 500);
+    assert_eq!(values.iter().filter(|(t, _)| *t == 1).count(), 500);
+}
+
+#[test]
+fn process_with_side_outputs_and_union() {
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    let odd: OutputTag<String> = OutputTag::new("odd");
+    let tag = odd.clone();
+    let main = env.from_sequence(1, 1000).process(
+        move |v: i64, ctx: &mut Context<'_>, out: &mut Collector<'_, i64>| {
+            if v % 2 == 0 {
+                out.collect(v);
+            } else {
+                ctx.output(&tag, format!("odd {v}"));
+            }
+        },
+    );
+    let side = main.side_output(&odd).map(|s: String| s.len() as i64 * -1);
+    let merged = main.union(&[side]).collect();
+    env.execute("side-outputs").unwrap();
+    let values = merged.values();
+    assert_eq!(values.len(), 1000);
+    assert_eq!(values.iter().filter(|v| **v > 0).count(), 500);
+    let want_neg: i64 = (1..=1000)
+        .filter(|v| v % 2 == 1)
+        .map(|v: i64| -(format!("odd {v}").len() as i64))
+        .sum();
+    assert_eq!(values.iter().filter(|v| **v < 0).sum::<i64>(), want_neg);
+}
+
+#[test]
+fn records_larger_than_a_segment_cross_slots_intact() {
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    // 100 KB strings span four 32 KiB segments each.
+    let out = env
+        .from_sequence(0, 19)
+        .map(|i| (i, "x".repeat(100_000 + i as usize)))
+        .rebalance()
+        .map(|(i, s): (i64, String)| (i, s.len() as i64, s.bytes().all(|b| b == b'x')))
+        .collect();
+    env.execute("large-records").unwrap();
+    let mut values = out.values();
+    values.sort();
+    assert_eq!(values.len(), 20);
+    for (i, (n, len, ok)) in values.into_iter().enumerate() {
+        assert_eq!(n, i as i64);
+        assert_eq!(len, 100_000 + i as i64);
+        assert!(ok);
+    }
 }
