@@ -153,7 +153,7 @@ fn process_with_side_outputs_and_union() {
             }
         },
     );
-    let side = main.side_output(&odd).map(|s: String| s.len() as i64 * -1);
+    let side = main.side_output(&odd).map(|s: String| -(s.len() as i64));
     let merged = main.union(&[side]).collect();
     env.execute("side-outputs").unwrap();
     let values = merged.values();
