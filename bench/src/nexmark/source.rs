@@ -217,6 +217,11 @@ impl LineParser<Bid> for BidCsvParser {
         if let [b'0' | b'1', b',', ..] = line {
             return Ok(None);
         }
+        if let Some(bid) = fast_bid(line) {
+            return Ok(Some(bid));
+        }
+        // Anything unusual (an error, more than 18 digits, non-ASCII text, a line end
+        // left on the line) takes the general parser, which also words the error.
         match parse_bid_borrowed(line) {
             Ok(bid) => Ok(bid.map(|b| b.to_bid())),
             Err(e) => Err(e.to_string()),
@@ -226,6 +231,82 @@ impl LineParser<Bid> for BidCsvParser {
     fn timestamp(&self, value: &Bid) -> i64 {
         value.date_time
     }
+}
+
+/// A bid line of the usual shape in one pass: `2,` then integers of at most 18 digits
+/// and ASCII text. `None` for anything else, which [`parse_bid_borrowed`] then decides;
+/// on the lines it accepts it agrees with that parser.
+#[inline]
+fn fast_bid(line: &[u8]) -> Option<Bid> {
+    let rest = line.strip_prefix(b"2,")?;
+    let mut pos = 0;
+    let auction = fast_int(rest, &mut pos)?;
+    let bidder = fast_int(rest, &mut pos)?;
+    let price = fast_int(rest, &mut pos)?;
+    let channel = fast_text(rest, &mut pos)?;
+    let url = fast_text(rest, &mut pos)?;
+    let date_time = fast_int(rest, &mut pos)?;
+    let extra = &rest[pos..];
+    if memchr::memchr3(b',', b'\r', b'\n', extra).is_some() || !extra.is_ascii() {
+        return None;
+    }
+    Some(Bid {
+        auction,
+        bidder,
+        price,
+        channel: channel.to_owned(),
+        url: url.to_owned(),
+        date_time,
+        extra: ascii_str(extra).to_owned(),
+    })
+}
+
+/// An optional `-` and 1 to 18 digits, then a comma.
+#[inline(always)]
+fn fast_int(line: &[u8], pos: &mut usize) -> Option<i64> {
+    let mut i = *pos;
+    let negative = line.get(i) == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let start = i;
+    let mut v: i64 = 0;
+    while let Some(&b) = line.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(i64::from(d));
+        i += 1;
+    }
+    // At most 18 digits: no wrap happened.
+    if i == start || i - start > 18 || line.get(i) != Some(&b',') {
+        return None;
+    }
+    *pos = i + 1;
+    Some(if negative { -v } else { v })
+}
+
+/// ASCII text up to the next comma (which it consumes).
+#[inline(always)]
+fn fast_text<'a>(line: &'a [u8], pos: &mut usize) -> Option<&'a str> {
+    let rest = &line[*pos..];
+    let i = memchr::memchr(b',', rest)?;
+    let text = &rest[..i];
+    if !text.is_ascii() {
+        return None;
+    }
+    *pos += i + 1;
+    Some(ascii_str(text))
+}
+
+/// `bytes` as text; the caller checked that every byte is ASCII.
+#[inline(always)]
+fn ascii_str(bytes: &[u8]) -> &str {
+    debug_assert!(bytes.is_ascii());
+    // SAFETY: every caller checks `bytes.is_ascii()` first, and ASCII is valid UTF-8.
+    // Measured: `str::from_utf8` here (not inlined) cost a sixth of reading a bid.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 #[cfg(test)]
@@ -349,6 +430,29 @@ mod tests {
             }
         }
         assert_eq!(bids, 2 * 46 + 16);
+        // The one-pass path agrees with the general parser, also on odd lines.
+        let odd: [&[u8]; 12] = [
+            b"2,1,2,3,c,u,5,",
+            b"2,-1,-0,3,c,u,-5,x",
+            b"2,1234567890123456789,2,3,c,u,5,",
+            b"2,1,2,3,\xc3\xa9,u,5,",
+            b"2,1,2,3,c,u,5,,",
+            b"2,1,2,3,c,u,5",
+            b"2,1,2,+3,c,u,5,",
+            b"2,1,2,-,c,u,5,",
+            b"2,1,2,3,c,u,5,\r",
+            b"2,,2,3,c,u,5,",
+            b"2,1,2,3,c,u,5,\xff",
+            b"2,9223372036854775807,-9223372036854775808,3,c,u,5,",
+        ];
+        for line in odd {
+            let want = parse_bid_borrowed(line).map(|b| b.map(|b| b.to_bid()));
+            match (BidCsvParser.parse(line), want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{line:?}"),
+                (Err(_), Err(_)) => {}
+                (got, want) => panic!("{line:?}: {got:?} vs {want:?}"),
+            }
+        }
         let err = BidCsvParser.parse(b"2,1,2,x,c,u,5,").unwrap_err();
         assert!(err.contains("price"), "{err}");
         assert!(BidCsvParser.parse(b"7,1").is_err());
