@@ -105,7 +105,8 @@ where
             .ring_depth(64)
             .preempt_timer(Duration::from_millis(1))
             .spin_before_park(settings.spin_before_park);
-        let handle = builder.spawn(work(slot)).map_err(|e| SlotError::Start {
+        let make = work(slot);
+        let handle = builder.spawn(move || with_heartbeat(make())).map_err(|e| SlotError::Start {
             slot,
             pin: if settings.pinning { format!(" pinned to CPU {cpu}") } else { String::new() },
             reason: e.to_string(),
@@ -124,6 +125,31 @@ where
     Ok(out)
 }
 
+/// How often a slot's executor wakes up even when it has nothing to do.
+///
+/// glommio 0.9 can park an executor that still has a runnable task: when the preempt
+/// timer fires between polling the rings and running the first task queue,
+/// `run_task_queues` reports "nothing ran" and the executor parks with no timer or I/O to
+/// wake it (fixed upstream in glommio/glommio#53, not released on crates.io). A pending
+/// timer bounds every park, so the heartbeat turns that hang into a rare stall of at most
+/// this long.
+pub const HEARTBEAT: Duration = Duration::from_millis(1);
+
+/// Runs `work` with a heartbeat timer beside it, until `work` ends.
+async fn with_heartbeat<R>(work: impl Future<Output = R>) -> R {
+    let done = std::rc::Rc::new(std::cell::Cell::new(false));
+    let stop = done.clone();
+    glommio::spawn_local(async move {
+        while !stop.get() {
+            glommio::timer::sleep(HEARTBEAT).await;
+        }
+    })
+    .detach();
+    let out = work.await;
+    done.set(true);
+    out
+}
+
 /// Spawns a task on the current slot's executor; await the handle for its result.
 pub fn spawn_task<T: 'static>(fut: impl Future<Output = T> + 'static) -> impl Future<Output = T> {
     glommio::spawn_local(fut)
@@ -137,4 +163,50 @@ pub async fn sleep(d: Duration) {
 /// Lets other tasks of this slot run if this one has used its share of the core.
 pub async fn yield_if_needed() {
     glommio::yield_if_needed().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(slots: usize) -> SlotSettings {
+        SlotSettings {
+            slots,
+            pinning: false,
+            io_memory: 256 * 1024,
+            spin_before_park: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn slots_run_their_work_and_end_despite_the_heartbeat() {
+        let out = run_on_slots(&settings(2), |slot| {
+            move || async move {
+                // Longer than several heartbeats: the work, not the heartbeat, ends the slot.
+                sleep(HEARTBEAT * 5).await;
+                slot * 10
+            }
+        })
+        .unwrap();
+        assert_eq!(out, vec![0, 10]);
+    }
+
+    #[test]
+    fn a_memlock_shortfall_is_refused_before_any_executor_starts() {
+        let too_much = SlotSettings {
+            slots: 1,
+            pinning: false,
+            io_memory: usize::MAX / 2,
+            spin_before_park: Duration::ZERO,
+        };
+        let result = check_memlock(&too_much);
+        match memlock_limit() {
+            Some(_) => {
+                let err = result.expect_err("far above any finite limit");
+                assert!(matches!(err, SlotError::MemLock { .. }), "{err}");
+                assert!(err.to_string().contains("weir.slot.io-memory"), "{err}");
+            }
+            None => assert!(result.is_ok(), "no limit: nothing to refuse"),
+        }
+    }
 }
