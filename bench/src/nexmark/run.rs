@@ -18,8 +18,8 @@ use weir_core::runtime::file_source::{LineFileOptions, LineFileSource};
 
 use super::generator::GeneratorConfig;
 use super::model::Bid;
-use super::queries::{csv_formatter, q0, q1, q2, CsvRow};
-use super::source::{BidCsvParser, BidGeneratorSource};
+use super::queries::{csv_formatter, q0, q1, q2, BidColumns, CsvRow, QueryBid};
+use super::source::{BidGeneratorSource, QueryBidCsvParser};
 
 /// One of the queries this module runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -177,15 +177,16 @@ pub fn environment(
     Ok(env)
 }
 
-/// The bids of a Nexmark CSV file, read in parallel (persons and auctions dropped).
+/// The bids of a Nexmark CSV file, read in parallel (persons and auctions dropped),
+/// projected on the columns q0–q2 read.
 pub fn csv_bids(
     env: &StreamExecutionEnvironment,
     path: PathBuf,
     options: LineFileOptions,
-) -> DataStream<Bid> {
+) -> DataStream<QueryBid> {
     let path = Arc::new(path);
     env.add_source("Nexmark CSV Source", move |ctx| {
-        LineFileSource::open(&path, BidCsvParser, &options, ctx.subtask, ctx.parallelism)
+        LineFileSource::open(&path, QueryBidCsvParser, &options, ctx.subtask, ctx.parallelism)
     })
 }
 
@@ -213,7 +214,7 @@ fn sink_rows<T: Data + CsvRow>(rows: DataStream<T>, output: &QueryOutput) {
 }
 
 /// Adds `query` over `bids` and its sink.
-pub fn add_query(bids: &DataStream<Bid>, query: Query, output: &QueryOutput) {
+pub fn add_query<B: BidColumns>(bids: &DataStream<B>, query: Query, output: &QueryOutput) {
     match query {
         Query::Q0 => sink_rows(q0(bids), output),
         Query::Q1 => sink_rows(q1(bids), output),
