@@ -55,7 +55,13 @@ pub struct QueryBid {
 
 impl From<Bid> for QueryBid {
     fn from(b: Bid) -> Self {
-        QueryBid { auction: b.auction, bidder: b.bidder, price: b.price, date_time: b.date_time, extra: b.extra }
+        QueryBid {
+            auction: b.auction,
+            bidder: b.bidder,
+            price: b.price,
+            date_time: b.date_time,
+            extra: b.extra,
+        }
     }
 }
 

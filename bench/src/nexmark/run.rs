@@ -186,7 +186,13 @@ pub fn csv_bids(
 ) -> DataStream<QueryBid> {
     let path = Arc::new(path);
     env.add_source("Nexmark CSV Source", move |ctx| {
-        LineFileSource::open(&path, QueryBidCsvParser, &options, ctx.subtask, ctx.parallelism)
+        LineFileSource::open(
+            &path,
+            QueryBidCsvParser,
+            &options,
+            ctx.subtask,
+            ctx.parallelism,
+        )
     })
 }
 

@@ -258,6 +258,45 @@ impl LineParser<QueryBid> for QueryBidCsvParser {
     fn timestamp(&self, value: &QueryBid) -> i64 {
         value.date_time
     }
+    #[inline]
+    fn parse_at(&mut self, data: &[u8]) -> Option<(Option<QueryBid>, usize)> {
+        fast_query_bid_at(data).map(|(bid, len)| (Some(bid), len))
+    }
+}
+
+/// A usual bid line at the start of `data`, and its length up to its `\n` (or the end of
+/// the data): [`fast_query_bid`] without knowing the line end beforehand.
+#[inline]
+fn fast_query_bid_at(data: &[u8]) -> Option<(QueryBid, usize)> {
+    let rest = data.strip_prefix(b"2,")?;
+    let mut pos = 0;
+    let auction = fast_int(rest, &mut pos)?;
+    let bidder = fast_int(rest, &mut pos)?;
+    let price = fast_int(rest, &mut pos)?;
+    fast_text(rest, &mut pos)?;
+    fast_text(rest, &mut pos)?;
+    let date_time = fast_int(rest, &mut pos)?;
+    // `extra` runs to the line end; a comma, a `\r` or non-ASCII text leave the fast path.
+    let start = pos;
+    loop {
+        match rest.get(pos) {
+            None | Some(b'\n') => break,
+            Some(b',' | b'\r') => return None,
+            Some(b) if !b.is_ascii() => return None,
+            Some(_) => pos += 1,
+        }
+    }
+    let extra = ascii_str(&rest[start..pos]).to_owned();
+    Some((
+        QueryBid {
+            auction,
+            bidder,
+            price,
+            date_time,
+            extra,
+        },
+        2 + pos,
+    ))
 }
 
 /// [`fast_bid`] without copying `channel` and `url`; the same lines take the fast path.
@@ -275,7 +314,13 @@ fn fast_query_bid(line: &[u8]) -> Option<QueryBid> {
     if memchr::memchr3(b',', b'\r', b'\n', extra).is_some() || !extra.is_ascii() {
         return None;
     }
-    Some(QueryBid { auction, bidder, price, date_time, extra: ascii_str(extra).to_owned() })
+    Some(QueryBid {
+        auction,
+        bidder,
+        price,
+        date_time,
+        extra: ascii_str(extra).to_owned(),
+    })
 }
 
 /// A bid line of the usual shape in one pass: `2,` then integers of at most 18 digits
@@ -345,7 +390,17 @@ fn fast_int(line: &[u8], pos: &mut usize) -> Option<i64> {
 }
 
 /// Powers of ten up to 10^8.
-const POW10: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// The leading ASCII digits of eight bytes (the first byte lowest, as loaded little-endian):
 /// their value and how many there are (0 to 8).
@@ -371,7 +426,11 @@ fn swar_digits(word: u64) -> (u64, usize) {
 #[inline(always)]
 fn fast_text<'a>(line: &'a [u8], pos: &mut usize) -> Option<&'a str> {
     let rest = &line[*pos..];
-    let i = memchr::memchr(b',', rest)?;
+    // Stop at a line end too: `parse_at` hands over the rest of the file, not one line.
+    let i = memchr::memchr2(b',', b'\n', rest)?;
+    if rest[i] != b',' {
+        return None;
+    }
     let text = &rest[..i];
     if !text.is_ascii() {
         return None;
@@ -406,13 +465,30 @@ mod swar_tests {
 
     #[test]
     fn swar_reads_leading_digits() {
-        assert_eq!(swar_digits(u64::from_le_bytes(*b"12345678")), (12_345_678, 8));
+        assert_eq!(
+            swar_digits(u64::from_le_bytes(*b"12345678")),
+            (12_345_678, 8)
+        );
         assert_eq!(swar_digits(u64::from_le_bytes(*b"1436,xyz")), (1436, 4));
         assert_eq!(swar_digits(u64::from_le_bytes(*b",1234567")), (0, 0));
         assert_eq!(swar_digits(u64::from_le_bytes(*b"09/:\xff\x00ab")), (9, 2));
     }
 
     proptest! {
+        #[test]
+        fn parse_at_agrees_with_parse_on_the_line(
+            line in "2,-?[0-9]{1,5},[0-9]{1,5},-?[0-9]{1,9},[a-z\r,]{0,6},[a-z/:\n]{0,10},[0-9]{1,13},[a-z,\r\n]{0,3}",
+            next in "(2,1,2,3,a,b,4,)?",
+        ) {
+            let data = format!("{line}\n{next}");
+            let mut p = QueryBidCsvParser;
+            if let Some((value, len)) = p.parse_at(data.as_bytes()) {
+                let end = data.find('\n').unwrap_or(data.len());
+                prop_assert_eq!(len, end, "the fast path ends where the line ends");
+                prop_assert_eq!(Ok(value), p.parse(&data.as_bytes()[..end]));
+            }
+        }
+
         #[test]
         fn fast_int_agrees_with_a_naive_parser(text in "-?[0-9]{0,20}[,a/:]?[0-9,]{0,10}") {
             let mut pos = 0;
