@@ -63,7 +63,7 @@ pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
     };
     let result = run_query(&opts)?;
     if !args.quiet {
-        let events: u64 = result
+        let bids: u64 = result
             .tasks
             .iter()
             .filter(|t| t.vertex.starts_with("Source"))
@@ -73,13 +73,32 @@ pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
         let _ = err.write_all(summary::render(&result).as_bytes());
         let secs = result.duration.as_secs_f64();
         if secs > 0.0 {
+            // The rate is of events read (every line of the file), as Flink's is measured.
+            let events = count_lines(&args.input)?;
+            let rate = events as f64 / secs;
             let _ = writeln!(
                 err,
-                "{} bids in {secs:.3} s: {:.0} bids/s",
-                events,
-                events as f64 / secs
+                "{events} events ({bids} bids) in {secs:.3} s: {rate:.0} events/s"
             );
         }
     }
     Ok(())
+}
+
+/// Lines of a file (the last one may lack its newline).
+fn count_lines(path: &std::path::Path) -> Result<u64, Box<dyn Error>> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = file.read(&mut buf).map_err(cannot)?;
+        if n == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        last = buf[n - 1];
+    }
+    Ok(lines + u64::from(last != b'\n'))
 }
