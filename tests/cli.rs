@@ -248,3 +248,99 @@ fn not_enough_slots_is_a_clear_error() {
     let job = write(&dir, "job.toml", "[config]\ntaskmanager.numberOfTaskSlots = 1\nparallelism.default = 2\n[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[sink]]\ntype = \"blackhole\"\n");
     fails_with(&["run", &job], "slot");
 }
+
+#[test]
+fn nexmark_command_writes_the_query_results() {
+    let dir = temp_dir("nexmark");
+    let bids = sample_bids();
+    let sample = root().join("../shared/nexmark/sample.csv");
+    let sample = sample.to_string_lossy();
+    let mut q2: Vec<String> = bids
+        .iter()
+        .filter(|b| b[0].parse::<i64>().unwrap() % 123 == 0)
+        .map(|b| format!("{},{}", b[0], b[2]))
+        .collect();
+    q2.sort();
+    for p in ["1", "2"] {
+        let out_path = dir.join(format!("q2-{p}.csv"));
+        let out = weir(&[
+            "nexmark",
+            "--query",
+            "q2",
+            "--input",
+            &sample,
+            "--output",
+            &out_path.to_string_lossy(),
+            "--parallelism",
+            p,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            sorted_lines(&std::fs::read_to_string(&out_path).unwrap()),
+            q2,
+            "parallelism {p}"
+        );
+        assert!(
+            stderr(&out).contains("10000 events (9200 bids)"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = weir(&[
+        "nexmark",
+        "--query",
+        "q1",
+        "--input",
+        &sample,
+        "--blackhole",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    fails_with(
+        &["nexmark", "--query", "q1", "--input", &sample],
+        "--output",
+    );
+    fails_with(
+        &[
+            "nexmark",
+            "--query",
+            "q9",
+            "--input",
+            &sample,
+            "--blackhole",
+        ],
+        "q9",
+    );
+    fails_with(
+        &[
+            "nexmark",
+            "--query",
+            "q0",
+            "--input",
+            "no/such.csv",
+            "--blackhole",
+        ],
+        "no/such.csv",
+    );
+    let bad = write(&dir, "bad.csv", "2,1,2,3,a,b,4,\n2,1,x,3,a,b,4,\n");
+    fails_with(
+        &["nexmark", "--query", "q0", "--input", &bad, "--blackhole"],
+        &format!("{bad}:2"),
+    );
+    let out = weir(&[
+        "nexmark",
+        "--query",
+        "q0",
+        "--input",
+        &bad,
+        "--output",
+        &dir.join("q0.csv").to_string_lossy(),
+        "--on-error",
+        "skip",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("q0.csv")).unwrap(),
+        "1,2,3,4,\n"
+    );
+}
