@@ -187,3 +187,39 @@ fn records_larger_than_a_segment_cross_slots_intact() {
         assert!(ok);
     }
 }
+
+#[test]
+fn num_records_out_counts_each_emitted_record_once() {
+    let env = env_of(2);
+    let src = env.from_sequence(1, 100).name("src").set_parallelism(1);
+    // A broadcast edge writes every record to two channels; a second consumer of the
+    // same output reads them again: Flink still counts 100 records out.
+    src.broadcast()
+        .map(|x| x)
+        .name("a")
+        .set_parallelism(2)
+        .blackhole(None);
+    src.rebalance()
+        .map(|x| x)
+        .name("b")
+        .set_parallelism(2)
+        .blackhole(None);
+    let result = env.execute("records-out").unwrap();
+    let source = result
+        .tasks
+        .iter()
+        .find(|t| t.vertex.starts_with("Source: src"))
+        .unwrap();
+    assert_eq!(source.records_in, 100);
+    assert_eq!(source.records_out, 100);
+    let a_in: u64 = result
+        .tasks
+        .iter()
+        .filter(|t| t.vertex.starts_with("a"))
+        .map(|t| t.records_in)
+        .sum();
+    assert_eq!(
+        a_in, 200,
+        "each of the two subtasks of 'a' reads every record"
+    );
+}

@@ -122,7 +122,6 @@ impl WriterCore {
 
     /// Writes one record payload to channel `ch`.
     pub fn write_record(&mut self, ch: usize, payload: &[u8]) -> OpResult {
-        self.records_out += 1;
         if !self.subpartitions[ch].backlog.is_empty() {
             self.subpartitions[ch].backlog.push_back(Pending::Record {
                 bytes: payload.to_vec(),
@@ -323,6 +322,8 @@ impl<T: Data> Output<T> for RecordWriterOutput<T> {
         let channels = core.channels();
         let selection = self.selector.select(&record, channels)?;
         let payload = self.serializer.payload(&record, timestamp)?;
+        // numRecordsOut counts a record once, however many channels it is written to.
+        core.records_out += 1;
         match selection {
             Selection::One(ch) => core.write_record(ch, payload),
             Selection::All => (0..channels).try_for_each(|ch| core.write_record(ch, payload)),

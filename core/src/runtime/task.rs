@@ -111,12 +111,14 @@ enum Head {
 struct Task {
     name: String,
     writers: Vec<SharedWriter>,
+    /// The job edge each writer feeds, in the order of `writers`.
+    writer_edges: Vec<usize>,
     clock: SharedClock,
     cancel: CancelHandle,
     metrics: TaskMetrics,
 }
 
-fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<SharedWriter>), OperatorError> {
+fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<(usize, SharedWriter)>), OperatorError> {
     let job = d.job.clone();
     let vertex = &job.vertices[d.vertex];
     let g = &job.stream;
@@ -210,7 +212,7 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<SharedWriter>), OperatorEr
             Head::Input(edge.record_type.input(op, &vertex.name)?)
         }
     };
-    Ok((head, writer_of_edge.into_iter().map(|(_, w)| w).collect()))
+    Ok((head, writer_of_edge))
 }
 
 impl Task {
@@ -413,9 +415,11 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
             return Err(TaskError::Operator { task: name, source });
         }
     };
+    let (writer_edges, writers): (Vec<usize>, Vec<SharedWriter>) = writers.into_iter().unzip();
     let mut task = Task {
         name,
         writers,
+        writer_edges,
         clock: d.clock.clone(),
         cancel: d.cancel.clone(),
         metrics,
@@ -433,9 +437,21 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
     result?;
     let mut m = task.metrics;
     m.total_nanos = d.clock.now_nanos().saturating_sub(start);
+    // numRecordsOut counts each record an operator emits once: writers fed by the same
+    // operator output (a fan-out to several consumers) count it once between them.
+    let mut per_output: Vec<((usize, Option<String>), u64)> = Vec::new();
+    for (w, edge) in task.writers.iter().zip(&task.writer_edges) {
+        let e = &d.job.edges[*edge];
+        let key = (e.source_node, e.side_output.clone());
+        let n = w.borrow().records_out;
+        match per_output.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, max)) => *max = (*max).max(n),
+            None => per_output.push((key, n)),
+        }
+    }
+    m.records_out = per_output.iter().map(|(_, n)| n).sum();
     for w in &task.writers {
         let w = w.borrow();
-        m.records_out += w.records_out;
         m.buffers_out += w.buffers_out;
         m.backpressured_nanos += w.backpressured_nanos;
         m.out_pool_usage = m.out_pool_usage.max(w.peak_pool_usage());
