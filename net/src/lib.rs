@@ -14,12 +14,16 @@
 //!   (assembles whole [`wire::Message`]s).
 //! * [`error`] has [`NetError`], the crate's one error type, classified by [`ErrorClass`] into
 //!   peer protocol violations and local misuse.
+//! * [`tcp`] is the TCP glue: [`tcp::TcpTransport`], weir-core's `ChannelTransport` over
+//!   loopback TCP (a partition server and a client per TaskManager, std threads per
+//!   connection), and [`tcp::TcpSink`], the producer end of a remote channel.
 //!
-//! Nothing here does I/O: state machines take events and return actions, the codec works on
-//! byte slices. The TCP glue drives them (see the [`credit`] and [`wire`] docs).
+//! `credit` and `wire` do no I/O: state machines take events and return actions, the codec
+//! works on byte slices. `tcp` drives them (see the [`credit`] and [`wire`] docs).
 
 pub mod credit;
 pub mod error;
+pub mod tcp;
 pub mod wire;
 
 pub use credit::{
@@ -27,3 +31,4 @@ pub use credit::{
     ReceiverConfig, SendDecision, SenderView,
 };
 pub use error::{ErrorClass, NetError};
+pub use tcp::TcpTransport;

@@ -43,6 +43,8 @@ struct PoolState {
     /// Tasks waiting for a buffer, first come first served, by request key.
     waiters: VecDeque<(u64, Waker)>,
     next_key: u64,
+    /// Woken on every recycle (see [`LocalBufferPool::set_recycle_listener`]).
+    recycle_listener: Option<Waker>,
     in_use: usize,
     peak: usize,
     /// Which slots are out, to catch a buffer recycled twice or into the
@@ -64,6 +66,7 @@ impl LocalBufferPool {
             free: (0..n32).rev().collect(),
             waiters: VecDeque::new(),
             next_key: 0,
+            recycle_listener: None,
             in_use: 0,
             peak: 0,
             #[cfg(debug_assertions)]
@@ -140,6 +143,15 @@ impl LocalBufferPool {
     pub fn waiters(&self) -> usize {
         self.shared.lock().waiters.len()
     }
+
+    /// Sets (or with `None` clears) a waker woken after every recycle into this pool, on
+    /// the recycling thread, in addition to any task waiting in [`request`](Self::request).
+    ///
+    /// The receiver of a remote channel uses it to turn buffers its consumer dropped into
+    /// credit for the sender; the waker must be cheap and must not take this pool's buffers.
+    pub fn set_recycle_listener(&self, waker: Option<Waker>) {
+        self.shared.lock().recycle_listener = waker;
+    }
 }
 
 impl std::fmt::Debug for LocalBufferPool {
@@ -198,7 +210,7 @@ impl PoolShared {
             self.name
         );
         let _ = ptr;
-        let waker = {
+        let (waker, listener) = {
             let mut st = self.lock();
             #[cfg(debug_assertions)]
             {
@@ -208,10 +220,16 @@ impl PoolShared {
             st.free.push(slot);
             st.in_use -= 1;
             self.in_use.store(st.in_use, Ordering::Relaxed);
-            st.waiters.pop_front().map(|(_, w)| w)
+            (
+                st.waiters.pop_front().map(|(_, w)| w),
+                st.recycle_listener.clone(),
+            )
         };
         if let Some(w) = waker {
             w.wake();
+        }
+        if let Some(l) = listener {
+            l.wake();
         }
     }
 }
@@ -343,6 +361,31 @@ mod tests {
         let b = poll_once(fut.as_mut(), &waker).expect("a buffer after the wake-up");
         assert_eq!(b.capacity(), 256);
         assert_eq!(pool.waiters(), 0);
+    }
+
+    #[test]
+    fn recycle_listener_is_woken_on_every_recycle_until_cleared() {
+        let net = net_pool(4, 256);
+        let pool = net.create_local_pool("p", 3).unwrap();
+        let listener = CountingWaker::new();
+        pool.set_recycle_listener(Some(listener.waker()));
+        let a = pool.try_request().unwrap().finish();
+        let b = pool.try_request().unwrap();
+        assert_eq!(listener.count(), 0, "taking buffers does not wake it");
+        let far = thread::spawn(move || drop(a));
+        far.join().unwrap();
+        assert_eq!(listener.count(), 1, "a recycle on another thread");
+        // A waiting request is still served first, and the listener woken as well.
+        let c = pool.try_request().unwrap();
+        let d = pool.try_request().unwrap();
+        let waiter = CountingWaker::new();
+        let mut fut = Box::pin(pool.request());
+        assert!(poll_once(fut.as_mut(), &waiter).is_none());
+        drop(b);
+        assert_eq!((waiter.count(), listener.count()), (1, 2));
+        pool.set_recycle_listener(None);
+        drop((c, d));
+        assert_eq!(listener.count(), 2, "cleared");
     }
 
     #[test]

@@ -56,7 +56,7 @@ impl CountingWaker {
         self.0.load(Ordering::SeqCst)
     }
 
-    fn waker(&self) -> Waker {
+    pub(crate) fn waker(&self) -> Waker {
         Waker::from(Arc::new(Counter(Arc::clone(&self.0))))
     }
 }

@@ -16,6 +16,10 @@ pub enum ExchangeError {
     /// The consumer has gone (finished, failed or cancelled).
     #[error("input gate of '{0}' is closed")]
     Closed(String),
+    /// The channel itself failed (e.g. a remote channel lost its connection); the text
+    /// says what and where.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// Sends finished buffers of one channel towards its consumer.
@@ -28,6 +32,8 @@ struct GateQueue {
     items: VecDeque<(u32, Buffer)>,
     waker: Option<Waker>,
     closed: bool,
+    /// Why the gate was failed, if it was (see [`GateShared::fail`]).
+    failure: Option<String>,
     peak: usize,
 }
 
@@ -48,6 +54,7 @@ impl GateShared {
                 items: VecDeque::with_capacity(capacity),
                 waker: None,
                 closed: false,
+                failure: None,
                 peak: 0,
             }),
         })
@@ -108,6 +115,34 @@ impl GateShared {
         if let Some(w) = waker {
             w.wake();
         }
+    }
+
+    /// Fails the gate: like [`close`](Self::close), and the consumer learns `reason`
+    /// through [`failure`](Self::failure) (the first reason wins). A remote channel uses it
+    /// when its connection breaks, so that the job fails with what went wrong.
+    pub fn fail(&self, reason: impl Into<String>) {
+        {
+            let mut q = self.lock();
+            if q.failure.is_none() {
+                q.failure = Some(reason.into());
+            }
+        }
+        self.close();
+    }
+
+    /// Why the gate was failed, if it was.
+    pub fn failure(&self) -> Option<String> {
+        self.lock().failure.clone()
+    }
+
+    /// Whether the gate is closed (its consumer finished, failed or was cancelled).
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// The gate's name: the consuming subtask.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Buffers queued now.
@@ -172,5 +207,35 @@ impl CancelHandle {
     /// Whether the job was cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::test_util::{net_pool, CountingWaker};
+
+    #[test]
+    fn failing_a_gate_closes_it_and_keeps_the_first_reason() {
+        let net = net_pool(2, 256);
+        let pool = net.create_local_pool("p", 2).unwrap();
+        let gate = GateShared::new("Map (1/1)", 2);
+        assert_eq!(gate.name(), "Map (1/1)");
+        gate.push(0, pool.try_request().unwrap().finish()).unwrap();
+        let waker = CountingWaker::new().waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(!gate.is_closed() && gate.failure().is_none());
+        gate.fail("connection reset");
+        gate.fail("later");
+        assert!(gate.is_closed());
+        assert_eq!(gate.failure().as_deref(), Some("connection reset"));
+        assert_eq!(pool.in_use(), 0, "queued buffers were recycled");
+        assert!(matches!(gate.poll_next(&mut cx), Poll::Ready(None)));
+        let b = pool.try_request().unwrap().finish();
+        assert!(gate.push(0, b).is_err());
+        // Plain close records no failure.
+        let other = GateShared::new("Sink (1/1)", 1);
+        other.close();
+        assert!(other.is_closed() && other.failure().is_none());
     }
 }

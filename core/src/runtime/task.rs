@@ -91,6 +91,14 @@ pub enum TaskError {
         /// What was wrong.
         reason: String,
     },
+    /// An input channel failed (e.g. a remote channel lost its connection).
+    #[error("{task}: input failed: {reason}")]
+    Input {
+        /// `vertex (subtask i/n)`.
+        task: String,
+        /// What went wrong, from [`GateShared::fail`].
+        reason: String,
+    },
     /// Another task failed and the job was cancelled.
     #[error("{0}: cancelled")]
     Cancelled(String),
@@ -344,7 +352,15 @@ impl Task {
                     }
                     continue;
                 }
-                Some(None) => return Err(TaskError::Cancelled(self.name.clone())),
+                Some(None) => {
+                    return Err(match gate.gate.failure() {
+                        Some(reason) => TaskError::Input {
+                            task: self.name.clone(),
+                            reason,
+                        },
+                        None => TaskError::Cancelled(self.name.clone()),
+                    })
+                }
                 Some(Some(item)) => item,
             };
             let ch = channel as usize;
@@ -430,6 +446,14 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         (Head::Input(_), None) => {
             Err(task.fail(OperatorError::User("operator without an input gate".into())))
         }
+    };
+    let result = match result {
+        // A failure after the job was cancelled is a consequence of the cancellation (e.g.
+        // a send into a consumer's closed gate), not a root cause.
+        Err(e) if !matches!(e, TaskError::Cancelled(_)) && d.cancel.is_cancelled() => {
+            Err(TaskError::Cancelled(task.name.clone()))
+        }
+        r => r,
     };
     if result.is_err() {
         d.cancel.cancel();
