@@ -28,6 +28,10 @@ pub struct TaskMetrics {
     /// Peak share of the output pools in use (outPoolUsage).
     #[serde(rename = "outPoolUsage")]
     pub out_pool_usage: f32,
+    /// Peak buffers in use at once in the output pools (summed over result partitions).
+    pub out_pool_peak_buffers: usize,
+    /// Capacity of the output pools in buffers (summed over result partitions).
+    pub out_pool_capacity: usize,
     /// Nanoseconds waiting for output buffers.
     pub backpressured_nanos: u64,
     /// Nanoseconds waiting for input.

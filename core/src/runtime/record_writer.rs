@@ -106,6 +106,11 @@ impl WriterCore {
         }
     }
 
+    /// The pool this writer draws its buffers from.
+    pub fn pool(&self) -> &LocalBufferPool {
+        &self.pool
+    }
+
     fn send(&mut self, ch: usize) -> OpResult {
         if let Some(b) = self.subpartitions[ch].builder.take() {
             if b.is_empty() {

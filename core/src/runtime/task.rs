@@ -479,6 +479,8 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         m.buffers_out += w.buffers_out;
         m.backpressured_nanos += w.backpressured_nanos;
         m.out_pool_usage = m.out_pool_usage.max(w.peak_pool_usage());
+        m.out_pool_peak_buffers += w.pool().peak_in_use();
+        m.out_pool_capacity += w.pool().capacity();
     }
     m.idle_nanos = m.idle_nanos.min(m.total_nanos);
     Ok(m)
