@@ -11,6 +11,7 @@
 //! - [`typed`]: typed pieces built behind the type-erased graph.
 //! - [`task`]: building and running one subtask.
 //! - [`metrics`]: per-subtask metrics with Flink's names.
+//! - [`watchdog`]: keeps slot executors from sleeping through their work.
 
 pub mod clock;
 pub mod exchange;
@@ -23,6 +24,7 @@ pub mod slot;
 pub mod source;
 pub mod task;
 pub mod typed;
+pub mod watchdog;
 
 #[cfg(test)]
 mod writer_tests;

@@ -2,6 +2,9 @@
 //! and in the task loop's waiting primitives below, so the executor could be replaced.
 
 use std::future::Future;
+use std::sync::Arc;
+
+use super::watchdog;
 use std::time::Duration;
 
 /// How slots are started.
@@ -47,6 +50,9 @@ pub enum SlotError {
     /// A slot's thread panicked.
     #[error("slot {0} panicked")]
     Panicked(usize),
+    /// The thread that keeps slots from hanging (see [`watchdog`]) failed.
+    #[error("{0}")]
+    Watchdog(String),
 }
 
 fn memlock_limit() -> Option<u64> {
@@ -92,6 +98,7 @@ where
 {
     check_memlock(settings)?;
     let mut handles = Vec::with_capacity(settings.slots);
+    let mut nudges = Vec::with_capacity(settings.slots);
     for slot in 0..settings.slots {
         let cpu = slot % cores();
         let placement = if settings.pinning {
@@ -106,7 +113,9 @@ where
             .preempt_timer(Duration::from_millis(1))
             .spin_before_park(settings.spin_before_park);
         let make = work(slot);
-        let handle = builder.spawn(move || with_heartbeat(make())).map_err(|e| SlotError::Start {
+        let nudge = Arc::new(watchdog::Nudge::default());
+        nudges.push(nudge.clone());
+        let handle = builder.spawn(move || watchdog::with_nudge(make(), nudge)).map_err(|e| SlotError::Start {
             slot,
             pin: if settings.pinning { format!(" pinned to CPU {cpu}") } else { String::new() },
             reason: e.to_string(),
@@ -118,36 +127,30 @@ where
         })?;
         handles.push(handle);
     }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Without the watchdog a slot could hang for good (see HEARTBEAT): if its thread
+    // cannot start, the slots still run, and the error is reported once they end.
+    let dog = watchdog::start(nudges, done.clone());
     let mut out = Vec::with_capacity(handles.len());
+    let mut panicked = None;
     for (slot, h) in handles.into_iter().enumerate() {
-        out.push(h.join().map_err(|_| SlotError::Panicked(slot))?);
-    }
-    Ok(out)
-}
-
-/// How often a slot's executor wakes up even when it has nothing to do.
-///
-/// glommio 0.9 can park an executor that still has a runnable task: when the preempt
-/// timer fires between polling the rings and running the first task queue,
-/// `run_task_queues` reports "nothing ran" and the executor parks with no timer or I/O to
-/// wake it (fixed upstream in glommio/glommio#53, not released on crates.io). A pending
-/// timer bounds every park, so the heartbeat turns that hang into a rare stall of at most
-/// this long.
-pub const HEARTBEAT: Duration = Duration::from_millis(1);
-
-/// Runs `work` with a heartbeat timer beside it, until `work` ends.
-async fn with_heartbeat<R>(work: impl Future<Output = R>) -> R {
-    let done = std::rc::Rc::new(std::cell::Cell::new(false));
-    let stop = done.clone();
-    glommio::spawn_local(async move {
-        while !stop.get() {
-            glommio::timer::sleep(HEARTBEAT).await;
+        match h.join() {
+            Ok(r) => out.push(r),
+            Err(_) => panicked = panicked.or(Some(slot)),
         }
-    })
-    .detach();
-    let out = work.await;
-    done.set(true);
-    out
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let dog = match dog {
+        Ok(handle) => handle
+            .join()
+            .map_err(|_| "the watchdog thread panicked".to_string()),
+        Err(e) => Err(format!("cannot start the slot watchdog thread: {e}")),
+    };
+    match (panicked, dog) {
+        (Some(slot), _) => Err(SlotError::Panicked(slot)),
+        (None, Err(reason)) => Err(SlotError::Watchdog(reason)),
+        (None, Ok(())) => Ok(out),
+    }
 }
 
 /// Spawns a task on the current slot's executor; await the handle for its result.
@@ -183,7 +186,7 @@ mod tests {
         let out = run_on_slots(&settings(2), |slot| {
             move || async move {
                 // Longer than several heartbeats: the work, not the heartbeat, ends the slot.
-                sleep(HEARTBEAT * 5).await;
+                sleep(watchdog::HEARTBEAT * 5).await;
                 slot * 10
             }
         })

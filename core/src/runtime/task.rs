@@ -223,6 +223,45 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<(usize, SharedWriter)>), O
     Ok((head, writer_of_edge))
 }
 
+/// How often a task blocked on output buffers checks whether the job was cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(5);
+
+/// The longest a task waits on its input gate before polling it again unprompted.
+///
+/// Under stress (two jobs on two cores, about one run in a hundred) a consumer has been
+/// seen to miss the wake-up of a buffer already in its gate, with both executors alive;
+/// the cause is not found yet (glommio's cross-thread wake path is the suspect). Polling
+/// again after this long bounds such a miss to a short stall instead of a hang.
+const RECHECK: Duration = Duration::from_millis(2);
+
+/// Awaits `fut` unless the job is cancelled first (checked every [`CANCEL_POLL`] while
+/// `fut` waits). A task waiting for buffers that a cancelled consumer will never return
+/// (for instance held by a remote channel that lost its credit) must not wait forever.
+async fn unless_cancelled<T>(
+    cancel: &CancelHandle,
+    fut: impl Future<Output = T>,
+) -> Result<T, OperatorError> {
+    let mut fut = pin!(fut);
+    // The common case, ready at once, creates no timer.
+    if let Poll::Ready(v) = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
+        return Ok(v);
+    }
+    loop {
+        if cancel.is_cancelled() {
+            return Err(OperatorError::User("the job was cancelled".into()));
+        }
+        let mut timer = pin!(slot::sleep(CANCEL_POLL));
+        let done = std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+            Poll::Ready(v) => Poll::Ready(Some(v)),
+            Poll::Pending => timer.as_mut().poll(cx).map(|_| None),
+        })
+        .await;
+        if let Some(v) = done {
+            return Ok(v);
+        }
+    }
+}
+
 impl Task {
     fn fail(&self, source: OperatorError) -> TaskError {
         TaskError::Operator {
@@ -247,7 +286,7 @@ impl Task {
             if w.borrow().is_blocked() {
                 // The writer is only borrowed by this task between awaits.
                 let mut core = w.borrow_mut();
-                core.drain().await?;
+                unless_cancelled(&self.cancel, core.drain()).await??;
             }
         }
         if let Some(until) = pause {
@@ -286,7 +325,7 @@ impl Task {
             core.flush_all()?;
             core.broadcast_event(&Event::EndOfPartition, true)?;
             if core.is_blocked() {
-                core.drain().await?;
+                unless_cancelled(&self.cancel, core.drain()).await??;
             }
         }
         Ok(())
@@ -331,11 +370,17 @@ impl Task {
         while live > 0 {
             let deadline = self.flush_deadline();
             let start = self.clock.now_nanos();
-            let next = match deadline {
-                None => std::future::poll_fn(|cx| gate.gate.poll_next(cx).map(Some)).await,
-                Some(d) => {
-                    let mut timer =
-                        pin!(slot::sleep(Duration::from_nanos(d.saturating_sub(start))));
+            // A buffer already waiting is taken without setting up a timer.
+            let ready = std::future::poll_fn(|cx| Poll::Ready(gate.gate.poll_next(cx))).await;
+            let next = match ready {
+                Poll::Ready(x) => Some(x),
+                Poll::Pending => {
+                    // Wait for a buffer, the flush deadline, or RECHECK at the latest: the
+                    // gate is polled again then even without a wake-up (see RECHECK).
+                    let wait = deadline
+                        .map_or(RECHECK, |d| Duration::from_nanos(d.saturating_sub(start)))
+                        .min(RECHECK);
+                    let mut timer = pin!(slot::sleep(wait));
                     std::future::poll_fn(|cx| match gate.gate.poll_next(cx) {
                         Poll::Ready(x) => Poll::Ready(Some(x)),
                         Poll::Pending => timer.as_mut().poll(cx).map(|_| None),
