@@ -344,3 +344,62 @@ fn nexmark_command_writes_the_query_results() {
         "1,2,3,4,\n"
     );
 }
+
+#[test]
+fn bench_prints_a_table_or_one_json_object_per_result() {
+    let out = weir(&[
+        "bench", "nexmark", "--query", "q2", "--events", "200000", "--format", "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let row: serde_json::Value =
+        serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    for field in [
+        "query",
+        "events",
+        "parallelism",
+        "exchange",
+        "seconds",
+        "events_per_sec",
+        "events_per_sec_per_core",
+        "generator_events_per_sec",
+        "ratio_to_generator",
+    ] {
+        assert!(row.get(field).is_some(), "missing {field}: {row}");
+    }
+    assert_eq!(row["events"], 200_000);
+    let out = weir(&[
+        "bench",
+        "backpressure",
+        "--events",
+        "20000",
+        "--sink-rate",
+        "400000",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split_whitespace().collect();
+    assert_eq!(
+        &header[..6],
+        &[
+            "events",
+            "sink_rate",
+            "records_out",
+            "seconds",
+            "peak_buffers_in_use",
+            "buffer_capacity"
+        ]
+    );
+    let row: Vec<&str> = lines.next().expect("a row").split_whitespace().collect();
+    assert_eq!(row[2], "20000", "every record reached the slow sink");
+    let (peak, capacity): (u64, u64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
+    assert!(peak <= capacity, "{text}");
+    fails_with(
+        &["bench", "latency", "--rate=0", "--duration", "0.1"],
+        "rate",
+    );
+    fails_with(
+        &["bench", "nexmark", "--exchange", "carrier-pigeon"],
+        "carrier-pigeon",
+    );
+}

@@ -1,10 +1,12 @@
 //! The `weir` command line: its arguments (clap) and one module per subcommand.
 //!
 //! - [`run`]: `weir run` and `weir explain` over job files.
+//! - [`bench`]: `weir bench`, the benchmarks as a table or JSON lines.
 //! - [`nexmark`]: `weir nexmark`, the built-in Nexmark queries over a CSV file.
 //! - [`summary`]: the per-vertex table printed when a job ends.
 //! - [`overrides`]: `--set KEY=VALUE` on top of a job file's `[config]`.
 
+pub mod bench;
 pub mod nexmark;
 pub mod overrides;
 pub mod run;
@@ -61,6 +63,8 @@ pub enum Command {
     },
     /// Runs a built-in Nexmark query over a file of events.
     Nexmark(nexmark::NexmarkArgs),
+    /// Runs a benchmark: nexmark, latency, timeout-sweep or backpressure.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the parsed command line.
@@ -69,5 +73,6 @@ pub fn main(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Run { job, set, quiet } => run::run(&job, &set, quiet),
         Command::Explain { job, set, format } => run::explain(&job, &set, format),
         Command::Nexmark(args) => nexmark::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

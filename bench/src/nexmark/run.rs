@@ -20,6 +20,8 @@ use super::generator::GeneratorConfig;
 use super::model::Bid;
 use super::queries::{csv_formatter, q0, q1, q2, BidColumns, CsvRow, QueryBid};
 use super::source::{BidGeneratorSource, QueryBidCsvParser};
+use weir_core::cluster::LocalCluster;
+use weir_net::tcp::TcpTransport;
 
 /// One of the queries this module runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,6 +74,8 @@ pub enum Exchange {
     Rebalance,
     /// By auction key (`key_by(auction)`).
     Hash,
+    /// Round-robin over the TCP exchange (loopback, credit-based flow control).
+    Tcp,
 }
 
 impl Exchange {
@@ -81,6 +85,7 @@ impl Exchange {
             Exchange::None => "none",
             Exchange::Rebalance => "rebalance",
             Exchange::Hash => "hash",
+            Exchange::Tcp => "tcp",
         }
     }
 }
@@ -92,8 +97,9 @@ impl FromStr for Exchange {
             "none" => Ok(Exchange::None),
             "rebalance" => Ok(Exchange::Rebalance),
             "hash" => Ok(Exchange::Hash),
+            "tcp" => Ok(Exchange::Tcp),
             _ => Err(RunError::Invalid(format!(
-                "unknown exchange '{s}': expected none, rebalance or hash"
+                "unknown exchange '{s}': expected none, rebalance, hash or tcp"
             ))),
         }
     }
@@ -276,14 +282,22 @@ pub fn bench_nexmark(
     let bids = generated_bids(&env, cfg, events);
     let bids = match exchange {
         Exchange::None => bids,
-        Exchange::Rebalance => bids.rebalance(),
+        Exchange::Rebalance | Exchange::Tcp => bids.rebalance(),
         Exchange::Hash => bids.key_by(|b: &Bid| b.auction).stream().clone(),
     };
     add_query(&bids, query, &QueryOutput::Blackhole);
-    let seconds = env
-        .execute(&format!("nexmark {query} ({})", exchange.name()))?
-        .duration
-        .as_secs_f64();
+    let name = format!("nexmark {query} ({})", exchange.name());
+    let seconds = match exchange {
+        Exchange::Tcp => {
+            let cluster = LocalCluster::start(&env.config())?;
+            let transport = TcpTransport::from_config(cluster.network().clone(), &env.config())
+                .map_err(|e| RunError::Invalid(format!("cannot start the TCP exchange: {e}")))?;
+            let result = env.execute_on(&cluster, &name, &transport);
+            let _ = transport.shutdown(std::time::Duration::from_secs(5));
+            result?.duration.as_secs_f64()
+        }
+        _ => env.execute(&name)?.duration.as_secs_f64(),
+    };
 
     let rate = |s: f64| if s > 0.0 { events as f64 / s } else { 0.0 };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

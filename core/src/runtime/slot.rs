@@ -141,9 +141,12 @@ where
     }
     done.store(true, std::sync::atomic::Ordering::Release);
     let dog = match dog {
-        Ok(handle) => handle
-            .join()
-            .map_err(|_| "the watchdog thread panicked".to_string()),
+        Ok(handle) => {
+            handle.thread().unpark();
+            handle
+                .join()
+                .map_err(|_| "the watchdog thread panicked".to_string())
+        }
         Err(e) => Err(format!("cannot start the slot watchdog thread: {e}")),
     };
     match (panicked, dog) {

@@ -18,10 +18,10 @@ use std::task::{Poll, Waker};
 use std::time::Duration;
 
 /// How often the watchdog wakes every slot's nudge task.
-pub const HEARTBEAT: Duration = Duration::from_millis(1);
+pub const HEARTBEAT: Duration = Duration::from_millis(5);
 
 /// Beats without a poll of a slot's nudge task before its thread is interrupted.
-pub const STALE_BEATS: u32 = 3;
+pub const STALE_BEATS: u32 = 2;
 
 #[derive(Default)]
 struct NudgeState {
@@ -123,7 +123,11 @@ pub fn start(
         .spawn(move || {
             let mut seen: Vec<(u64, u32)> = vec![(0, 0); nudges.len()];
             while !done.load(Ordering::Acquire) {
-                std::thread::sleep(HEARTBEAT);
+                // Parked rather than asleep: the end of the slots unparks it at once.
+                std::thread::park_timeout(HEARTBEAT);
+                if done.load(Ordering::Acquire) {
+                    break;
+                }
                 for (n, (last, stale)) in nudges.iter().zip(seen.iter_mut()) {
                     let polls = n.polls.load(Ordering::Relaxed);
                     let st = n.lock();

@@ -1,0 +1,178 @@
+//! `weir bench`: the benchmarks, printed as a table or as JSON lines.
+
+use std::error::Error;
+use std::time::Duration;
+
+use weir_bench::harness::{
+    bench_backpressure, bench_latency, bench_timeout_sweep, render_json_lines, render_table,
+    BackpressureOpts, LatencyOpts, Progress, ProgressUpdate, Report, SweepOpts, Value,
+};
+use weir_bench::nexmark::run::{bench_nexmark, Exchange, NexmarkBenchResult, Query};
+use weir_core::config::{BufferTimeout, Configuration};
+
+use super::{overrides, Format};
+
+/// The benchmarks.
+#[derive(Debug, clap::Subcommand)]
+pub enum Bench {
+    /// The in-process Nexmark generator into a query into a blackhole, against the
+    /// generator alone (the machine's limit), measured in the same run.
+    Nexmark {
+        /// The query.
+        #[arg(long, default_value = "q1")]
+        query: Query,
+        /// Events generated (bids are 46 of every 50).
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Parallelism of the generator and the query.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        parallelism: u32,
+        /// How bids reach the query: none (chained), rebalance, hash (by auction), or tcp.
+        #[arg(long, default_value = "none")]
+        exchange: Exchange,
+        /// `execution.buffer-timeout` (default: Flink's 100 ms).
+        #[arg(long)]
+        buffer_timeout: Option<BufferTimeout>,
+    },
+    /// Records created on one slot and received on another: latency percentiles.
+    Latency {
+        /// Records per second.
+        #[arg(long, default_value_t = 1_000_000.0)]
+        rate: f64,
+        /// `execution.buffer-timeout` of the channel.
+        #[arg(long, default_value = "0")]
+        buffer_timeout: BufferTimeout,
+        /// Seconds measured (after a half-second warm-up).
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+    },
+    /// Throughput across a slot boundary at timeouts 0, 1 ms, 10 ms, 100 ms and off.
+    TimeoutSweep {
+        /// Records per timeout.
+        #[arg(long, default_value_t = 20_000_000)]
+        events: u64,
+    },
+    /// An unthrottled source into a rate-limited sink across a slot boundary.
+    Backpressure {
+        /// Records emitted.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Records per second the sink lets through.
+        #[arg(long, default_value_t = 200_000.0)]
+        sink_rate: f64,
+    },
+}
+
+/// The arguments of `weir bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Which benchmark.
+    #[command(subcommand)]
+    pub bench: Bench,
+    /// `table` (default) or `json` (one object per result, one per line).
+    #[arg(long, value_enum, default_value = "table", global = true)]
+    pub format: Format,
+    /// Overrides a configuration key for the benchmark's cluster.
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    pub set: Vec<String>,
+}
+
+struct Row(Vec<(&'static str, Value)>);
+
+impl Report for Row {
+    fn fields(&self) -> Vec<(&'static str, Value)> {
+        self.0.clone()
+    }
+}
+
+fn nexmark_row(r: &NexmarkBenchResult) -> Row {
+    Row(vec![
+        ("query", Value::Text(r.query.name().into())),
+        ("events", Value::UInt(r.events)),
+        ("parallelism", Value::UInt(r.parallelism as u64)),
+        ("exchange", Value::Text(r.exchange.name().into())),
+        ("seconds", Value::Float(r.seconds)),
+        ("events_per_sec", Value::Float(r.events_per_sec)),
+        (
+            "events_per_sec_per_core",
+            Value::Float(r.events_per_sec_per_core),
+        ),
+        (
+            "generator_events_per_sec",
+            Value::Float(r.generator_events_per_sec),
+        ),
+        ("ratio_to_generator", Value::Float(r.ratio_to_generator)),
+    ])
+}
+
+fn rows<R: Report>(results: &[R]) -> Vec<Row> {
+    results.iter().map(|r| Row(r.fields())).collect()
+}
+
+/// Runs `weir bench`.
+pub fn run(args: &BenchArgs) -> Result<(), Box<dyn Error>> {
+    let mut config = Configuration::default();
+    overrides::apply(&mut config, &args.set)?;
+    let mut progress = Progress::stderr();
+    let mut draw = |u: &ProgressUpdate<'_>| progress.update(u);
+    let rows: Vec<Row> = match &args.bench {
+        Bench::Nexmark {
+            query,
+            events,
+            parallelism,
+            exchange,
+            buffer_timeout,
+        } => {
+            let r = bench_nexmark(
+                *query,
+                *events,
+                *parallelism as usize,
+                *exchange,
+                *buffer_timeout,
+            )?;
+            vec![nexmark_row(&r)]
+        }
+        Bench::Latency {
+            rate,
+            buffer_timeout,
+            duration,
+        } => {
+            if !(duration.is_finite() && *duration > 0.0) {
+                return Err(format!(
+                    "--duration must be a positive number of seconds, not {duration}"
+                )
+                .into());
+            }
+            let opts = LatencyOpts {
+                rate: *rate,
+                buffer_timeout: *buffer_timeout,
+                duration: Duration::from_secs_f64(*duration),
+                config,
+                ..LatencyOpts::default()
+            };
+            rows(&[bench_latency(&opts, Some(&mut draw))?])
+        }
+        Bench::TimeoutSweep { events } => {
+            let opts = SweepOpts {
+                events: *events,
+                config,
+            };
+            rows(&bench_timeout_sweep(&opts, Some(&mut draw))?)
+        }
+        Bench::Backpressure { events, sink_rate } => {
+            let opts = BackpressureOpts {
+                events: *events,
+                sink_rate: *sink_rate,
+                config,
+            };
+            rows(&[bench_backpressure(&opts, Some(&mut draw))?])
+        }
+    };
+    progress.finish();
+    let text = match args.format {
+        Format::Json => render_json_lines(&rows),
+        Format::Text | Format::Table => render_table(&rows),
+    };
+    print!("{text}");
+    Ok(())
+}
