@@ -70,11 +70,7 @@ fn latency_rejects_a_bad_rate() {
     ));
 }
 
-// Ignored: at buffer timeout 0 (a buffer per record) the job hangs now and then — both
-// slots parked, a cross-slot wake-up lost in the runtime (about one job of 50 000
-// records in a hundred). Run with `--ignored` once that is fixed.
 #[test]
-#[ignore = "intermittent lost wake-up in the runtime at buffer timeout 0"]
 fn sweep_has_five_rows_relative_to_off() {
     let opts = SweepOpts {
         events: 50_000,

@@ -99,6 +99,7 @@ where
     check_memlock(settings)?;
     let mut handles = Vec::with_capacity(settings.slots);
     let mut nudges = Vec::with_capacity(settings.slots);
+    let mut starts = Vec::with_capacity(settings.slots);
     for slot in 0..settings.slots {
         let cpu = slot % cores();
         let placement = if settings.pinning {
@@ -115,17 +116,48 @@ where
         let make = work(slot);
         let nudge = Arc::new(watchdog::Nudge::default());
         nudges.push(nudge.clone());
-        let handle = builder.spawn(move || watchdog::with_nudge(make(), nudge)).map_err(|e| SlotError::Start {
-            slot,
-            pin: if settings.pinning { format!(" pinned to CPU {cpu}") } else { String::new() },
-            reason: e.to_string(),
-            hint: if settings.pinning {
-                "set weir.slot.pinning = false, or lower taskmanager.numberOfTaskSlots / weir.slot.io-memory"
-            } else {
-                "lower weir.slot.io-memory or raise `ulimit -l`"
-            },
-        })?;
-        handles.push(handle);
+        // Our own thread, so that the watchdog knows it before the executor runs at all;
+        // the executor is made on it, reports, and runs only once every slot is up.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<bool>();
+        let thread = std::thread::Builder::new()
+            .name(format!("weir-slot-{slot}"))
+            .spawn(move || -> Option<R> {
+                nudge.attach_current_thread();
+                let executor = match builder.make() {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return None;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                if go_rx.recv() != Ok(true) {
+                    return None;
+                }
+                Some(executor.run(watchdog::with_nudge(make(), nudge)))
+            })
+            .map_err(|e| start_error(settings, slot, cpu, e.to_string()))?;
+        handles.push(thread);
+        starts.push((ready_rx, go_tx, cpu));
+    }
+    let mut failed = None;
+    for (slot, (ready, _, cpu)) in starts.iter().enumerate() {
+        let outcome = ready
+            .recv()
+            .unwrap_or_else(|_| Err("the slot thread ended early".into()));
+        if let (Err(reason), None) = (outcome, &failed) {
+            failed = Some(start_error(settings, slot, *cpu, reason));
+        }
+    }
+    for (_, go, _) in &starts {
+        let _ = go.send(failed.is_none());
+    }
+    if let Some(err) = failed {
+        for h in handles {
+            let _ = h.join();
+        }
+        return Err(err);
     }
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Without the watchdog a slot could hang for good (see HEARTBEAT): if its thread
@@ -135,8 +167,8 @@ where
     let mut panicked = None;
     for (slot, h) in handles.into_iter().enumerate() {
         match h.join() {
-            Ok(r) => out.push(r),
-            Err(_) => panicked = panicked.or(Some(slot)),
+            Ok(Some(r)) => out.push(r),
+            Ok(None) | Err(_) => panicked = panicked.or(Some(slot)),
         }
     }
     done.store(true, std::sync::atomic::Ordering::Release);
@@ -153,6 +185,23 @@ where
         (Some(slot), _) => Err(SlotError::Panicked(slot)),
         (None, Err(reason)) => Err(SlotError::Watchdog(reason)),
         (None, Ok(())) => Ok(out),
+    }
+}
+
+fn start_error(settings: &SlotSettings, slot: usize, cpu: usize, reason: String) -> SlotError {
+    SlotError::Start {
+        slot,
+        pin: if settings.pinning {
+            format!(" pinned to CPU {cpu}")
+        } else {
+            String::new()
+        },
+        reason,
+        hint: if settings.pinning {
+            "set weir.slot.pinning = false, or lower taskmanager.numberOfTaskSlots / weir.slot.io-memory"
+        } else {
+            "lower weir.slot.io-memory or raise `ulimit -l`"
+        },
     }
 }
 

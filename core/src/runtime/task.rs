@@ -226,12 +226,9 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<(usize, SharedWriter)>), O
 /// How often a task blocked on output buffers checks whether the job was cancelled.
 const CANCEL_POLL: Duration = Duration::from_millis(5);
 
-/// The longest a task waits on its input gate before polling it again unprompted.
-///
-/// Under stress (two jobs on two cores, about one run in a hundred) a consumer has been
-/// seen to miss the wake-up of a buffer already in its gate, with both executors alive;
-/// the cause is not found yet (glommio's cross-thread wake path is the suspect). Polling
-/// again after this long bounds such a miss to a short stall instead of a hang.
+/// The longest a task waits on its input gate before polling it again unprompted: a
+/// second line of defence, behind the slot watchdog (`runtime::watchdog`), against a
+/// wake-up that does not reach a sleeping executor.
 const RECHECK: Duration = Duration::from_millis(2);
 
 /// Awaits `fut` unless the job is cancelled first (checked every [`CANCEL_POLL`] while

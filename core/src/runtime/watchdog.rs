@@ -1,15 +1,17 @@
 //! The slot watchdog: keeps glommio 0.9 executors from sleeping through their work.
 //!
 //! Under load (several jobs on two cores, about one run in fifty) a slot's executor has
-//! been seen asleep in `io_uring_enter` for good while it had work: its own timers did not
-//! wake it, and neither did wake-ups from other threads (the eventfd it should watch). A
-//! signal does: the system call returns `EINTR` and glommio goes round its loop again.
-//! Related upstream fixes (glommio/glommio#53, "do not park while a task queue is still
-//! runnable") are not released on crates.io. So each slot runs a tiny nudge task; a
-//! watchdog thread wakes it every [`HEARTBEAT`] and, when a slot has not polled it for
-//! [`STALE_BEATS`] beats, interrupts the slot's thread with `SIGURG` (whose handler does
-//! nothing; Go's runtime uses the same signal to preempt its threads). A lost wake-up
-//! becomes a stall of a few milliseconds instead of a hang.
+//! been seen asleep in `io_uring_enter` for good while it had work — even before its
+//! first task ran: glommio 0.9 parks when its preempt check fires before it has run any
+//! task queue (fixed upstream in glommio/glommio#53, not released on crates.io), and
+//! then neither its own timers nor wake-ups from other threads reach it. A signal does:
+//! the system call returns `EINTR` and glommio goes round its loop again. So each slot
+//! runs a tiny nudge task; a watchdog thread wakes it every [`HEARTBEAT`] and, when a
+//! slot has not polled it for [`STALE_BEATS`] beats (or never has), interrupts the slot's
+//! thread with `SIGURG`, whose handler does nothing (Go's runtime uses the same signal
+//! to preempt its threads). The slot's thread is known before its executor runs at all
+//! ([`Nudge::attach_current_thread`]). A missed wake-up becomes a stall of about
+//! `STALE_BEATS × HEARTBEAT` instead of a hang.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,12 +43,18 @@ impl Nudge {
     fn lock(&self) -> MutexGuard<'_, NudgeState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Names the calling thread as the slot's, so that the watchdog can interrupt it.
+    /// Called on the slot's thread before its executor runs anything: an executor can
+    /// fall asleep before its first task ever runs.
+    pub fn attach_current_thread(&self) {
+        // SAFETY: pthread_self has no preconditions and returns the calling thread's id.
+        self.lock().thread = Some(unsafe { libc::pthread_self() });
+    }
 }
 
 /// Runs `work` on the current slot with a nudge task (and a heartbeat timer) beside it.
 pub async fn with_nudge<R>(work: impl Future<Output = R>, nudge: Arc<Nudge>) -> R {
-    // SAFETY: pthread_self has no preconditions and returns the calling thread's id.
-    nudge.lock().thread = Some(unsafe { libc::pthread_self() });
     let stop = std::rc::Rc::new(std::cell::Cell::new(false));
     let (task_stop, task_nudge) = (stop.clone(), nudge.clone());
     glommio::spawn_local(std::future::poll_fn(move |cx| {
