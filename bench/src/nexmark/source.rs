@@ -273,8 +273,16 @@ fn fast_query_bid_at(data: &[u8]) -> Option<(QueryBid, usize)> {
     let auction = fast_int(rest, &mut pos)?;
     let bidder = fast_int(rest, &mut pos)?;
     let price = fast_int(rest, &mut pos)?;
-    fast_text(rest, &mut pos)?;
-    fast_text(rest, &mut pos)?;
+    // `channel` and `url` are skipped to their commas, then checked together: ASCII, and
+    // no line end inside (the data runs on past this line).
+    let texts = pos;
+    for _ in 0..2 {
+        pos += memchr::memchr(b',', &rest[pos..])? + 1;
+    }
+    let skipped = &rest[texts..pos];
+    if !skipped.is_ascii() || memchr::memchr(b'\n', skipped).is_some() {
+        return None;
+    }
     let date_time = fast_int(rest, &mut pos)?;
     // `extra` runs to the line end; a comma, a `\r` or non-ASCII text leave the fast path.
     let start = pos;
