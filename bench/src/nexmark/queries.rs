@@ -7,10 +7,11 @@ use std::sync::Arc;
 use rkyv::{Archive, Deserialize, Serialize};
 use weir_core::api::DataStream;
 use weir_core::operator::sink::Formatter;
+use weir_core::operator::{BoxOutput, OpResult, Output};
 use weir_core::record::{Data, Record};
 
 use super::csv::write_i64;
-use super::model::Bid;
+use super::model::{ArchivedBid, Bid};
 
 /// A q1 row: a bid with its price converted at the exact rate 0.908.
 #[derive(Clone, Debug, PartialEq, Eq, Archive, Serialize, Deserialize)]
@@ -77,6 +78,10 @@ pub trait BidColumns: Data + CsvRow {
     fn date_time(&self) -> i64;
     /// The padding, moved out.
     fn into_extra(self) -> String;
+    /// The q1 row of a bid read in place (after an exchange), without deserialising it.
+    fn archived_q1(a: &rkyv::Archived<Self>) -> Q1Row;
+    /// The (auction, price) of a bid read in place.
+    fn archived_auction_price(a: &rkyv::Archived<Self>) -> (i64, i64);
 }
 
 impl BidColumns for Bid {
@@ -94,6 +99,18 @@ impl BidColumns for Bid {
     }
     fn into_extra(self) -> String {
         self.extra
+    }
+    fn archived_q1(a: &ArchivedBid) -> Q1Row {
+        Q1Row {
+            auction: a.auction.to_native(),
+            bidder: a.bidder.to_native(),
+            price_thousandths: i128::from(a.price.to_native()) * 908,
+            date_time: a.date_time.to_native(),
+            extra: a.extra.as_str().to_owned(),
+        }
+    }
+    fn archived_auction_price(a: &ArchivedBid) -> (i64, i64) {
+        (a.auction.to_native(), a.price.to_native())
     }
 }
 
@@ -113,34 +130,90 @@ impl BidColumns for QueryBid {
     fn into_extra(self) -> String {
         self.extra
     }
+    fn archived_q1(a: &ArchivedQueryBid) -> Q1Row {
+        Q1Row {
+            auction: a.auction.to_native(),
+            bidder: a.bidder.to_native(),
+            price_thousandths: i128::from(a.price.to_native()) * 908,
+            date_time: a.date_time.to_native(),
+            extra: a.extra.as_str().to_owned(),
+        }
+    }
+    fn archived_auction_price(a: &ArchivedQueryBid) -> (i64, i64) {
+        (a.auction.to_native(), a.price.to_native())
+    }
 }
 
 /// q0, pass-through: every bid (written as `auction, bidder, price, dateTime, extra`).
+/// A bid read in place after an exchange is passed on in place, never deserialised.
 pub fn q0<B: BidColumns>(bids: &DataStream<B>) -> DataStream<B> {
-    bids.map(|b: B| b).name("q0: pass-through")
+    bids.transform("q0: pass-through", |_, out, _| {
+        Ok(Box::new(Query::<B, B> {
+            out,
+            f: |r| Some(r),
+        }))
+    })
 }
 
 /// q1, currency conversion: every bid with `price * 0.908`, exact to 3 fraction digits.
 pub fn q1<B: BidColumns>(bids: &DataStream<B>) -> DataStream<Q1Row> {
-    bids.map(|b: B| Q1Row {
-        auction: b.auction(),
-        bidder: b.bidder(),
-        price_thousandths: i128::from(b.price()) * 908,
-        date_time: b.date_time(),
-        extra: b.into_extra(),
+    bids.transform("q1: price * 0.908", |_, out, _| {
+        Ok(Box::new(Query::<B, Q1Row> {
+            out,
+            f: |r| {
+                Some(Record::Owned(match r {
+                    Record::Owned(b) => Q1Row {
+                        auction: b.auction(),
+                        bidder: b.bidder(),
+                        price_thousandths: i128::from(b.price()) * 908,
+                        date_time: b.date_time(),
+                        extra: b.into_extra(),
+                    },
+                    Record::InPlace(p) => B::archived_q1(p.get()),
+                }))
+            },
+        }))
     })
-    .name("q1: price * 0.908")
 }
 
 /// q2, selection: `(auction, price)` of the bids whose `auction % 123 == 0`.
 pub fn q2<B: BidColumns>(bids: &DataStream<B>) -> DataStream<Q2Row> {
-    bids.flat_map(|b: B| {
-        (b.auction() % 123 == 0).then_some(Q2Row {
-            auction: b.auction(),
-            price: b.price(),
-        })
+    bids.transform("q2: auction % 123 == 0", |_, out, _| {
+        Ok(Box::new(Query::<B, Q2Row> {
+            out,
+            f: |r| {
+                let (auction, price) = match r {
+                    Record::Owned(b) => (b.auction(), b.price()),
+                    Record::InPlace(p) => B::archived_auction_price(p.get()),
+                };
+                (auction % 123 == 0).then_some(Record::Owned(Q2Row { auction, price }))
+            },
+        }))
     })
-    .name("q2: auction % 123 == 0")
+}
+
+/// A query step over records as they arrive, owned or read in place.
+struct Query<B: Data, O: Data> {
+    out: BoxOutput<O>,
+    f: for<'a> fn(Record<'a, B>) -> Option<Record<'a, O>>,
+}
+
+impl<B: Data, O: Data> Output<B> for Query<B, O> {
+    fn collect(&mut self, record: Record<'_, B>, timestamp: i64) -> OpResult {
+        match (self.f)(record) {
+            Some(r) => self.out.collect(r, timestamp),
+            None => Ok(()),
+        }
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.out.emit_watermark(watermark)
+    }
+    fn finish(&mut self) -> OpResult {
+        self.out.finish()
+    }
+    fn pause_until(&self) -> Option<u64> {
+        self.out.pause_until()
+    }
 }
 
 /// A result row that knows its CSV line.
