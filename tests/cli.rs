@@ -403,3 +403,26 @@ fn bench_prints_a_table_or_one_json_object_per_result() {
         "carrier-pigeon",
     );
 }
+
+#[test]
+fn nexmark_generator_source_yields_the_sample_events() {
+    // sample.csv is the generator's first 10 000 events at seed 1 and the default rate.
+    let sample = std::fs::read_to_string(root().join("../shared/nexmark/sample.csv")).unwrap();
+    let mut want: Vec<String> = sample
+        .lines()
+        .take(1000)
+        .filter(|l| l.starts_with("2,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{},{},{}", f[1], f[3], f[6])
+        })
+        .collect();
+    want.sort();
+    let dir = temp_dir("generator");
+    for p in ["1", "2"] {
+        let job = write(&dir, &format!("gen-{p}.toml"), &format!("[config]\nparallelism.default = {p}\n[[source]]\ntype = \"nexmark\"\nevents = 1000\nkind = \"bid\"\n[[step]]\ntype = \"select\"\ncolumns = [\"auction\", \"price\", \"dateTime\"]\n[[sink]]\ntype = \"print\"\nparallelism = 1\n"));
+        let out = weir(&["run", &job, "--quiet"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(sorted_lines(&stdout(&out)), want, "parallelism {p}");
+    }
+}

@@ -414,6 +414,22 @@ fn on_error(t: &mut Table<'_, '_>) -> Result<(OnErrorSpec, Option<PathBuf>), Job
     Ok((policy, dead_letter))
 }
 
+/// The optional `rate-limit` of a source or sink: a positive number of records per second.
+fn rate_limit(t: &mut Table<'_, '_>) -> Result<Option<f64>, JobFileError> {
+    match t.get("rate-limit") {
+        Some(item) => {
+            let r = item.number()?;
+            if r.is_nan() || r <= 0.0 {
+                return Err(
+                    item.error("a rate limit must be a positive number of records per second")
+                );
+            }
+            Ok(Some(r))
+        }
+        None => Ok(None),
+    }
+}
+
 fn nexmark_kind(t: &mut Table<'_, '_>) -> Result<NexmarkKind, JobFileError> {
     match t.get("kind") {
         None => Ok(NexmarkKind::Bid),
@@ -536,18 +552,7 @@ fn source(mut t: Table<'_, '_>, i: usize) -> Result<SourceSpec, JobFileError> {
                 },
                 None => 1000,
             };
-            let rate_limit = match t.get("rate-limit") {
-                Some(item) => {
-                    let r = item.number()?;
-                    if r.is_nan() || r <= 0.0 {
-                        return Err(item.error(
-                            "a rate limit must be a positive number of records per second",
-                        ));
-                    }
-                    Some(r)
-                }
-                None => None,
-            };
+            let rate_limit = rate_limit(&mut t)?;
             (
                 SourceKind::Nexmark {
                     events,
@@ -700,18 +705,7 @@ fn sink(mut t: Table<'_, '_>, i: usize) -> Result<SinkSpec, JobFileError> {
     let name = name_of(&mut t, format!("{kind}-sink-{}", i + 1))?;
     let input = located(&mut t, "input")?;
     let parallelism = parallelism(&mut t)?;
-    let rate_limit = match t.get("rate-limit") {
-        Some(item) => {
-            let r = item.number()?;
-            if r.is_nan() || r <= 0.0 {
-                return Err(
-                    item.error("a rate limit must be a positive number of records per second")
-                );
-            }
-            Some(r)
-        }
-        None => None,
-    };
+    let rate_limit = rate_limit(&mut t)?;
     let kind = match kind.as_str() {
         "print" => SinkKind::Print,
         "blackhole" => SinkKind::Blackhole,

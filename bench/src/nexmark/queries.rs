@@ -249,31 +249,28 @@ pub fn write_decimal3(out: &mut Vec<u8>, thousandths: i128) {
     ]);
 }
 
+/// The q0 columns of a bid: `auction, bidder, price, dateTime, extra`.
+fn write_bid_columns(out: &mut Vec<u8>, b: &impl BidColumns, extra: &str) {
+    write_i64(out, b.auction());
+    out.push(b',');
+    write_i64(out, b.bidder());
+    out.push(b',');
+    write_i64(out, b.price());
+    out.push(b',');
+    write_i64(out, b.date_time());
+    out.push(b',');
+    out.extend_from_slice(extra.as_bytes());
+}
+
 impl CsvRow for Bid {
     fn write_csv(&self, out: &mut Vec<u8>) {
-        write_i64(out, self.auction);
-        out.push(b',');
-        write_i64(out, self.bidder);
-        out.push(b',');
-        write_i64(out, self.price);
-        out.push(b',');
-        write_i64(out, self.date_time);
-        out.push(b',');
-        out.extend_from_slice(self.extra.as_bytes());
+        write_bid_columns(out, self, &self.extra);
     }
 }
 
 impl CsvRow for QueryBid {
     fn write_csv(&self, out: &mut Vec<u8>) {
-        write_i64(out, self.auction);
-        out.push(b',');
-        write_i64(out, self.bidder);
-        out.push(b',');
-        write_i64(out, self.price);
-        out.push(b',');
-        write_i64(out, self.date_time);
-        out.push(b',');
-        out.extend_from_slice(self.extra.as_bytes());
+        write_bid_columns(out, self, &self.extra);
     }
 }
 

@@ -246,7 +246,7 @@ impl LineParser<QueryBid> for QueryBidCsvParser {
         if let [b'0' | b'1', b',', ..] = line {
             return Ok(None);
         }
-        if let Some(bid) = fast_query_bid(line) {
+        if let Some((bid, _)) = fast_query_bid_at(line) {
             return Ok(Some(bid));
         }
         match parse_bid_borrowed(line) {
@@ -265,7 +265,9 @@ impl LineParser<QueryBid> for QueryBidCsvParser {
 }
 
 /// A usual bid line at the start of `data`, and its length up to its `\n` (or the end of
-/// the data): [`fast_query_bid`] without knowing the line end beforehand.
+/// the data): the line end need not be known beforehand, so it serves both a single line
+/// and the rest of a file. `None` for anything else, which [`parse_bid_borrowed`] then
+/// decides; on the lines it accepts it agrees with that parser.
 #[inline]
 fn fast_query_bid_at(data: &[u8]) -> Option<(QueryBid, usize)> {
     let rest = data.strip_prefix(b"2,")?;
@@ -305,30 +307,6 @@ fn fast_query_bid_at(data: &[u8]) -> Option<(QueryBid, usize)> {
         },
         2 + pos,
     ))
-}
-
-/// [`fast_bid`] without copying `channel` and `url`; the same lines take the fast path.
-#[inline]
-fn fast_query_bid(line: &[u8]) -> Option<QueryBid> {
-    let rest = line.strip_prefix(b"2,")?;
-    let mut pos = 0;
-    let auction = fast_int(rest, &mut pos)?;
-    let bidder = fast_int(rest, &mut pos)?;
-    let price = fast_int(rest, &mut pos)?;
-    fast_text(rest, &mut pos)?;
-    fast_text(rest, &mut pos)?;
-    let date_time = fast_int(rest, &mut pos)?;
-    let extra = &rest[pos..];
-    if memchr::memchr3(b',', b'\r', b'\n', extra).is_some() || !extra.is_ascii() {
-        return None;
-    }
-    Some(QueryBid {
-        auction,
-        bidder,
-        price,
-        date_time,
-        extra: ascii_str(extra).to_owned(),
-    })
 }
 
 /// A bid line of the usual shape in one pass: `2,` then integers of at most 18 digits

@@ -54,59 +54,41 @@ pub fn schema(kind: NexmarkKind) -> Result<Schema, SchemaError> {
     Schema::new(cols.iter().map(|(n, t)| Field::new(*n, *t)).collect())
 }
 
-/// The row of `event` with its event time, if it is of `kind`.
-pub fn to_row(event: Event, kind: NexmarkKind) -> Option<(Row, i64)> {
+/// The row of `event`, if it is of `kind`.
+pub fn to_row(event: Event, kind: NexmarkKind) -> Option<Row> {
     use Value::{Long, Str, Timestamp};
     Some(match (event, kind) {
-        (Event::Bid(b), NexmarkKind::Bid) => {
-            let ts = b.date_time;
-            (
-                Row::new(vec![
-                    Long(b.auction),
-                    Long(b.bidder),
-                    Long(b.price),
-                    Str(b.channel),
-                    Str(b.url),
-                    Timestamp(b.date_time),
-                    Str(b.extra),
-                ]),
-                ts,
-            )
-        }
-        (Event::Auction(a), NexmarkKind::Auction) => {
-            let ts = a.date_time;
-            (
-                Row::new(vec![
-                    Long(a.id),
-                    Str(a.item_name),
-                    Str(a.description),
-                    Long(a.initial_bid),
-                    Long(a.reserve),
-                    Timestamp(a.date_time),
-                    Timestamp(a.expires),
-                    Long(a.seller),
-                    Long(a.category),
-                    Str(a.extra),
-                ]),
-                ts,
-            )
-        }
-        (Event::Person(p), NexmarkKind::Person) => {
-            let ts = p.date_time;
-            (
-                Row::new(vec![
-                    Long(p.id),
-                    Str(p.name),
-                    Str(p.email_address),
-                    Str(p.credit_card),
-                    Str(p.city),
-                    Str(p.state),
-                    Timestamp(p.date_time),
-                    Str(p.extra),
-                ]),
-                ts,
-            )
-        }
+        (Event::Bid(b), NexmarkKind::Bid) => Row::new(vec![
+            Long(b.auction),
+            Long(b.bidder),
+            Long(b.price),
+            Str(b.channel),
+            Str(b.url),
+            Timestamp(b.date_time),
+            Str(b.extra),
+        ]),
+        (Event::Auction(a), NexmarkKind::Auction) => Row::new(vec![
+            Long(a.id),
+            Str(a.item_name),
+            Str(a.description),
+            Long(a.initial_bid),
+            Long(a.reserve),
+            Timestamp(a.date_time),
+            Timestamp(a.expires),
+            Long(a.seller),
+            Long(a.category),
+            Str(a.extra),
+        ]),
+        (Event::Person(p), NexmarkKind::Person) => Row::new(vec![
+            Long(p.id),
+            Str(p.name),
+            Str(p.email_address),
+            Str(p.credit_card),
+            Str(p.city),
+            Str(p.state),
+            Timestamp(p.date_time),
+            Str(p.extra),
+        ]),
         _ => return None,
     })
 }

@@ -3,14 +3,13 @@
 
 use std::str::FromStr;
 
-use weir_bench::nexmark::{parse_event, parse_kind, Generator, GeneratorConfig};
+use weir_bench::nexmark::source::GeneratorSource;
+use weir_bench::nexmark::{parse_event, parse_kind, GeneratorConfig};
+use weir_core::api::DataStream;
 use weir_core::graph::factory::BuildContext;
-use weir_core::operator::sink::RateLimiter;
-use weir_core::operator::OperatorError;
 use weir_core::row::{Field, FieldType, Row, RowParser, Schema, Value};
-use weir_core::runtime::clock::SharedClock;
 use weir_core::runtime::file_source::{LineFileOptions, LineFileSource, LineParser, OnError};
-use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
+use weir_core::runtime::source::SequenceSource;
 
 use super::nexmark_rows;
 use super::{Builder, Named};
@@ -89,46 +88,29 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
                 max_delay_ms: 0,
             };
             let (events, kind, rate_limit) = (*events, *kind, *rate_limit);
-            let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
-                let generator = Generator::subtask(
-                    config,
-                    0..events,
-                    ctx.subtask as u64,
-                    ctx.parallelism.max(1) as u64,
-                )
-                .map_err(|e| OperatorError::User(format!("nexmark source: {e}")))?;
-                // The rate limit is the job's: each subtask takes its share.
-                let limiter =
-                    rate_limit.map(|r| RateLimiter::new(r / ctx.parallelism.max(1) as f64));
-                Ok(GeneratorRows {
-                    generator,
-                    kind,
-                    limiter,
-                    clock: ctx.clock.clone(),
-                })
+            let generated = env.add_source(&spec.name, move |ctx: &BuildContext| {
+                let limit = rate_limit.map(|r| (r, ctx.clock.clone()));
+                GeneratorSource::new(config, 0..events, ctx.subtask, ctx.parallelism, limit)
             });
+            let stream = with_parallelism(generated, spec.parallelism)
+                .flat_map(move |event| nexmark_rows::to_row(event, kind))
+                .name(&format!("{}: rows", spec.name));
             (stream, schema)
         }
         SourceKind::Sequence { from, to } => {
             let schema = Schema::new(vec![Field::new("value", FieldType::Long)])
                 .map_err(|e| b.error(spec.line, e.to_string()))?;
             let (from, to) = (*from, *to);
-            let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
-                let start = from.saturating_add(ctx.subtask as i64);
-                Ok(SequenceRows {
-                    next: start,
-                    end: to,
-                    step: ctx.parallelism.max(1) as i64,
-                    done: start > to,
-                })
+            let numbers = env.add_source(&spec.name, move |ctx: &BuildContext| {
+                Ok(SequenceSource::new(from, to, ctx.subtask, ctx.parallelism))
             });
+            let stream = with_parallelism(numbers, spec.parallelism)
+                .map(|v| Row::new(vec![Value::Long(v)]))
+                .name(&format!("{}: rows", spec.name));
             (stream, schema)
         }
     };
-    let stream = match spec.parallelism {
-        Some(p) => stream.set_parallelism(p),
-        None => stream,
-    };
+    let stream = with_parallelism(stream, spec.parallelism);
     Ok(Named {
         stream,
         schema,
@@ -232,7 +214,7 @@ impl LineParser<Row> for NexmarkRows {
             return Ok(None);
         }
         let event = parse_event(line).map_err(|e| e.to_string())?;
-        Ok(nexmark_rows::to_row(event, self.kind).map(|(row, _)| row))
+        Ok(nexmark_rows::to_row(event, self.kind))
     }
     fn timestamp(&self, row: &Row) -> i64 {
         let column = match self.kind {
@@ -247,71 +229,13 @@ impl LineParser<Row> for NexmarkRows {
     }
 }
 
-/// The Nexmark generator's events of one kind, as rows, optionally rate-limited.
-struct GeneratorRows {
-    generator: Generator,
-    kind: NexmarkKind,
-    limiter: Option<RateLimiter>,
-    clock: SharedClock,
-}
-
-impl Source<Row> for GeneratorRows {
-    fn run_batch(
-        &mut self,
-        ctx: &mut SourceContext<'_, Row>,
-        max: usize,
-    ) -> Result<SourceStatus, OperatorError> {
-        let wanted = nexmark_rows::event_kind(self.kind);
-        let mut emitted = 0;
-        while emitted < max {
-            let Some((_, event)) = self.generator.next() else {
-                return Ok(SourceStatus::Finished);
-            };
-            if event.kind() != wanted {
-                continue;
-            }
-            if let Some((row, ts)) = nexmark_rows::to_row(event, self.kind) {
-                ctx.collect_with_timestamp(row, ts)?;
-                emitted += 1;
-                if let Some(limiter) = &mut self.limiter {
-                    if let Some(until) = limiter.after_record(self.clock.now_nanos()) {
-                        return Ok(SourceStatus::IdleUntil(until));
-                    }
-                }
-            }
-        }
-        Ok(SourceStatus::More)
-    }
-}
-
-/// Numbers as rows of one `value` column, strided over subtasks.
-struct SequenceRows {
-    next: i64,
-    end: i64,
-    step: i64,
-    done: bool,
-}
-
-impl Source<Row> for SequenceRows {
-    fn run_batch(
-        &mut self,
-        ctx: &mut SourceContext<'_, Row>,
-        max: usize,
-    ) -> Result<SourceStatus, OperatorError> {
-        for _ in 0..max {
-            if self.done {
-                return Ok(SourceStatus::Finished);
-            }
-            ctx.collect(Row::new(vec![Value::Long(self.next)]))?;
-            match self.next.checked_add(self.step) {
-                Some(n) if n <= self.end => self.next = n,
-                _ => self.done = true,
-            }
-        }
-        Ok(if self.done {
-            SourceStatus::Finished
-        } else {
-            SourceStatus::More
-        })
+/// `stream` with the source's `parallelism`, if it has one.
+fn with_parallelism<T: weir_core::record::Data>(
+    stream: DataStream<T>,
+    parallelism: Option<usize>,
+) -> DataStream<T> {
+    match parallelism {
+        Some(p) => stream.set_parallelism(p),
+        None => stream,
     }
 }
