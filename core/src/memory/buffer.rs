@@ -1,6 +1,16 @@
-//! Writing a segment once ([`BufferBuilder`]) and reading it in place ([`Buffer`]).
+//! Writing a segment ([`BufferBuilder`]) and reading it in place: whole, once
+//! finished ([`Buffer`]), or while it is still being filled ([`BufferConsumer`]).
+//!
+//! A builder starts with sole ownership of its segment. [`BufferBuilder::share`]
+//! hands a consumer a view of it (Flink's `BufferConsumer`): from then on the
+//! builder *publishes* how far it has written ([`BufferBuilder::publish`]) with a
+//! release store, and the consumer reads up to the published mark with an acquire
+//! load, while the builder keeps appending past it. Bytes below the mark are never
+//! written again, so the two never touch the same bytes. The segment is recycled
+//! when the last of builder, finished buffer and consumer is dropped.
 
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::local_pool::PoolShared;
@@ -15,11 +25,14 @@ pub(crate) struct Lease {
 // SAFETY: a lease is the only handle to its segment (the pool hands each free
 // slot to exactly one lease and takes it back only when the lease drops), the
 // pointer stays valid while `pool` keeps the arena mapped, and the bytes are
-// written only through `&mut BufferBuilder`; moving it to another thread moves
-// that exclusive ownership with it.
+// written only by the one `BufferBuilder` that holds it; moving it to another
+// thread moves that ownership with it.
 unsafe impl Send for Lease {}
-// SAFETY: through `&Lease` (and so `&BufferBuilder` / `&Buffer`) the segment is
-// only read, never written, so sharing it between threads is sound.
+// SAFETY: through `&Lease` the segment is only read, and only below the length
+// its writer has finished (a `Buffer`) or published with a release store that
+// the reader acquires (a `BufferConsumer`, see `Segment`); the one builder writes
+// only above that length, so a shared lease never sees a byte read and written
+// concurrently.
 unsafe impl Sync for Lease {}
 
 impl Lease {
@@ -34,25 +47,68 @@ impl Drop for Lease {
     }
 }
 
-/// Exclusive write access to one empty segment taken from a
+/// Set in [`Segment::mark`] once the builder is done: no byte will be published after.
+const FINISHED: usize = 1 << (usize::BITS - 1);
+
+/// A segment shared by its builder and a consumer reading it as it fills.
+struct Segment {
+    lease: Lease,
+    /// Bytes published to the consumer, with [`FINISHED`] set once no more will come.
+    mark: AtomicUsize,
+}
+
+/// How a builder or buffer holds its segment.
+enum Hold {
+    /// Alone: nobody else reads the segment.
+    Owned(Lease),
+    /// Together with a [`BufferConsumer`].
+    Shared(WriterEnd),
+}
+
+impl Hold {
+    fn lease(&self) -> &Lease {
+        match self {
+            Hold::Owned(l) => l,
+            Hold::Shared(w) => &w.0.lease,
+        }
+    }
+}
+
+/// The writing side's handle on a shared segment. However the builder ends
+/// (finished, or dropped unfinished), its consumer learns that no more bytes come.
+struct WriterEnd(Arc<Segment>);
+
+impl Drop for WriterEnd {
+    fn drop(&mut self) {
+        // Keeps the published length: an unfinished builder's unpublished bytes
+        // stay unseen.
+        self.0.mark.fetch_or(FINISHED, Ordering::Release);
+    }
+}
+
+/// Write access to one segment taken from a
 /// [`LocalBufferPool`](super::LocalBufferPool).
 ///
 /// Bytes are appended at the end ([`append`](Self::append), or
 /// [`spare_mut`](Self::spare_mut) + [`advance`](Self::advance) to write in
 /// place, e.g. from a socket); [`finish`](Self::finish) freezes them into a
-/// [`Buffer`]. Dropping an unfinished builder recycles the segment.
+/// [`Buffer`]; [`share`](Self::share) lets a consumer read them before that.
+/// Dropping an unfinished builder recycles the segment (once no consumer holds it).
 pub struct BufferBuilder {
-    lease: Lease,
+    hold: Hold,
     capacity: usize,
     len: usize,
+    /// How many bytes a consumer may read (0 while the segment is not shared).
+    published: usize,
 }
 
 impl BufferBuilder {
     pub(crate) fn new(lease: Lease, capacity: usize) -> Self {
         BufferBuilder {
-            lease,
+            hold: Hold::Owned(lease),
             capacity,
             len: 0,
+            published: 0,
         }
     }
 
@@ -81,6 +137,16 @@ impl BufferBuilder {
         self.len == self.capacity
     }
 
+    /// Bytes written but not yet visible to a consumer (all of them until shared).
+    pub fn unpublished(&self) -> usize {
+        self.len - self.published
+    }
+
+    /// Whether a [`BufferConsumer`] reads this segment.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.hold, Hold::Shared(_))
+    }
+
     /// Copies as much of `bytes` as fits; returns how many bytes were copied.
     pub fn append(&mut self, bytes: &[u8]) -> usize {
         let n = bytes.len().min(self.remaining());
@@ -92,14 +158,18 @@ impl BufferBuilder {
     /// The unwritten rest of the segment, to fill in place before
     /// [`advance`](Self::advance). It holds stale bytes from earlier use.
     pub fn spare_mut(&mut self) -> &mut [u8] {
-        // SAFETY: the lease gives this builder exclusive access to the
-        // `capacity` bytes at `ptr` (a segment of the arena, kept mapped by the
-        // pool the lease holds); `len <= capacity`, so the range
-        // `ptr + len .. ptr + capacity` is inside the segment; the bytes are
-        // initialized (anonymous maps are zero-filled, later uses leave bytes);
-        // and `&mut self` makes the returned borrow the only one.
+        // SAFETY: the builder is the segment's only writer (its lease came from the
+        // pool to it alone; a consumer only reads); `len <= capacity`, so the range
+        // `ptr + len .. ptr + capacity` is inside the segment, which the pool the
+        // lease holds keeps mapped; the bytes are initialized (anonymous maps are
+        // zero-filled, later uses leave bytes); a consumer reads only below the
+        // published mark, which never exceeds `len`, so no reader overlaps this
+        // range; and `&mut self` makes the returned borrow the only one into it.
         unsafe {
-            std::slice::from_raw_parts_mut(self.lease.ptr.as_ptr().add(self.len), self.remaining())
+            std::slice::from_raw_parts_mut(
+                self.hold.lease().ptr.as_ptr().add(self.len),
+                self.remaining(),
+            )
         }
     }
 
@@ -118,25 +188,78 @@ impl BufferBuilder {
 
     /// The bytes written so far.
     pub fn written(&self) -> &[u8] {
-        bytes_of(&self.lease, self.len)
+        bytes_of(self.hold.lease(), self.len)
     }
 
-    /// Freezes the written bytes into a [`Buffer`] produced by this process.
-    pub fn finish(self) -> Buffer {
-        Buffer {
-            lease: self.lease,
-            len: self.len,
-            foreign: false,
+    /// Shares the segment with a consumer, which sees every byte written so far and
+    /// whatever is [published](Self::publish) later; a builder already shared only
+    /// publishes, and gives no second consumer.
+    pub fn share(self) -> (BufferBuilder, Option<BufferConsumer>) {
+        let BufferBuilder {
+            hold,
+            capacity,
+            len,
+            published,
+        } = self;
+        match hold {
+            Hold::Owned(lease) => {
+                let seg = Arc::new(Segment {
+                    lease,
+                    mark: AtomicUsize::new(len),
+                });
+                let consumer = BufferConsumer { seg: seg.clone() };
+                let builder = BufferBuilder {
+                    hold: Hold::Shared(WriterEnd(seg)),
+                    capacity,
+                    len,
+                    published: len,
+                };
+                (builder, Some(consumer))
+            }
+            hold @ Hold::Shared(_) => {
+                let mut builder = BufferBuilder {
+                    hold,
+                    capacity,
+                    len,
+                    published,
+                };
+                builder.publish();
+                (builder, None)
+            }
         }
+    }
+
+    /// Makes every byte written so far visible to the consumer (nothing to do while
+    /// the segment is not shared).
+    pub fn publish(&mut self) {
+        if let Hold::Shared(w) = &self.hold {
+            // Release: the bytes written below `len` happen-before a consumer's
+            // acquire load that sees this mark.
+            w.0.mark.store(self.len, Ordering::Release);
+            self.published = self.len;
+        }
+    }
+
+    /// Freezes the written bytes into a [`Buffer`] produced by this process; a
+    /// consumer of a shared builder sees them all, and that no more will come.
+    pub fn finish(self) -> Buffer {
+        self.freeze(false)
     }
 
     /// Freezes the written bytes into a [`Buffer`] whose bytes came from outside
     /// the process (the network): readers must validate them before trusting them.
     pub fn finish_foreign(self) -> Buffer {
+        self.freeze(true)
+    }
+
+    fn freeze(self, foreign: bool) -> Buffer {
+        if let Hold::Shared(w) = &self.hold {
+            w.0.mark.store(self.len | FINISHED, Ordering::Release);
+        }
         Buffer {
-            lease: self.lease,
+            hold: self.hold,
             len: self.len,
-            foreign: true,
+            foreign,
         }
     }
 }
@@ -146,14 +269,47 @@ impl std::fmt::Debug for BufferBuilder {
         f.debug_struct("BufferBuilder")
             .field("len", &self.len)
             .field("capacity", &self.capacity)
+            .field("published", &self.published)
+            .field("shared", &self.is_shared())
+            .finish()
+    }
+}
+
+/// A reader's view of a segment its builder is still filling: it sees the bytes
+/// published so far, and learns when the builder has finished.
+pub struct BufferConsumer {
+    seg: Arc<Segment>,
+}
+
+impl BufferConsumer {
+    /// The bytes published so far (16-byte aligned at the start), and whether the
+    /// builder has finished (then these are all the bytes there will be).
+    pub fn published(&self) -> (&[u8], bool) {
+        // Acquire: pairs with the builder's release store, so the bytes below the
+        // mark are visible here.
+        let mark = self.seg.mark.load(Ordering::Acquire);
+        (
+            bytes_of(&self.seg.lease, mark & !FINISHED),
+            mark & FINISHED != 0,
+        )
+    }
+}
+
+impl std::fmt::Debug for BufferConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (bytes, finished) = self.published();
+        f.debug_struct("BufferConsumer")
+            .field("published", &bytes.len())
+            .field("finished", &finished)
             .finish()
     }
 }
 
 /// An immutable, filled segment, read in place; dropping it (on any thread)
-/// returns the segment to the pool that owns it and wakes a waiting task.
+/// returns the segment to the pool that owns it (once no consumer holds it
+/// either) and wakes a waiting task.
 pub struct Buffer {
-    lease: Lease,
+    hold: Hold,
     len: usize,
     foreign: bool,
 }
@@ -161,7 +317,7 @@ pub struct Buffer {
 impl Buffer {
     /// The filled bytes; the slice starts 16-byte aligned.
     pub fn as_bytes(&self) -> &[u8] {
-        bytes_of(&self.lease, self.len)
+        bytes_of(self.hold.lease(), self.len)
     }
 
     /// How many bytes are filled.
@@ -178,6 +334,12 @@ impl Buffer {
     /// (bounds checks, `rkyv` access with validation) before being trusted.
     pub fn is_foreign(&self) -> bool {
         self.foreign
+    }
+
+    /// Whether a [`BufferConsumer`] was handed out while it was being built: its
+    /// reader already has (or will see) every byte through that view.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.hold, Hold::Shared(_))
     }
 }
 
@@ -208,8 +370,10 @@ fn bytes_of(lease: &Lease, len: usize) -> &[u8] {
     // SAFETY: `len` never exceeds the segment size (the builder checks every
     // advance), so `ptr .. ptr + len` is inside the lease's segment, which stays
     // mapped while the lease's pool is alive; the bytes are initialized; and
-    // nothing writes them while `&Lease` is borrowed (writes need
-    // `&mut BufferBuilder`, and a `Buffer` is never written).
+    // nothing writes them while the slice lives: callers pass a length the
+    // builder has already written (its own `len`), finished (a `Buffer`) or
+    // published (a `BufferConsumer`, after an acquire load), and the builder
+    // writes only above its `len` through `&mut self`.
     unsafe { std::slice::from_raw_parts(lease.ptr.as_ptr(), len) }
 }
 
@@ -312,5 +476,94 @@ mod tests {
         let mut b = pool.try_request().unwrap();
         assert_eq!(b.len(), 0, "a recycled builder starts empty");
         assert_eq!(b.spare_mut()[..16], [0xAB; 16]);
+    }
+
+    #[test]
+    fn a_consumer_sees_only_what_was_published() {
+        let net = net_pool(1, 256);
+        let pool = net.create_local_pool("p", 1).unwrap();
+        let mut b = pool.try_request().unwrap();
+        b.append(b"0123");
+        assert!(!b.is_shared());
+        assert_eq!(b.unpublished(), 4);
+        let (mut b, consumer) = b.share();
+        let consumer = consumer.expect("first share gives a consumer");
+        assert!(b.is_shared());
+        assert_eq!(b.unpublished(), 0);
+        assert_eq!(consumer.published(), (&b"0123"[..], false));
+        assert_eq!(consumer.published().0.as_ptr() as usize % 16, 0);
+        b.append(b"4567");
+        assert_eq!(b.unpublished(), 4);
+        assert_eq!(consumer.published().0, b"0123", "not yet published");
+        b.publish();
+        assert_eq!(consumer.published(), (&b"01234567"[..], false));
+        b.append(b"89");
+        let (b, again) = b.share();
+        assert!(again.is_none(), "one consumer per builder");
+        assert_eq!(
+            consumer.published().0,
+            b"0123456789",
+            "sharing again publishes"
+        );
+        let buf = b.finish();
+        assert!(buf.is_shared());
+        assert_eq!(consumer.published(), (&b"0123456789"[..], true));
+        assert_eq!(&*buf, b"0123456789");
+        drop(buf);
+        assert_eq!(pool.in_use(), 1, "the consumer still holds the segment");
+        assert!(format!("{consumer:?}").contains("finished: true"));
+        drop(consumer);
+        assert_eq!(pool.in_use(), 0, "recycled once both ends are gone");
+    }
+
+    #[test]
+    fn dropping_a_shared_builder_finishes_at_the_published_mark() {
+        let net = net_pool(1, 256);
+        let pool = net.create_local_pool("p", 1).unwrap();
+        let mut b = pool.try_request().unwrap();
+        b.append(b"ab");
+        let (mut b, consumer) = b.share();
+        let consumer = consumer.unwrap();
+        b.append(b"never published");
+        drop(b);
+        assert_eq!(consumer.published(), (&b"ab"[..], true));
+        assert_eq!(pool.in_use(), 1);
+        drop(consumer);
+        assert_eq!(pool.in_use(), 0);
+    }
+
+    #[test]
+    fn a_consumer_on_another_thread_reads_while_the_builder_writes() {
+        // 8-byte counters, each published on its own: the reader must see every
+        // one, in order, and never a byte that was not yet written.
+        const N: u64 = 4096;
+        let net = net_pool(1, N as usize * 8);
+        let pool = net.create_local_pool("p", 1).unwrap();
+        let b = pool.try_request().unwrap();
+        let (mut b, consumer) = b.share();
+        let consumer = consumer.unwrap();
+        let reader = thread::spawn(move || {
+            let mut next = 0u64;
+            loop {
+                let (bytes, finished) = consumer.published();
+                let whole = bytes.len() / 8;
+                for chunk in bytes[next as usize * 8..whole * 8].chunks_exact(8) {
+                    let v = u64::from_le_bytes(chunk.try_into().unwrap());
+                    assert_eq!(v, next + 1);
+                    next += 1;
+                }
+                if finished {
+                    return next;
+                }
+                std::hint::spin_loop();
+            }
+        });
+        for i in 1..=N {
+            b.append(&i.to_le_bytes());
+            b.publish();
+        }
+        drop(b.finish());
+        assert_eq!(reader.join().unwrap(), N);
+        assert_eq!(pool.in_use(), 0);
     }
 }

@@ -11,6 +11,7 @@
 //!   └─ NetworkBufferPool (free list of segment indices; Arc)
 //!        └─ LocalBufferPool (reserves `capacity` segments at creation; Clone = shared handle)
 //!             └─ BufferBuilder ─finish─▶ Buffer (each holds its pool alive; Drop recycles)
+//!                  └─share─▶ BufferConsumer (reads what the builder publishes while it fills)
 //! ```
 //!
 //! A local pool's segments go back to the network pool only when its last
@@ -24,7 +25,7 @@ pub mod local_pool;
 pub mod network_pool;
 
 pub use arena::Arena;
-pub use buffer::{Buffer, BufferBuilder};
+pub use buffer::{Buffer, BufferBuilder, BufferConsumer};
 pub use error::MemoryError;
 pub use local_pool::LocalBufferPool;
 pub use network_pool::NetworkBufferPool;

@@ -1,14 +1,22 @@
-//! Local exchanges: the hand-over of filled buffers (not copies) from producer subtasks
-//! to a consumer's input gate, across slots. One bounded queue per input gate, fed by
-//! every channel of the gate; order per channel is kept because each channel has one
-//! producer that pushes in order. Capacity is the sum of the producers' pools, so a push
-//! never blocks: backpressure comes from the producer's pool running dry.
+//! Local exchanges: the hand-over of buffers (not copies) from producer subtasks to a
+//! consumer's input gate, across slots. One bounded queue per input gate, fed by every
+//! channel of the gate; order per channel is kept because each channel has one producer
+//! that pushes in order. Capacity is the sum of the producers' pools, so a push never
+//! blocks: backpressure comes from the producer's pool running dry.
+//!
+//! A buffer goes into the queue either finished ([`GateItem::Whole`]) or, when a flush
+//! comes before it is full, open ([`GateItem::Open`]): the consumer then reads it while
+//! the producer keeps filling it, and each later flush only publishes the new write
+//! position and wakes the consumer if it waits ([`GateShared::notify`]), as Flink's
+//! `PipelinedSubpartition` does. With `execution.buffer-timeout: 0` a record therefore
+//! costs a release store, not a buffer hand-over.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::memory::buffer::Buffer;
+use crate::memory::buffer::{Buffer, BufferConsumer};
 
 /// Why a buffer could not be handed over.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,14 +30,41 @@ pub enum ExchangeError {
     Failed(String),
 }
 
-/// Sends finished buffers of one channel towards its consumer.
+/// Sends the buffers of one channel towards its consumer.
 pub trait BufferSink: Send {
-    /// Hands over a buffer; never blocks.
+    /// Hands over a finished buffer; never blocks. A buffer whose consumer view went
+    /// out through [`send_open`](Self::send_open) is only announced as complete.
     fn send(&mut self, buffer: Buffer) -> Result<(), ExchangeError>;
+
+    /// Whether the consumer can read buffers still being filled (a local channel);
+    /// if not, a flush sends the partly filled buffer finished.
+    fn accepts_open(&self) -> bool {
+        false
+    }
+
+    /// Hands over a view of a buffer still being filled (only if
+    /// [`accepts_open`](Self::accepts_open)); never blocks.
+    fn send_open(&mut self, consumer: BufferConsumer) -> Result<(), ExchangeError> {
+        drop(consumer);
+        Err(ExchangeError::Failed(
+            "this channel takes only finished buffers".into(),
+        ))
+    }
+
+    /// More of the open buffer was published: wake the consumer if it waits.
+    fn notify(&mut self) {}
+}
+
+/// What a channel puts into a gate's queue.
+pub enum GateItem {
+    /// A finished buffer.
+    Whole(Buffer),
+    /// A buffer its producer is still filling; read up to what is published.
+    Open(BufferConsumer),
 }
 
 struct GateQueue {
-    items: VecDeque<(u32, Buffer)>,
+    items: VecDeque<(u32, GateItem)>,
     waker: Option<Waker>,
     closed: bool,
     /// Why the gate was failed, if it was (see [`GateShared::fail`]).
@@ -42,6 +77,9 @@ pub struct GateShared {
     name: String,
     capacity: usize,
     queue: Mutex<GateQueue>,
+    /// Set (under the lock) when the consumer has registered its waker and found
+    /// nothing to read; lets [`notify`](Self::notify) skip the lock otherwise.
+    waiting: AtomicBool,
 }
 
 impl GateShared {
@@ -57,6 +95,7 @@ impl GateShared {
                 failure: None,
                 peak: 0,
             }),
+            waiting: AtomicBool::new(false),
         })
     }
 
@@ -66,8 +105,36 @@ impl GateShared {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Pushes a buffer of `channel`; fails when the gate is closed.
+    /// Pushes a finished buffer of `channel`; fails when the gate is closed.
     pub fn push(&self, channel: u32, buffer: Buffer) -> Result<(), ExchangeError> {
+        self.push_item(channel, GateItem::Whole(buffer))
+    }
+
+    /// Pushes a view of a buffer of `channel` still being filled; fails when the gate
+    /// is closed.
+    pub fn push_open(&self, channel: u32, consumer: BufferConsumer) -> Result<(), ExchangeError> {
+        self.push_item(channel, GateItem::Open(consumer))
+    }
+
+    /// Wakes the consumer if it waits: the producer of an open buffer has published
+    /// more bytes (with a release store, before this call).
+    pub fn notify(&self) {
+        // Pairs with the fence in `GateReader::poll_ready`: either this load sees
+        // `waiting`, or the consumer's re-check after its fence sees the new mark.
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) {
+            let waker = {
+                let mut q = self.lock();
+                self.waiting.store(false, Ordering::Relaxed);
+                q.waker.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+
+    fn push_item(&self, channel: u32, item: GateItem) -> Result<(), ExchangeError> {
         let waker = {
             let mut q = self.lock();
             if q.closed {
@@ -77,8 +144,9 @@ impl GateShared {
                 q.items.len() < self.capacity.max(1),
                 "gate queue over its capacity"
             );
-            q.items.push_back((channel, buffer));
+            q.items.push_back((channel, item));
             q.peak = q.peak.max(q.items.len());
+            self.waiting.store(false, Ordering::Relaxed);
             q.waker.take()
         };
         if let Some(w) = waker {
@@ -87,8 +155,9 @@ impl GateShared {
         Ok(())
     }
 
-    /// The next buffer, or `Ready(None)` once closed.
-    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<(u32, Buffer)>> {
+    /// The next item, or `Ready(None)` once closed. When there is none, the task of
+    /// `cx` is woken by the next push, close or [`notify`](Self::notify).
+    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<(u32, GateItem)>> {
         let mut q = self.lock();
         if let Some(item) = q.items.pop_front() {
             return Poll::Ready(Some(item));
@@ -100,7 +169,14 @@ impl GateShared {
             Some(w) if w.will_wake(cx.waker()) => {}
             _ => q.waker = Some(cx.waker().clone()),
         }
+        self.waiting.store(true, Ordering::Relaxed);
         Poll::Pending
+    }
+
+    /// The consumer found data after all (in an open buffer): a `notify` need not
+    /// take the lock to wake it.
+    pub(crate) fn stop_waiting(&self) {
+        self.waiting.store(false, Ordering::Relaxed);
     }
 
     /// Closes the gate: queued buffers are recycled, later pushes fail, a waiting
@@ -176,7 +252,26 @@ impl LocalChannelSender {
 
 impl BufferSink for LocalChannelSender {
     fn send(&mut self, buffer: Buffer) -> Result<(), ExchangeError> {
+        if buffer.is_shared() {
+            // The consumer holds this buffer's view already; finishing it published
+            // the last bytes.
+            drop(buffer);
+            self.gate.notify();
+            return Ok(());
+        }
         self.gate.push(self.channel, buffer)
+    }
+
+    fn accepts_open(&self) -> bool {
+        true
+    }
+
+    fn send_open(&mut self, consumer: BufferConsumer) -> Result<(), ExchangeError> {
+        self.gate.push_open(self.channel, consumer)
+    }
+
+    fn notify(&mut self) {
+        self.gate.notify();
     }
 }
 

@@ -3,6 +3,7 @@
 //! - [`clock`]: the injected clock.
 //! - [`slot`]: glommio executors pinned to cores; the only place glommio is named.
 //! - [`exchange`]: local hand-over of buffers into input gates; cancellation.
+//! - [`gate_reader`]: the consumer end of a gate: finished and still-filling buffers.
 //! - [`flush`]: the buffer-timeout policy.
 //! - [`record_writer`]: result partitions: framing records into buffers, backpressure.
 //! - [`input`]: reading frames into the chain head; the watermark valve.
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod exchange;
 pub mod file_source;
 pub mod flush;
+pub mod gate_reader;
 pub mod input;
 pub mod metrics;
 pub mod record_writer;

@@ -1,7 +1,10 @@
 //! The output side of a task: a result partition with one subpartition per consumer
-//! channel. Records are archived once, framed into the current buffer of the channel(s)
-//! the partitioner picks, and buffers leave when full, when an event follows, or when
-//! the buffer timeout expires.
+//! channel. Records are archived once and framed into the current buffer of the
+//! channel(s) the partitioner picks. A full buffer leaves finished; a flush (after every
+//! record at timeout 0, when the buffer timeout expires, or after a flushing event)
+//! hands a partly filled buffer to a local consumer *open* once and afterwards only
+//! publishes how far it is filled, so the producer keeps filling the same buffer (a
+//! remote channel gets the partly filled buffer finished instead).
 //!
 //! Operators call outputs synchronously, so a writer never waits inside `collect`: when
 //! its pool is empty it keeps the frame in a small per-channel backlog and marks itself
@@ -111,16 +114,48 @@ impl WriterCore {
         &self.pool
     }
 
-    fn send(&mut self, ch: usize) -> OpResult {
-        if let Some(b) = self.subpartitions[ch].builder.take() {
+    /// Sends channel `ch`'s buffer finished (it is full, or the next frame does not
+    /// fit); an empty, unshared one is simply recycled.
+    fn finish_channel(&mut self, ch: usize) -> OpResult {
+        let sub = &mut self.subpartitions[ch];
+        if let Some(b) = sub.builder.take() {
             if b.is_empty() {
                 return Ok(());
             }
-            self.buffers_out += 1;
-            self.subpartitions[ch]
-                .sink
-                .send(b.finish())
-                .map_err(exchange_err)?;
+            if !b.is_shared() {
+                self.buffers_out += 1;
+            }
+            sub.sink.send(b.finish()).map_err(exchange_err)?;
+        }
+        Ok(())
+    }
+
+    /// Makes everything written to channel `ch` visible to its consumer: the first
+    /// time, by handing over the buffer open, later by publishing its fill mark; to a
+    /// channel that takes only finished buffers, by finishing it.
+    fn flush_channel(&mut self, ch: usize) -> OpResult {
+        let sub = &mut self.subpartitions[ch];
+        if !sub.sink.accepts_open() {
+            return self.finish_channel(ch);
+        }
+        let Some(b) = sub.builder.take() else {
+            return Ok(());
+        };
+        if b.unpublished() == 0 {
+            // Nothing new (an empty unshared builder is dropped: recycled).
+            if b.is_shared() {
+                sub.builder = Some(b);
+            }
+            return Ok(());
+        }
+        let (b, consumer) = b.share();
+        sub.builder = Some(b);
+        match consumer {
+            Some(c) => {
+                self.buffers_out += 1;
+                sub.sink.send_open(c).map_err(exchange_err)?;
+            }
+            None => sub.sink.notify(),
         }
         Ok(())
     }
@@ -151,17 +186,17 @@ impl WriterCore {
                     }
                 },
             };
-            let first = builder.is_empty();
+            let first = builder.unpublished() == 0;
             match write_record(builder, payload, &mut progress) {
                 WriteOutcome::Done => {
                     let clock = &self.clock;
                     if self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow
                     {
-                        self.send(ch)?;
+                        self.flush_channel(ch)?;
                     }
                     return Ok(());
                 }
-                WriteOutcome::Full => self.send(ch)?,
+                WriteOutcome::Full => self.finish_channel(ch)?,
             }
         }
     }
@@ -198,13 +233,13 @@ impl WriterCore {
                     }
                 },
             };
-            let first = builder.is_empty();
+            let first = builder.unpublished() == 0;
             match write_event(builder, event) {
                 WriteOutcome::Done => {
                     self.after_event(ch, first, flush)?;
                     return Ok(());
                 }
-                WriteOutcome::Full => self.send(ch)?,
+                WriteOutcome::Full => self.finish_channel(ch)?,
             }
         }
     }
@@ -213,15 +248,15 @@ impl WriterCore {
     fn after_event(&mut self, ch: usize, first: bool, flush: bool) -> OpResult {
         let clock = &self.clock;
         if flush || self.flush.after_record(first, || clock.now_nanos()) == AfterRecord::FlushNow {
-            self.send(ch)?;
+            self.flush_channel(ch)?;
         }
         Ok(())
     }
 
-    /// Sends every partly filled buffer (the buffer timeout expired, or the end).
+    /// Makes every partly filled buffer visible (the buffer timeout expired, or the end).
     pub fn flush_all(&mut self) -> OpResult {
         for ch in 0..self.subpartitions.len() {
-            self.send(ch)?;
+            self.flush_channel(ch)?;
         }
         self.flush.flushed();
         Ok(())
@@ -251,18 +286,18 @@ impl WriterCore {
                         let Some(builder) = self.subpartitions[ch].builder.as_mut() else {
                             continue;
                         };
-                        let first = builder.is_empty();
+                        let first = builder.unpublished() == 0;
                         match write_record(builder, &bytes, &mut progress) {
                             WriteOutcome::Done => {
                                 let clock = &self.clock;
                                 if self.flush.after_record(first, || clock.now_nanos())
                                     == AfterRecord::FlushNow
                                 {
-                                    self.send(ch)?;
+                                    self.flush_channel(ch)?;
                                 }
                                 break;
                             }
-                            WriteOutcome::Full => self.send(ch)?,
+                            WriteOutcome::Full => self.finish_channel(ch)?,
                         }
                     },
                     Pending::Event { event, flush } => loop {
@@ -273,13 +308,13 @@ impl WriterCore {
                         let Some(builder) = self.subpartitions[ch].builder.as_mut() else {
                             continue;
                         };
-                        let first = builder.is_empty();
+                        let first = builder.unpublished() == 0;
                         match write_event(builder, &event) {
                             WriteOutcome::Done => {
                                 self.after_event(ch, first, flush)?;
                                 break;
                             }
-                            WriteOutcome::Full => self.send(ch)?,
+                            WriteOutcome::Full => self.finish_channel(ch)?,
                         }
                     },
                 }

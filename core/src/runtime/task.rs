@@ -19,6 +19,7 @@ use crate::operator::process::SideOutputs;
 use crate::operator::{OpResult, OperatorError};
 use crate::runtime::clock::SharedClock;
 use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared};
+use crate::runtime::gate_reader::GateReader;
 use crate::runtime::input::{ErasedInput, WatermarkValve};
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::record_writer::{SharedWriter, WriterCore};
@@ -364,11 +365,12 @@ impl Task {
         let mut valve = WatermarkValve::new(gate.channels);
         let mut ended = vec![false; gate.channels];
         let mut live = gate.channels;
+        let mut gate_reader = GateReader::new(gate.gate.clone(), gate.channels);
         while live > 0 {
             let deadline = self.flush_deadline();
             let start = self.clock.now_nanos();
-            // A buffer already waiting is taken without setting up a timer.
-            let ready = std::future::poll_fn(|cx| Poll::Ready(gate.gate.poll_next(cx))).await;
+            // Bytes already waiting are taken without setting up a timer.
+            let ready = std::future::poll_fn(|cx| Poll::Ready(gate_reader.poll_ready(cx))).await;
             let next = match ready {
                 Poll::Ready(x) => Some(x),
                 Poll::Pending => {
@@ -378,7 +380,7 @@ impl Task {
                         .map_or(RECHECK, |d| Duration::from_nanos(d.saturating_sub(start)))
                         .min(RECHECK);
                     let mut timer = pin!(slot::sleep(wait));
-                    std::future::poll_fn(|cx| match gate.gate.poll_next(cx) {
+                    std::future::poll_fn(|cx| match gate_reader.poll_ready(cx) {
                         Poll::Ready(x) => Poll::Ready(Some(x)),
                         Poll::Pending => timer.as_mut().poll(cx).map(|_| None),
                     })
@@ -386,7 +388,7 @@ impl Task {
                 }
             };
             self.metrics.idle_nanos += self.clock.now_nanos().saturating_sub(start);
-            let (channel, buffer) = match next {
+            let ch = match next {
                 None => {
                     let now = self.clock.now_nanos();
                     for w in &self.writers {
@@ -403,21 +405,20 @@ impl Task {
                         None => TaskError::Cancelled(self.name.clone()),
                     })
                 }
-                Some(Some(item)) => item,
+                Some(Some(ch)) => ch,
             };
-            let ch = channel as usize;
-            let foreign = buffer.is_foreign();
-            let bytes = buffer.as_bytes();
-            let mut pos = 0;
+            let Some(view) = gate_reader.bytes(ch) else {
+                continue;
+            };
+            let (bytes, pos, foreign) = (view.bytes, view.pos, view.foreign);
             loop {
-                let frame =
-                    readers[ch]
-                        .next_frame(bytes, &mut pos)
-                        .map_err(|e| TaskError::Corrupt {
-                            task: self.name.clone(),
-                            channel: ch,
-                            reason: e.to_string(),
-                        })?;
+                let frame = readers[ch]
+                    .next_frame(bytes, pos)
+                    .map_err(|e| TaskError::Corrupt {
+                        task: self.name.clone(),
+                        channel: ch,
+                        reason: e.to_string(),
+                    })?;
                 match frame {
                     None => break,
                     Some(Frame::Record(payload)) => {
@@ -441,7 +442,7 @@ impl Task {
                     Some(Frame::Event(_)) => {}
                 }
             }
-            drop(buffer);
+            gate_reader.consumed(ch);
             self.after_work(input.pause_until())
                 .await
                 .map_err(|e| self.fail(e))?;

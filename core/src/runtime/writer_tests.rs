@@ -124,3 +124,108 @@ fn off_sends_only_full_buffers_or_before_a_flushing_event() {
     }
     assert!(r.count(0) >= 3, "full buffers leave: {}", r.count(0));
 }
+
+/// A writer feeding local channels (which read open buffers) and the gate's reader.
+struct LocalRig {
+    writer: WriterCore,
+    reader: crate::runtime::gate_reader::GateReader,
+    frames: Vec<crate::framing::FrameReader>,
+    clock: Arc<ManualClock>,
+    pool: crate::memory::LocalBufferPool,
+    _network: Arc<NetworkBufferPool>,
+}
+
+fn local_rig(timeout: BufferTimeout, channels: usize) -> LocalRig {
+    use crate::runtime::exchange::{GateShared, LocalChannelSender};
+    let network = NetworkBufferPool::new(Arena::new(16 * 4096, 4096).unwrap());
+    let pool = network.create_local_pool("test", 8).unwrap();
+    let gate = GateShared::new("Sink (1/1)", 8);
+    let sinks: Vec<Box<dyn BufferSink>> = (0..channels)
+        .map(|ch| Box::new(LocalChannelSender::new(gate.clone(), ch as u32)) as Box<dyn BufferSink>)
+        .collect();
+    let clock = ManualClock::new(0);
+    let shared: SharedClock = clock.clone();
+    LocalRig {
+        writer: WriterCore::new(pool.clone(), sinks, timeout, shared),
+        reader: crate::runtime::gate_reader::GateReader::new(gate, channels),
+        frames: (0..channels).map(|_| Default::default()).collect(),
+        clock,
+        pool,
+        _network: network,
+    }
+}
+
+impl LocalRig {
+    /// Every record the consumer can read now, with its channel.
+    fn read(&mut self) -> Vec<(usize, Vec<u8>)> {
+        use crate::framing::Frame;
+        use std::task::{Context, Poll};
+        let counter = crate::memory::test_util::CountingWaker::new();
+        let waker = counter.waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut out = Vec::new();
+        while let Poll::Ready(Some(ch)) = self.reader.poll_ready(&mut cx) {
+            let view = self.reader.bytes(ch).unwrap();
+            while let Some(frame) = self.frames[ch].next_frame(view.bytes, view.pos).unwrap() {
+                if let Frame::Record(r) = frame {
+                    out.push((ch, r.to_vec()));
+                }
+            }
+            self.reader.consumed(ch);
+        }
+        out
+    }
+}
+
+#[test]
+fn timeout_zero_on_a_local_channel_publishes_each_record_into_one_open_buffer() {
+    let mut r = local_rig(BufferTimeout::Interval(Duration::ZERO), 2);
+    for i in 1..=3u8 {
+        r.writer.write_record(0, &[i; 16]).unwrap();
+        assert_eq!(
+            r.read(),
+            vec![(0, vec![i; 16])],
+            "record {i} readable at once"
+        );
+    }
+    r.writer.write_record(1, &[9; 16]).unwrap();
+    assert_eq!(r.read(), vec![(1, vec![9; 16])]);
+    assert_eq!(
+        r.writer.buffers_out, 2,
+        "one open buffer per channel, handed over once"
+    );
+    assert_eq!(r.pool.in_use(), 2);
+    // Filling the buffer moves on to a new one; nothing is lost or reordered.
+    let mut expected = Vec::new();
+    for i in 0..200u32 {
+        let payload = i.to_le_bytes().repeat(16);
+        r.writer.write_record(0, &payload).unwrap();
+        expected.push((0, payload));
+    }
+    assert_eq!(r.read(), expected);
+    // 64-byte records take 80 bytes: 50 fit after the first three, 51 in each new
+    // 4 KiB buffer, so three buffers more.
+    assert_eq!(r.writer.buffers_out, 5);
+    assert!(r.pool.in_use() <= 3, "read buffers were recycled");
+}
+
+#[test]
+fn an_interval_on_a_local_channel_publishes_exactly_when_due() {
+    let mut r = local_rig(BufferTimeout::Interval(Duration::from_millis(10)), 1);
+    r.clock.set_nanos(5 * MS);
+    r.writer.write_record(0, &[1u8; 16]).unwrap();
+    assert_eq!(r.writer.flush_deadline(), Some(15 * MS));
+    r.writer.flush_if_due(15 * MS - 1).unwrap();
+    assert!(r.read().is_empty(), "not due yet");
+    r.writer.flush_if_due(15 * MS).unwrap();
+    assert_eq!(r.read(), vec![(0, vec![1u8; 16])]);
+    assert_eq!(r.writer.flush_deadline(), None);
+    // A record after the flush, in the same (open) buffer, starts a new deadline.
+    r.clock.set_nanos(20 * MS);
+    r.writer.write_record(0, &[2u8; 16]).unwrap();
+    assert_eq!(r.writer.flush_deadline(), Some(30 * MS));
+    assert!(r.read().is_empty());
+    r.writer.flush_if_due(30 * MS).unwrap();
+    assert_eq!(r.read(), vec![(0, vec![2u8; 16])]);
+    assert_eq!(r.writer.buffers_out, 1, "the same buffer, published twice");
+}

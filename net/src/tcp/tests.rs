@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use weir_core::cluster::ChannelTransport;
 use weir_core::graph::execution_graph::ChannelSpec;
 use weir_core::memory::{Arena, Buffer, LocalBufferPool, NetworkBufferPool};
-use weir_core::runtime::exchange::{BufferSink, GateShared};
+use weir_core::runtime::exchange::{BufferSink, GateItem, GateShared};
 
 use super::client::Client;
 use super::threads::Threads;
@@ -64,7 +64,10 @@ fn next(gate: &GateShared) -> Option<(u32, Buffer)> {
         }
         Poll::Pending => false,
     });
-    item.flatten()
+    item.flatten().map(|(ch, item)| match item {
+        GateItem::Whole(b) => (ch, b),
+        GateItem::Open(_) => panic!("a remote channel delivers finished buffers only"),
+    })
 }
 
 fn spec(edge: usize, producer: usize, subpartition: usize, input_channel: usize) -> ChannelSpec {
@@ -123,7 +126,8 @@ fn a_slow_channel_does_not_block_the_others_on_its_connection() {
         assert!(b.is_foreign());
         // Meanwhile the slow channel got at most its credit: exclusive + all floating.
         let waker = this_thread_waker();
-        while let Poll::Ready(Some((_, b))) = slow_gate.poll_next(&mut Context::from_waker(&waker))
+        while let Poll::Ready(Some((_, GateItem::Whole(b)))) =
+            slow_gate.poll_next(&mut Context::from_waker(&waker))
         {
             held.push(b);
         }

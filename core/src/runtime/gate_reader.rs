@@ -1,0 +1,346 @@
+//! The consumer end of an input gate: which channel has bytes to read next, and the
+//! bytes themselves, from finished buffers and from open ones still being filled.
+//!
+//! Each channel has at most one *current* buffer being read, plus the items of that
+//! channel that arrived behind it. An open current buffer is read up to its published
+//! mark and kept until its producer has finished it and every byte is read; only then
+//! does the next item of the channel become current, so order per channel holds.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{fence, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::runtime::exchange::{GateItem, GateShared};
+
+/// The bytes of one channel still to read: frames from `bytes[*pos..]`.
+pub struct ChannelBytes<'a> {
+    /// The buffer's bytes so far (for an open buffer, up to the published mark).
+    pub bytes: &'a [u8],
+    /// Where reading continues; advance it past what was read.
+    pub pos: &'a mut usize,
+    /// Whether the bytes came from outside the process and must be validated.
+    pub foreign: bool,
+}
+
+struct Current {
+    item: GateItem,
+    pos: usize,
+}
+
+impl Current {
+    /// The readable bytes and whether no more will come.
+    fn bytes(&self) -> (&[u8], bool) {
+        match &self.item {
+            GateItem::Whole(b) => (b.as_bytes(), true),
+            GateItem::Open(c) => c.published(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Channel {
+    current: Option<Current>,
+    behind: VecDeque<GateItem>,
+}
+
+/// Reads a gate's channels in order, each from its current buffer.
+pub struct GateReader {
+    gate: Arc<GateShared>,
+    channels: Vec<Channel>,
+    /// Channels whose current buffer is open (may grow without a queue item).
+    open: usize,
+    /// Where the next scan of open channels starts (round robin).
+    next: usize,
+}
+
+impl GateReader {
+    /// A reader of `gate`, whose channels are numbered `0..channels`.
+    pub fn new(gate: Arc<GateShared>, channels: usize) -> Self {
+        Self {
+            gate,
+            channels: (0..channels).map(|_| Channel::default()).collect(),
+            open: 0,
+            next: 0,
+        }
+    }
+
+    /// The gate read.
+    pub fn gate(&self) -> &Arc<GateShared> {
+        &self.gate
+    }
+
+    /// A channel with bytes to read, or `Ready(None)` once the gate is closed. When
+    /// there is none, the task of `cx` is woken by the next push or publish.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        loop {
+            if let Some(ch) = self.scan() {
+                return Poll::Ready(Some(ch));
+            }
+            match self.gate.poll_next(cx) {
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some((ch, item))) => {
+                    let ch = ch as usize;
+                    let Some(channel) = self.channels.get_mut(ch) else {
+                        // Channels are numbered by the job graph; a stray number is
+                        // a wiring bug, and its buffer is recycled.
+                        debug_assert!(false, "item for channel {ch} of a gate with fewer");
+                        continue;
+                    };
+                    channel.behind.push_back(item);
+                    if self.advance(ch) {
+                        return Poll::Ready(Some(ch));
+                    }
+                }
+                Poll::Pending => {
+                    if self.open == 0 {
+                        return Poll::Pending;
+                    }
+                    // Pairs with the fence in `GateShared::notify`: a publish that did
+                    // not see us waiting is visible to this re-check.
+                    fence(Ordering::SeqCst);
+                    return match self.scan() {
+                        Some(ch) => {
+                            self.gate.stop_waiting();
+                            Poll::Ready(Some(ch))
+                        }
+                        None => Poll::Pending,
+                    };
+                }
+            }
+        }
+    }
+
+    /// The unread bytes of `ch`'s current buffer (after `poll_ready` named `ch`).
+    pub fn bytes(&mut self, ch: usize) -> Option<ChannelBytes<'_>> {
+        let current = self.channels.get_mut(ch)?.current.as_mut()?;
+        let foreign = matches!(&current.item, GateItem::Whole(b) if b.is_foreign());
+        let bytes = match &current.item {
+            GateItem::Whole(b) => b.as_bytes(),
+            GateItem::Open(c) => c.published().0,
+        };
+        Some(ChannelBytes {
+            bytes,
+            pos: &mut current.pos,
+            foreign,
+        })
+    }
+
+    /// After reading `ch`: releases its current buffer if it is finished and read, so
+    /// that it is recycled at once.
+    pub fn consumed(&mut self, ch: usize) {
+        let Some(channel) = self.channels.get_mut(ch) else {
+            return;
+        };
+        if let Some(current) = &channel.current {
+            let (bytes, finished) = current.bytes();
+            if finished && current.pos >= bytes.len() {
+                self.release(ch);
+            }
+        }
+    }
+
+    fn release(&mut self, ch: usize) {
+        if let Some(old) = self.channels[ch].current.take() {
+            if matches!(old.item, GateItem::Open(_)) {
+                self.open -= 1;
+            }
+        }
+    }
+
+    /// Makes `ch`'s current buffer one with unread bytes if it can; whether it did.
+    fn advance(&mut self, ch: usize) -> bool {
+        loop {
+            let channel = &mut self.channels[ch];
+            match &channel.current {
+                Some(current) => {
+                    let (bytes, finished) = current.bytes();
+                    if current.pos < bytes.len() {
+                        return true;
+                    }
+                    if !finished {
+                        return false;
+                    }
+                    self.release(ch);
+                }
+                None => {
+                    let Some(item) = channel.behind.pop_front() else {
+                        return false;
+                    };
+                    if matches!(item, GateItem::Open(_)) {
+                        self.open += 1;
+                    }
+                    channel.current = Some(Current { item, pos: 0 });
+                }
+            }
+        }
+    }
+
+    /// A channel whose current buffer is open (or has items behind it) and now has
+    /// unread bytes, round robin.
+    fn scan(&mut self) -> Option<usize> {
+        let n = self.channels.len();
+        for i in 0..n {
+            let ch = (self.next + i) % n;
+            let channel = &self.channels[ch];
+            let candidate = matches!(
+                &channel.current,
+                Some(Current {
+                    item: GateItem::Open(_),
+                    ..
+                })
+            ) || (channel.current.is_none() && !channel.behind.is_empty());
+            if candidate && self.advance(ch) {
+                self.next = ch + 1;
+                return Some(ch);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::test_util::{net_pool, CountingWaker};
+
+    fn read_all(reader: &mut GateReader, ch: usize) -> Vec<u8> {
+        let view = reader.bytes(ch).unwrap();
+        let out = view.bytes[*view.pos..].to_vec();
+        *view.pos = view.bytes.len();
+        reader.consumed(ch);
+        out
+    }
+
+    #[test]
+    fn an_open_buffer_is_read_as_it_is_published_and_keeps_channel_order() {
+        let net = net_pool(4, 256);
+        let pool = net.create_local_pool("p", 4).unwrap();
+        let gate = GateShared::new("Sink (1/1)", 4);
+        let mut reader = GateReader::new(gate.clone(), 2);
+        let counter = CountingWaker::new();
+        let waker = counter.waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(reader.poll_ready(&mut cx).is_pending());
+
+        // Channel 1 gets an open buffer.
+        let mut b = pool.try_request().unwrap();
+        b.append(b"ab");
+        let (mut b, consumer) = b.share();
+        gate.push_open(1, consumer.unwrap()).unwrap();
+        assert_eq!(counter.count(), 1, "a push wakes the waiting reader");
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(read_all(&mut reader, 1), b"ab");
+        assert!(reader.poll_ready(&mut cx).is_pending());
+
+        // Publishing more wakes the reader without a queue item.
+        b.append(b"cd");
+        b.publish();
+        gate.notify();
+        assert_eq!(counter.count(), 2);
+        // A finished buffer of channel 1 queued behind the open one waits for it.
+        let mut next = pool.try_request().unwrap();
+        next.append(b"later");
+        let next = next.finish();
+        b.append(b"ef");
+        let finished = b.finish();
+        gate.push(1, next).unwrap();
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(read_all(&mut reader, 1), b"cdef");
+        drop(finished);
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(read_all(&mut reader, 1), b"later");
+        assert_eq!(pool.in_use(), 0, "both buffers were recycled once read");
+        assert!(reader.poll_ready(&mut cx).is_pending());
+
+        gate.close();
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(None));
+    }
+
+    #[test]
+    fn a_publish_racing_the_reader_going_to_sleep_is_not_lost() {
+        // The reader registers, then the producer publishes without a wake (it saw
+        // no waiter yet): the re-check after registering finds the bytes.
+        let net = net_pool(1, 256);
+        let pool = net.create_local_pool("p", 1).unwrap();
+        let gate = GateShared::new("Sink (1/1)", 1);
+        let mut reader = GateReader::new(gate.clone(), 1);
+        let counter = CountingWaker::new();
+        let waker = counter.waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut b = pool.try_request().unwrap();
+        b.append(b"x");
+        let (mut b, consumer) = b.share();
+        gate.push_open(0, consumer.unwrap()).unwrap();
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(read_all(&mut reader, 0), b"x");
+        b.append(b"y");
+        b.publish();
+        // No notify: the reader's own scan sees the mark.
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(read_all(&mut reader, 0), b"y");
+        // A dropped builder ends the buffer; the reader releases it.
+        drop(b);
+        assert!(reader.poll_ready(&mut cx).is_pending());
+        assert_eq!(pool.in_use(), 0);
+    }
+
+    #[test]
+    fn reader_and_producer_on_two_threads_see_every_byte_in_order() {
+        const N: u32 = 20_000;
+        let net = net_pool(4, 256);
+        let pool = net.create_local_pool("p", 4).unwrap();
+        let gate = GateShared::new("Sink (1/1)", 4);
+        let producer = {
+            let gate = gate.clone();
+            std::thread::spawn(move || {
+                let mut open: Option<crate::memory::BufferBuilder> = None;
+                for i in 0..N {
+                    let mut b = match open.take() {
+                        Some(b) if b.remaining() >= 4 => b,
+                        full => {
+                            if let Some(f) = full {
+                                drop(f.finish());
+                                gate.notify();
+                            }
+                            loop {
+                                if let Some(b) = pool.try_request() {
+                                    break b;
+                                }
+                                std::thread::yield_now();
+                            }
+                        }
+                    };
+                    b.append(&i.to_le_bytes());
+                    let (mut b, consumer) = b.share();
+                    if let Some(c) = consumer {
+                        gate.push_open(0, c).unwrap();
+                    }
+                    b.publish();
+                    gate.notify();
+                    open = Some(b);
+                }
+                drop(open);
+                gate.notify();
+            })
+        };
+        let counter = CountingWaker::new();
+        let waker = counter.waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut reader = GateReader::new(gate.clone(), 1);
+        let mut got = Vec::new();
+        while got.len() < N as usize * 4 {
+            match reader.poll_ready(&mut cx) {
+                Poll::Ready(Some(ch)) => got.extend(read_all(&mut reader, ch)),
+                Poll::Ready(None) => panic!("gate closed"),
+                Poll::Pending => std::thread::yield_now(),
+            }
+        }
+        producer.join().unwrap();
+        let values: Vec<u32> = got
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(values, (0..N).collect::<Vec<_>>());
+    }
+}
