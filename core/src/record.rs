@@ -138,24 +138,56 @@ impl<'a, T: Data> InPlace<'a, T> {
 pub enum Record<'a, T: Data> {
     /// An owned value (inside an operator chain).
     Owned(T),
+    /// A value its emitter keeps (a source reusing one value for every record): read
+    /// it, or clone it to keep it.
+    Borrowed(&'a T),
     /// A value read in place from a network buffer (at the head of a chain).
     InPlace(InPlace<'a, T>),
 }
 
+/// A record seen through a reference: a value, or archived bytes read in place.
+pub enum RecordRef<'b, T: Data> {
+    /// An owned or borrowed value.
+    Value(&'b T),
+    /// Archived bytes, read in place.
+    InPlace(InPlace<'b, T>),
+}
+
 impl<T: Data> Record<'_, T> {
-    /// The owned value, deserialising it when it is read in place.
+    /// The owned value: cloned when borrowed, deserialised when read in place.
     pub fn into_owned(self) -> Result<T, RecordError> {
         match self {
             Record::Owned(v) => Ok(v),
+            Record::Borrowed(v) => Ok(v.clone()),
             Record::InPlace(p) => p.to_owned_value(),
         }
     }
 
-    /// A copy of this record (clones an owned value; an in-place one is a cheap copy).
-    pub fn duplicate(&self) -> Self {
+    /// A copy of this record (clones an owned value; a borrowed or in-place one is a
+    /// cheap copy of the reference).
+    pub fn duplicate(&self) -> Record<'_, T> {
         match self {
-            Record::Owned(v) => Record::Owned(v.clone()),
+            Record::Owned(v) => Record::Borrowed(v),
+            Record::Borrowed(v) => Record::Borrowed(v),
             Record::InPlace(p) => Record::InPlace(*p),
+        }
+    }
+
+    /// The record as a value or as archived bytes, without copying either.
+    pub fn view(&self) -> RecordRef<'_, T> {
+        match self {
+            Record::Owned(v) => RecordRef::Value(v),
+            Record::Borrowed(v) => RecordRef::Value(v),
+            Record::InPlace(p) => RecordRef::InPlace(*p),
+        }
+    }
+
+    /// Applies `f` to the value, deserialising a record read in place first.
+    pub fn with_value<R>(&self, f: impl FnOnce(&T) -> R) -> Result<R, RecordError> {
+        match self {
+            Record::Owned(v) => Ok(f(v)),
+            Record::Borrowed(v) => Ok(f(v)),
+            Record::InPlace(p) => Ok(f(&p.to_owned_value()?)),
         }
     }
 }
@@ -190,9 +222,9 @@ impl RecordSerializer {
         timestamp: i64,
     ) -> Result<&[u8], RecordError> {
         self.scratch.clear();
-        match rec {
-            Record::Owned(v) => v.archive_into(&mut self.scratch)?,
-            Record::InPlace(p) => self.scratch.extend_from_slice(p.bytes()),
+        match rec.view() {
+            RecordRef::Value(v) => v.archive_into(&mut self.scratch)?,
+            RecordRef::InPlace(p) => self.scratch.extend_from_slice(p.bytes()),
         }
         self.scratch.extend_from_slice(&timestamp.to_le_bytes());
         Ok(&self.scratch)

@@ -223,3 +223,57 @@ fn num_records_out_counts_each_emitted_record_once() {
         "each of the two subtasks of 'a' reads every record"
     );
 }
+
+/// Emits `"w0".."w{n-1}"` from one reused `String`, as a source that keeps its value.
+struct ReusingSource {
+    next: u32,
+    n: u32,
+    value: String,
+}
+
+impl weir_core::runtime::source::Source<String> for ReusingSource {
+    fn run_batch(
+        &mut self,
+        ctx: &mut weir_core::runtime::source::SourceContext<'_, String>,
+        max: usize,
+    ) -> Result<weir_core::runtime::source::SourceStatus, weir_core::operator::OperatorError> {
+        use std::fmt::Write;
+        for _ in 0..max {
+            if self.next == self.n {
+                return Ok(weir_core::runtime::source::SourceStatus::Finished);
+            }
+            self.value.clear();
+            write!(self.value, "w{}", self.next).unwrap();
+            ctx.collect_ref_with_timestamp(&self.value, i64::from(self.next))?;
+            self.next += 1;
+        }
+        Ok(weir_core::runtime::source::SourceStatus::More)
+    }
+}
+
+#[test]
+fn a_source_reusing_its_value_feeds_chained_operators_and_exchanges_alike() {
+    let env = env_of(2);
+    let n = 5_000u32;
+    let source = env.add_source("Reusing Source", move |_| {
+        Ok(ReusingSource {
+            next: 0,
+            n,
+            value: String::new(),
+        })
+    });
+    let source = source.set_parallelism(1);
+    // Chained: the map clones the borrowed value; across slots: the writer archives it.
+    let chained = source.map(|s: String| s.len() as i64).collect();
+    let exchanged = source.rebalance().collect();
+    env.execute("reusing source").unwrap();
+    let want: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
+    let mut got = exchanged.values();
+    got.sort_by_key(|s| s[1..].parse::<u32>().unwrap());
+    assert_eq!(got, want);
+    let mut lens = chained.values();
+    lens.sort();
+    let mut want_lens: Vec<i64> = want.iter().map(|s| s.len() as i64).collect();
+    want_lens.sort();
+    assert_eq!(lens, want_lens);
+}

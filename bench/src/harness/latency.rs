@@ -12,7 +12,7 @@ use weir_core::cluster::LocalCluster;
 use weir_core::config::{BufferTimeout, Configuration};
 use weir_core::operator::sink::SinkWriter;
 use weir_core::operator::{OpResult, OperatorError};
-use weir_core::record::Record;
+use weir_core::record::{Record, RecordRef};
 use weir_core::runtime::clock::SharedClock;
 use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
 
@@ -159,9 +159,9 @@ struct LatencyWriter {
 impl SinkWriter<u64> for LatencyWriter {
     fn write(&mut self, record: &Record<'_, u64>, _timestamp: i64) -> OpResult {
         let now = self.clock.now_nanos();
-        let stamp = match record {
-            Record::Owned(v) => *v,
-            Record::InPlace(p) => p.get().to_native(),
+        let stamp = match record.view() {
+            RecordRef::Value(v) => *v,
+            RecordRef::InPlace(p) => p.get().to_native(),
         };
         if stamp >= self.measure_from.load(Ordering::Relaxed) {
             self.local.saturating_record(now.saturating_sub(stamp));

@@ -268,6 +268,41 @@ fn base_time(id: u64, rate: u64) -> i128 {
 ///
 /// If `cfg.rate` is 0 (see [`GeneratorConfig::validate`]).
 pub fn event(id: u64, cfg: &GeneratorConfig) -> Event {
+    let (ts, mut rng) = time_and_rng(id, cfg);
+    let offset = id % PROPORTION_DENOMINATOR;
+    if offset < PERSON_PROPORTION {
+        Event::Person(person(id, ts, &mut rng))
+    } else if offset < PERSON_PROPORTION + AUCTION_PROPORTION {
+        Event::Auction(auction(id, ts, &mut rng))
+    } else {
+        let mut b = Bid {
+            channel: String::with_capacity(12),
+            url: String::with_capacity(URL_HEAD.len() + 5 + URL_MID.len() + 4),
+            ..Bid::default()
+        };
+        bid_into(id, ts, &mut rng, &mut b);
+        Event::Bid(b)
+    }
+}
+
+/// Writes event `id` into `out` if it is a bid (exactly [`event`]'s bid), reusing the
+/// capacity of its strings; returns whether it was one (else `out` is unchanged).
+///
+/// # Panics
+///
+/// If `cfg.rate` is 0 (see [`GeneratorConfig::validate`]).
+pub fn bid_event_into(id: u64, cfg: &GeneratorConfig, out: &mut Bid) -> bool {
+    if id % PROPORTION_DENOMINATOR < PERSON_PROPORTION + AUCTION_PROPORTION {
+        return false;
+    }
+    let (ts, mut rng) = time_and_rng(id, cfg);
+    bid_into(id, ts, &mut rng, out);
+    true
+}
+
+/// The event time of `id` and the random stream positioned after its delay draw.
+#[inline]
+fn time_and_rng(id: u64, cfg: &GeneratorConfig) -> (i64, Rng) {
     let mut rng = Rng::new(cfg.seed, id);
     let mut ts = base_time(id, cfg.rate);
     if cfg.max_delay_ms != 0 {
@@ -277,15 +312,7 @@ pub fn event(id: u64, cfg: &GeneratorConfig) -> Event {
         };
         ts -= i128::from(delay);
     }
-    let ts = ts as i64;
-    let offset = id % PROPORTION_DENOMINATOR;
-    if offset < PERSON_PROPORTION {
-        Event::Person(person(id, ts, &mut rng))
-    } else if offset < PERSON_PROPORTION + AUCTION_PROPORTION {
-        Event::Auction(auction(id, ts, &mut rng))
-    } else {
-        Event::Bid(bid(id, ts, &mut rng))
-    }
+    (ts as i64, rng)
 }
 
 fn person(id: u64, ts: i64, rng: &mut Rng) -> Person {
@@ -349,44 +376,37 @@ fn auction(id: u64, ts: i64, rng: &mut Rng) -> Auction {
     }
 }
 
-fn bid(id: u64, ts: i64, rng: &mut Rng) -> Bid {
-    let auction = FIRST_AUCTION_ID
+fn bid_into(id: u64, ts: i64, rng: &mut Rng, out: &mut Bid) {
+    out.auction = FIRST_AUCTION_ID
         + if rng.below(HOT_AUCTION_RATIO as u64) > 0 {
             (last_base0_auction_id(id) / HOT_AUCTION_RATIO) * HOT_AUCTION_RATIO
         } else {
             next_base0_auction_id(id, rng)
         };
-    let bidder = FIRST_PERSON_ID
+    out.bidder = FIRST_PERSON_ID
         + if rng.below(HOT_BIDDER_RATIO as u64) > 0 {
             (last_base0_person_id(id) / HOT_BIDDER_RATIO) * HOT_BIDDER_RATIO + 1
         } else {
             next_base0_person_id(id, rng)
         };
-    let price = next_price(rng);
+    out.price = next_price(rng);
     let c = rng.index(10);
-    let channel = match CHANNELS.get(c) {
-        Some(name) => (*name).to_owned(),
+    out.channel.clear();
+    match CHANNELS.get(c) {
+        Some(name) => out.channel.push_str(name),
         None => {
-            let mut s = String::with_capacity(12);
-            s.push_str("channel-");
-            push_decimal(&mut s, rng.below(10000), 1);
-            s
+            out.channel.push_str("channel-");
+            push_decimal(&mut out.channel, rng.below(10000), 1);
         }
-    };
-    let mut url = String::with_capacity(URL_HEAD.len() + 5 + URL_MID.len() + 4);
-    url.push_str(URL_HEAD);
-    rng.push_word(&mut url, 5);
-    url.push_str(URL_MID);
-    push_decimal(&mut url, rng.below(10000), 1);
-    Bid {
-        auction,
-        bidder,
-        price,
-        channel,
-        url,
-        date_time: ts,
-        extra: String::new(),
     }
+    let url = &mut out.url;
+    url.clear();
+    url.push_str(URL_HEAD);
+    rng.push_word(url, 5);
+    url.push_str(URL_MID);
+    push_decimal(url, rng.below(10000), 1);
+    out.date_time = ts;
+    out.extra.clear();
 }
 
 /// Walks ids `start, start + step, …` below `end`, yielding `(id, event(id))`.

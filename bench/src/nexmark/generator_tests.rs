@@ -173,3 +173,31 @@ proptest! {
         prop_assert_eq!(merged, full);
     }
 }
+
+#[test]
+fn bid_event_into_writes_exactly_the_bids_of_event_into_a_reused_value() {
+    for cfg in [
+        GeneratorConfig::default(),
+        GeneratorConfig {
+            seed: 7,
+            rate: 10_000_000,
+            max_delay_ms: 500,
+        },
+    ] {
+        let mut reused = Bid::default();
+        for id in 0..5_000 {
+            let before = reused.clone();
+            let is_bid = bid_event_into(id, &cfg, &mut reused);
+            match event(id, &cfg) {
+                Event::Bid(b) => {
+                    assert!(is_bid, "id {id}");
+                    assert_eq!(reused, b, "id {id}");
+                }
+                _ => {
+                    assert!(!is_bid, "id {id}");
+                    assert_eq!(reused, before, "a non-bid leaves the value alone");
+                }
+            }
+        }
+    }
+}

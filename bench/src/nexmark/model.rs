@@ -53,7 +53,7 @@ pub struct Auction {
 }
 
 /// A bid on an auction (kind `2`).
-#[derive(Clone, Debug, PartialEq, Eq, Archive, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Archive, Serialize, Deserialize)]
 pub struct Bid {
     /// The auction's id.
     pub auction: i64,

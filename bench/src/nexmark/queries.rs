@@ -8,7 +8,7 @@ use rkyv::{Archive, Deserialize, Serialize};
 use weir_core::api::DataStream;
 use weir_core::operator::sink::Formatter;
 use weir_core::operator::{BoxOutput, OpResult, Output};
-use weir_core::record::{Data, Record};
+use weir_core::record::{Data, Record, RecordRef};
 
 use super::csv::write_i64;
 use super::model::{ArchivedBid, Bid};
@@ -78,6 +78,8 @@ pub trait BidColumns: Data + CsvRow {
     fn date_time(&self) -> i64;
     /// The padding, moved out.
     fn into_extra(self) -> String;
+    /// The `extra` column.
+    fn extra(&self) -> &str;
     /// The q1 row of a bid read in place (after an exchange), without deserialising it.
     fn archived_q1(a: &rkyv::Archived<Self>) -> Q1Row;
     /// The (auction, price) of a bid read in place.
@@ -99,6 +101,9 @@ impl BidColumns for Bid {
     }
     fn into_extra(self) -> String {
         self.extra
+    }
+    fn extra(&self) -> &str {
+        &self.extra
     }
     fn archived_q1(a: &ArchivedBid) -> Q1Row {
         Q1Row {
@@ -129,6 +134,9 @@ impl BidColumns for QueryBid {
     }
     fn into_extra(self) -> String {
         self.extra
+    }
+    fn extra(&self) -> &str {
+        &self.extra
     }
     fn archived_q1(a: &ArchivedQueryBid) -> Q1Row {
         Q1Row {
@@ -169,6 +177,13 @@ pub fn q1<B: BidColumns>(bids: &DataStream<B>) -> DataStream<Q1Row> {
                         date_time: b.date_time(),
                         extra: b.into_extra(),
                     },
+                    Record::Borrowed(b) => Q1Row {
+                        auction: b.auction(),
+                        bidder: b.bidder(),
+                        price_thousandths: i128::from(b.price()) * 908,
+                        date_time: b.date_time(),
+                        extra: b.extra().to_owned(),
+                    },
                     Record::InPlace(p) => B::archived_q1(p.get()),
                 }))
             },
@@ -182,9 +197,9 @@ pub fn q2<B: BidColumns>(bids: &DataStream<B>) -> DataStream<Q2Row> {
         Ok(Box::new(Query::<B, Q2Row> {
             out,
             f: |r| {
-                let (auction, price) = match r {
-                    Record::Owned(b) => (b.auction(), b.price()),
-                    Record::InPlace(p) => B::archived_auction_price(p.get()),
+                let (auction, price) = match r.view() {
+                    RecordRef::Value(b) => (b.auction(), b.price()),
+                    RecordRef::InPlace(p) => B::archived_auction_price(p.get()),
                 };
                 (auction % 123 == 0).then_some(Record::Owned(Q2Row { auction, price }))
             },
@@ -299,9 +314,9 @@ impl CsvRow for Q2Row {
 /// A sink formatter writing rows as CSV lines (rows read in place are copied out first).
 pub fn csv_formatter<T: Data + CsvRow>() -> Formatter<T> {
     Arc::new(|record: &Record<'_, T>, out: &mut Vec<u8>| {
-        match record {
-            Record::Owned(v) => v.write_csv(out),
-            Record::InPlace(p) => p.to_owned_value()?.write_csv(out),
+        match record.view() {
+            RecordRef::Value(v) => v.write_csv(out),
+            RecordRef::InPlace(p) => p.to_owned_value()?.write_csv(out),
         }
         Ok(())
     })

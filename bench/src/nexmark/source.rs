@@ -19,14 +19,9 @@ use weir_core::runtime::file_source::LineParser;
 use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
 
 use super::csv::{parse_bid_borrowed, parse_event};
-use super::generator::{event, GeneratorConfig};
+use super::generator::{bid_event_into, event, GeneratorConfig};
 use super::model::{Bid, Event};
 use super::queries::QueryBid;
-
-/// Ids per block of the generator with the person and the 3 auctions first.
-const BLOCK: u64 = 50;
-/// Offsets below this in a block are not bids.
-const FIRST_BID_OFFSET: u64 = 4;
 
 /// The strided id walk and its pacing, shared by both generator sources.
 struct IdWalk {
@@ -153,6 +148,8 @@ impl Source<Event> for GeneratorSource {
 /// without being generated. The rate limit counts every id, bid or not.
 pub struct BidGeneratorSource {
     walk: IdWalk,
+    /// The bid being emitted, overwritten for each (its strings keep their capacity).
+    bid: Bid,
 }
 
 impl BidGeneratorSource {
@@ -165,7 +162,10 @@ impl BidGeneratorSource {
         rate_limit: Option<(f64, SharedClock)>,
     ) -> Result<Self, OperatorError> {
         let walk = IdWalk::new(cfg, ids, subtask, parallelism, rate_limit)?;
-        Ok(Self { walk })
+        Ok(Self {
+            walk,
+            bid: Bid::default(),
+        })
     }
 }
 
@@ -181,12 +181,8 @@ impl Source<Bid> for BidGeneratorSource {
         };
         for _ in 0..n {
             let Some(id) = self.walk.take() else { break };
-            if id % BLOCK < FIRST_BID_OFFSET {
-                continue;
-            }
-            if let Event::Bid(bid) = event(id, &self.walk.cfg) {
-                let ts = bid.date_time;
-                ctx.collect_with_timestamp(bid, ts)?;
+            if bid_event_into(id, &self.walk.cfg, &mut self.bid) {
+                ctx.collect_ref_with_timestamp(&self.bid, self.bid.date_time)?;
             }
         }
         Ok(self.walk.status())

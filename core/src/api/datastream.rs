@@ -195,12 +195,8 @@ impl<T: Data> DataStream<T> {
     {
         let key = Arc::new(key);
         let k = key.clone();
-        let hash: KeyHashFn<T> = Arc::new(move |r: &Record<'_, T>| {
-            Ok(match r {
-                Record::Owned(v) => k(v).key_hash(),
-                Record::InPlace(p) => k(&p.to_owned_value()?).key_hash(),
-            })
-        });
+        let hash: KeyHashFn<T> =
+            Arc::new(move |r: &Record<'_, T>| Ok(r.with_value(|v| k(v).key_hash())?));
         KeyedStream::new(
             self.partitioned(Partitioning::KeyGroup(Arc::new(hash))),
             key,
@@ -242,12 +238,8 @@ impl<T: Data> DataStream<T> {
         partitioner: impl Fn(&K, usize) -> usize + Send + Sync + 'static,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> DataStream<T> {
-        let f: CustomFn<T> = Arc::new(move |r: &Record<'_, T>, n| {
-            Ok(match r {
-                Record::Owned(v) => partitioner(&key(v), n),
-                Record::InPlace(p) => partitioner(&key(&p.to_owned_value()?), n),
-            })
-        });
+        let f: CustomFn<T> =
+            Arc::new(move |r: &Record<'_, T>, n| Ok(r.with_value(|v| partitioner(&key(v), n))?));
         self.partitioned(Partitioning::Custom(Arc::new(f)))
     }
 

@@ -53,10 +53,7 @@ impl<T: Data, F: FnMut(&T) -> bool> FilterOperator<T, F> {
 
 impl<T: Data, F: FnMut(&T) -> bool> Output<T> for FilterOperator<T, F> {
     fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult {
-        let keep = match &record {
-            Record::Owned(v) => (self.f)(v),
-            Record::InPlace(p) => (self.f)(&p.to_owned_value()?),
-        };
+        let keep = record.with_value(&mut self.f)?;
         if keep {
             self.out.collect(record, timestamp)
         } else {

@@ -32,6 +32,13 @@ impl<T: Data> SourceContext<'_, T> {
         self.emitted += 1;
         self.out.collect(Record::Owned(value), timestamp)
     }
+    /// Emits a record the source keeps (and may overwrite for the next one) with an
+    /// event timestamp: a record writer archives it without a copy; an operator that
+    /// needs to own it clones it.
+    pub fn collect_ref_with_timestamp(&mut self, value: &T, timestamp: i64) -> OpResult {
+        self.emitted += 1;
+        self.out.collect(Record::Borrowed(value), timestamp)
+    }
     /// Emits a watermark.
     pub fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)

@@ -14,10 +14,7 @@ use crate::job::spec::{SinkKind, SinkSpec};
 /// The CSV form of a row.
 pub fn csv_formatter() -> Formatter<Row> {
     Arc::new(|record: &Record<'_, Row>, out: &mut Vec<u8>| {
-        match record {
-            Record::Owned(row) => write_row(row, b',', out),
-            Record::InPlace(p) => write_row(&p.to_owned_value()?, b',', out),
-        }
+        record.with_value(|row| write_row(row, b',', out))?;
         Ok(())
     })
 }
