@@ -5,6 +5,7 @@
 //! - [`generator`]: [`event`] for one id, [`Generator`] for a (strided) run of ids.
 //! - [`csv`]: [`write_event_csv`], [`parse_event`], [`parse_bid_borrowed`].
 //! - [`source`]: the generator as a Weir source; CSV line parsers for the file source.
+//! - `swar`: reading CSV fields a machine word at a time, for the parsers' fast paths.
 //! - [`queries`]: q0, q1, q2 on a stream of bids, typed rows and their CSV form.
 //! - [`run`]: running a query over a CSV file, and the generator benchmark.
 
@@ -15,6 +16,7 @@ pub mod queries;
 pub mod run;
 pub mod source;
 mod split;
+mod swar;
 
 pub use csv::{
     parse_bid_borrowed, parse_event, parse_kind, write_event_csv, BidRef, CsvError, CsvErrorReason,

@@ -22,6 +22,7 @@ use super::csv::{parse_bid_borrowed, parse_event};
 use super::generator::{bid_event_into, event, GeneratorConfig};
 use super::model::{Bid, Event};
 use super::queries::QueryBid;
+use super::swar::{ascii_str, fast_int, fast_text, skip_ascii_fields};
 
 /// The strided id walk and its pacing, shared by both generator sources.
 struct IdWalk {
@@ -271,16 +272,9 @@ fn fast_query_bid_at(data: &[u8]) -> Option<(QueryBid, usize)> {
     let auction = fast_int(rest, &mut pos)?;
     let bidder = fast_int(rest, &mut pos)?;
     let price = fast_int(rest, &mut pos)?;
-    // `channel` and `url` are skipped to their commas, then checked together: ASCII, and
-    // no line end inside (the data runs on past this line).
-    let texts = pos;
-    for _ in 0..2 {
-        pos += memchr::memchr(b',', &rest[pos..])? + 1;
-    }
-    let skipped = &rest[texts..pos];
-    if !skipped.is_ascii() || memchr::memchr(b'\n', skipped).is_some() {
-        return None;
-    }
+    // `channel` and `url`: ASCII with no line end inside (the data runs on past this
+    // line), skipped a word at a time.
+    skip_ascii_fields(rest, &mut pos, 2)?;
     let date_time = fast_int(rest, &mut pos)?;
     // `extra` runs to the line end; a comma, a `\r` or non-ASCII text leave the fast path.
     let start = pos;
@@ -333,130 +327,30 @@ fn fast_bid(line: &[u8]) -> Option<Bid> {
     })
 }
 
-/// An optional `-` and 1 to 18 digits, then a comma (which it consumes).
-#[inline(always)]
-fn fast_int(line: &[u8], pos: &mut usize) -> Option<i64> {
-    let mut i = *pos;
-    let negative = line.get(i) == Some(&b'-');
-    if negative {
-        i += 1;
-    }
-    let start = i;
-    let mut v: u64 = 0;
-    // Eight bytes at a time while eight are left (SWAR), then byte by byte.
-    while let Some(chunk) = line.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let (value, n) = swar_digits(u64::from_le_bytes(word));
-        v = v.wrapping_mul(POW10[n]).wrapping_add(value);
-        i += n;
-        if n < 8 {
-            break;
-        }
-    }
-    while let Some(&b) = line.get(i) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-        i += 1;
-    }
-    // At most 18 digits: no wrap happened, and the value fits an i64.
-    if i == start || i - start > 18 || line.get(i) != Some(&b',') {
-        return None;
-    }
-    *pos = i + 1;
-    let v = v as i64;
-    Some(if negative { -v } else { v })
-}
-
-/// Powers of ten up to 10^8.
-const POW10: [u64; 9] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-];
-
-/// The leading ASCII digits of eight bytes (the first byte lowest, as loaded little-endian):
-/// their value and how many there are (0 to 8).
-#[inline(always)]
-fn swar_digits(word: u64) -> (u64, usize) {
-    // Digit bytes become 0..=9; every other byte has its high bit set in `non`. A carry
-    // out of a non-digit byte only reaches later bytes, after the first non-digit.
-    let x = word ^ 0x3030_3030_3030_3030;
-    let non = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
-    let n = (non.trailing_zeros() / 8) as usize;
-    if n == 0 {
-        return (0, 0);
-    }
-    // Keep the n digits, moved to the top: the bytes below read as leading zeros.
-    let x = x << (64 - 8 * n as u32);
-    let x = (x & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561) >> 8;
-    let x = (x & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
-    let x = (x & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32;
-    (x, n)
-}
-
-/// ASCII text up to the next comma (which it consumes).
-#[inline(always)]
-fn fast_text<'a>(line: &'a [u8], pos: &mut usize) -> Option<&'a str> {
-    let rest = &line[*pos..];
-    // Stop at a line end too: `parse_at` hands over the rest of the file, not one line.
-    let i = memchr::memchr2(b',', b'\n', rest)?;
-    if rest[i] != b',' {
-        return None;
-    }
-    let text = &rest[..i];
-    if !text.is_ascii() {
-        return None;
-    }
-    *pos += i + 1;
-    Some(ascii_str(text))
-}
-
-/// `bytes` as text; the caller checked that every byte is ASCII.
-#[inline(always)]
-fn ascii_str(bytes: &[u8]) -> &str {
-    debug_assert!(bytes.is_ascii());
-    // SAFETY: every caller checks `bytes.is_ascii()` first, and ASCII is valid UTF-8.
-    // Measured: `str::from_utf8` here (not inlined) cost a sixth of reading a bid.
-    unsafe { std::str::from_utf8_unchecked(bytes) }
-}
-
 #[cfg(test)]
-mod swar_tests {
+mod tests {
     use super::*;
+    use crate::nexmark::{write_event_csv, Generator};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use weir_core::operator::{OpResult, Output};
+    use weir_core::record::{Data, Record};
+    use weir_core::runtime::clock::ManualClock;
+    use weir_core::runtime::source::{SourceDriver, TypedSourceDriver};
+
     use proptest::prelude::*;
 
-    fn naive(text: &[u8]) -> Option<(i64, usize)> {
-        let end = text.iter().position(|&b| b == b',')?;
-        let digits = std::str::from_utf8(&text[..end]).ok()?;
-        let body = digits.strip_prefix('-').unwrap_or(digits);
-        if body.is_empty() || body.len() > 18 || !body.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Some((digits.parse().ok()?, end + 1))
-    }
-
-    #[test]
-    fn swar_reads_leading_digits() {
-        assert_eq!(
-            swar_digits(u64::from_le_bytes(*b"12345678")),
-            (12_345_678, 8)
-        );
-        assert_eq!(swar_digits(u64::from_le_bytes(*b"1436,xyz")), (1436, 4));
-        assert_eq!(swar_digits(u64::from_le_bytes(*b",1234567")), (0, 0));
-        assert_eq!(swar_digits(u64::from_le_bytes(*b"09/:\xff\x00ab")), (9, 2));
-    }
-
     proptest! {
+        #[test]
+        fn fast_bid_agrees_with_the_general_parser(
+            line in "2,-?[0-9]{1,5},[0-9]{1,5},-?[0-9]{1,9},[a-z\u{e9}\r,]{0,6},[a-z/:\n]{0,10},[0-9]{1,13},[a-z,\r\n]{0,3}",
+        ) {
+            if let Some(fast) = fast_bid(line.as_bytes()) {
+                let general = parse_bid_borrowed(line.as_bytes()).ok().flatten().map(|b| b.to_bid());
+                prop_assert_eq!(general, Some(fast));
+            }
+        }
+
         #[test]
         fn parse_at_agrees_with_parse_on_the_line(
             line in "2,-?[0-9]{1,5},[0-9]{1,5},-?[0-9]{1,9},[a-z\r,]{0,6},[a-z/:\n]{0,10},[0-9]{1,13},[a-z,\r\n]{0,3}",
@@ -470,33 +364,7 @@ mod swar_tests {
                 prop_assert_eq!(Ok(value), p.parse(&data.as_bytes()[..end]));
             }
         }
-
-        #[test]
-        fn fast_int_agrees_with_a_naive_parser(text in "-?[0-9]{0,20}[,a/:]?[0-9,]{0,10}") {
-            let mut pos = 0;
-            let got = fast_int(text.as_bytes(), &mut pos).map(|v| (v, pos));
-            prop_assert_eq!(got, naive(text.as_bytes()));
-        }
-
-        #[test]
-        fn fast_int_agrees_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..30)) {
-            let mut pos = 0;
-            let got = fast_int(&bytes, &mut pos).map(|v| (v, pos));
-            prop_assert_eq!(got, naive(&bytes));
-        }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::nexmark::{write_event_csv, Generator};
-    use std::cell::RefCell;
-    use std::rc::Rc;
-    use weir_core::operator::{OpResult, Output};
-    use weir_core::record::{Data, Record};
-    use weir_core::runtime::clock::ManualClock;
-    use weir_core::runtime::source::{SourceDriver, TypedSourceDriver};
 
     struct Sink<T>(Rc<RefCell<Vec<(T, i64)>>>);
 
