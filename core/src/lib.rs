@@ -11,6 +11,7 @@
 //! - [`operator`]: map, filter, flat_map, process, rolling aggregates, sinks.
 //! - [`partitioner`]: the eight partitioners.
 //! - [`graph`]: stream graph → job graph (chaining) → execution graph (slots, channels).
+//! - [`time`]: event time: watermark statuses, combining input watermarks.
 //! - [`runtime`]: slots, tasks, exchanges, flushing, sources, metrics.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
 //! - [`api`]: the DataStream API.
@@ -29,3 +30,4 @@ pub mod record;
 pub mod row;
 pub mod runtime;
 pub mod suggest;
+pub mod time;

@@ -1,6 +1,7 @@
 //! End-to-end pipelines through the DataStream API on the embedded cluster.
 
 use std::collections::BTreeMap;
+use weir_core::time::WatermarkStatus;
 
 use weir_core::api::StreamExecutionEnvironment;
 use weir_core::config::{Configuration, Origin, RawValue};
@@ -83,6 +84,9 @@ impl Output<i64> for TagSubtask {
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()

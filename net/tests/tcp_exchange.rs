@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+use weir_core::time::WatermarkStatus;
 
 use weir_core::api::StreamExecutionEnvironment;
 use weir_core::cluster::{JobError, JobResult, LocalCluster};
@@ -161,6 +162,9 @@ impl Output<i64> for FailAt {
 
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
     }
 
     fn finish(&mut self) -> OpResult {

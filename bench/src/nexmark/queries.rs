@@ -3,6 +3,7 @@
 //! epoch milliseconds, `extra` as read).
 
 use std::sync::Arc;
+use weir_core::time::WatermarkStatus;
 
 use rkyv::{Archive, Deserialize, Serialize};
 use weir_core::api::DataStream;
@@ -222,6 +223,9 @@ impl<B: Data, O: Data> Output<B> for Query<B, O> {
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()

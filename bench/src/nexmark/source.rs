@@ -337,6 +337,7 @@ mod tests {
     use weir_core::record::{Data, Record};
     use weir_core::runtime::clock::ManualClock;
     use weir_core::runtime::source::{SourceDriver, TypedSourceDriver};
+    use weir_core::time::WatermarkStatus;
 
     use proptest::prelude::*;
 
@@ -374,6 +375,9 @@ mod tests {
             Ok(())
         }
         fn emit_watermark(&mut self, _watermark: i64) -> OpResult {
+            Ok(())
+        }
+        fn emit_watermark_status(&mut self, _status: WatermarkStatus) -> OpResult {
             Ok(())
         }
         fn finish(&mut self) -> OpResult {

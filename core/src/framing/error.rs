@@ -52,6 +52,14 @@ pub enum FrameError {
         /// The tag byte.
         tag: u8,
     },
+    /// A watermark-status event's byte is neither active nor idle.
+    #[error("watermark-status event at offset {offset} has status byte {found}, expected 0 (active) or 1 (idle)")]
+    BadWatermarkStatus {
+        /// Where the header starts.
+        offset: usize,
+        /// The byte found.
+        found: u8,
+    },
     /// An event's payload has the wrong size for its type.
     #[error("{event} event at offset {offset} has {found} payload bytes, expected {expected}")]
     EventLength {

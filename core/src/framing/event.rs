@@ -9,9 +9,11 @@
 //!   3   LatencyMarker       u64 marked_nanos | u32 vertex | u32 subtask 16 B
 //!   4   CheckpointBarrier   u64 id | i64 timestamp_ms                   16 B
 //!   5   EndOfData           —                                           0 B
+//!   6   WatermarkStatus     u8: 0 active, 1 idle                        1 B
 //! ```
 
 use super::error::FrameError;
+use crate::time::WatermarkStatus;
 
 /// An event travelling in-band with the records of a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +41,8 @@ pub enum Event {
     /// No more records will follow, though the partition is not finished yet
     /// (Flink's `EndOfData`, sent before a final checkpoint).
     EndOfData,
+    /// The channel's producer went idle or became active again.
+    WatermarkStatus(WatermarkStatus),
 }
 
 /// Tag of [`Event::Watermark`].
@@ -51,6 +55,8 @@ pub const TAG_LATENCY_MARKER: u8 = 3;
 pub const TAG_CHECKPOINT_BARRIER: u8 = 4;
 /// Tag of [`Event::EndOfData`].
 pub const TAG_END_OF_DATA: u8 = 5;
+/// Tag of [`Event::WatermarkStatus`].
+pub const TAG_WATERMARK_STATUS: u8 = 6;
 
 impl Event {
     /// The longest encoding of any event.
@@ -64,6 +70,7 @@ impl Event {
             Event::LatencyMarker { .. } => TAG_LATENCY_MARKER,
             Event::CheckpointBarrier { .. } => TAG_CHECKPOINT_BARRIER,
             Event::EndOfData => TAG_END_OF_DATA,
+            Event::WatermarkStatus(_) => TAG_WATERMARK_STATUS,
         }
     }
 
@@ -77,6 +84,7 @@ impl Event {
         match self {
             Event::Watermark(_) => 8,
             Event::EndOfPartition | Event::EndOfData => 0,
+            Event::WatermarkStatus(_) => 1,
             Event::LatencyMarker { .. } | Event::CheckpointBarrier { .. } => 16,
         }
     }
@@ -89,6 +97,7 @@ impl Event {
         match *self {
             Event::Watermark(t) => out[..8].copy_from_slice(&t.to_le_bytes()),
             Event::EndOfPartition | Event::EndOfData => {}
+            Event::WatermarkStatus(s) => out[0] = u8::from(s == WatermarkStatus::Idle),
             Event::LatencyMarker {
                 marked_nanos,
                 vertex,
@@ -115,6 +124,7 @@ impl Event {
         let expected = match tag {
             TAG_WATERMARK => 8,
             TAG_LATENCY_MARKER | TAG_CHECKPOINT_BARRIER => 16,
+            TAG_WATERMARK_STATUS => 1,
             _ => 0,
         };
         if bytes.len() != expected {
@@ -147,6 +157,11 @@ impl Event {
                 id: u64_at(0),
                 timestamp_ms: u64_at(8) as i64,
             },
+            TAG_WATERMARK_STATUS => Event::WatermarkStatus(match bytes[0] {
+                0 => WatermarkStatus::Active,
+                1 => WatermarkStatus::Idle,
+                found => return Err(FrameError::BadWatermarkStatus { offset, found }),
+            }),
             _ => Event::EndOfData,
         })
     }
@@ -159,6 +174,7 @@ fn tag_name(tag: u8) -> Option<&'static str> {
         TAG_LATENCY_MARKER => "latency-marker",
         TAG_CHECKPOINT_BARRIER => "checkpoint-barrier",
         TAG_END_OF_DATA => "end-of-data",
+        TAG_WATERMARK_STATUS => "watermark-status",
         _ => return None,
     })
 }

@@ -26,6 +26,8 @@ fn event_strategy() -> impl Strategy<Value = Event> {
         (any::<u64>(), any::<i64>())
             .prop_map(|(id, timestamp_ms)| Event::CheckpointBarrier { id, timestamp_ms }),
         Just(Event::EndOfData),
+        Just(Event::WatermarkStatus(crate::time::WatermarkStatus::Idle)),
+        Just(Event::WatermarkStatus(crate::time::WatermarkStatus::Active)),
     ]
 }
 

@@ -2,6 +2,7 @@
 
 use super::{BoxOutput, OpResult, Output};
 use crate::record::{Data, Record};
+use crate::time::WatermarkStatus;
 
 /// Applies a function to every element (Flink's `map`).
 pub struct MapOperator<I, O: Data, F> {
@@ -28,6 +29,9 @@ impl<I: Data, O: Data, F: FnMut(I) -> O> Output<I> for MapOperator<I, O, F> {
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()
@@ -62,6 +66,9 @@ impl<T: Data, F: FnMut(&T) -> bool> Output<T> for FilterOperator<T, F> {
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()
@@ -101,6 +108,9 @@ impl<I: Data, O: Data, R: IntoIterator<Item = O>, F: FnMut(I) -> R> Output<I>
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
     }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
+    }
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
@@ -137,6 +147,11 @@ impl<T: Data> Output<T> for FanOut<T> {
             .iter_mut()
             .try_for_each(|o| o.emit_watermark(watermark))
     }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.outs
+            .iter_mut()
+            .try_for_each(|o| o.emit_watermark_status(status))
+    }
     fn finish(&mut self) -> OpResult {
         self.outs.iter_mut().try_for_each(|o| o.finish())
     }
@@ -153,6 +168,9 @@ impl<T: Data> Output<T> for Discard {
         Ok(())
     }
     fn emit_watermark(&mut self, _watermark: i64) -> OpResult {
+        Ok(())
+    }
+    fn emit_watermark_status(&mut self, _status: WatermarkStatus) -> OpResult {
         Ok(())
     }
     fn finish(&mut self) -> OpResult {
@@ -176,6 +194,9 @@ pub(crate) mod tests {
         }
         fn emit_watermark(&mut self, watermark: i64) -> OpResult {
             self.1.borrow_mut().push(watermark);
+            Ok(())
+        }
+        fn emit_watermark_status(&mut self, _status: WatermarkStatus) -> OpResult {
             Ok(())
         }
         fn finish(&mut self) -> OpResult {

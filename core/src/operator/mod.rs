@@ -12,6 +12,7 @@ pub mod rolling;
 pub mod sink;
 
 use crate::record::{Data, Record, RecordError};
+use crate::time::WatermarkStatus;
 
 /// What an operator returns: `Err` fails the task (and the job, per its restart strategy).
 pub type OpResult = Result<(), OperatorError>;
@@ -43,6 +44,9 @@ pub trait Output<T: Data> {
     fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult;
     /// Processes a watermark: event time has reached `watermark` on this path.
     fn emit_watermark(&mut self, watermark: i64) -> OpResult;
+    /// The stream went idle or became active again (see [`WatermarkStatus`]); an
+    /// operator passes it on unless it makes its own watermarks.
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult;
     /// The input has ended: flush what is held and pass the end downstream.
     fn finish(&mut self) -> OpResult;
     /// Asks the task to pause until this instant (nanoseconds on the task clock), e.g. a
@@ -61,6 +65,9 @@ impl<T: Data> Output<T> for BoxOutput<T> {
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         (**self).emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        (**self).emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         (**self).finish()

@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 
 use super::{BoxOutput, OpResult, OperatorError, Output};
 use crate::record::{Data, Record, NO_TIMESTAMP};
+use crate::time::WatermarkStatus;
 
 /// Names a side output of type `T` (Flink's `OutputTag`).
 pub struct OutputTag<T> {
@@ -77,6 +78,8 @@ impl SideOutputs {
 pub trait SideOutputControl {
     /// Forwards a watermark.
     fn watermark(&mut self, watermark: i64) -> OpResult;
+    /// Forwards a watermark status.
+    fn watermark_status(&mut self, status: WatermarkStatus) -> OpResult;
     /// Forwards the end of input.
     fn finish(&mut self) -> OpResult;
 }
@@ -87,6 +90,9 @@ pub struct SideOutput<S: Data>(pub BoxOutput<S>);
 impl<S: Data> SideOutputControl for SideOutput<S> {
     fn watermark(&mut self, watermark: i64) -> OpResult {
         self.0.emit_watermark(watermark)
+    }
+    fn watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.0.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.0.finish()
@@ -202,6 +208,9 @@ impl<S: Data> Output<S> for SharedOutput<S> {
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.0.borrow_mut().emit_watermark(watermark)
     }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.0.borrow_mut().emit_watermark_status(status)
+    }
     fn finish(&mut self) -> OpResult {
         self.0.borrow_mut().finish()
     }
@@ -242,6 +251,10 @@ impl<I: Data, O: Data, F: ProcessFunction<I, O>> Output<I> for ProcessOperator<I
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.side.for_each(|s| s.watermark(watermark))?;
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.side.for_each(|s| s.watermark_status(status))?;
+        self.out.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.side.for_each(|s| s.finish())?;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::{BoxOutput, OpResult, Output};
 use crate::record::{Data, Record};
+use crate::time::WatermarkStatus;
 
 /// Extracts the key of an element.
 pub type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
@@ -57,6 +58,9 @@ impl<T: Data, K: Eq + Hash, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F>
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::{OpResult, OperatorError, Output};
 use crate::record::{Data, Record};
 use crate::runtime::clock::SharedClock;
+use crate::time::WatermarkStatus;
 
 /// Formats one record as a line of text (without the newline).
 pub type Formatter<T> =
@@ -81,6 +82,9 @@ impl<T: Data, W: SinkWriter<T>> Output<T> for SinkOperator<T, W> {
         Ok(())
     }
     fn emit_watermark(&mut self, _watermark: i64) -> OpResult {
+        Ok(())
+    }
+    fn emit_watermark_status(&mut self, _status: WatermarkStatus) -> OpResult {
         Ok(())
     }
     fn finish(&mut self) -> OpResult {

@@ -1,3 +1,4 @@
+use crate::time::WatermarkStatus;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,9 @@ impl<T: Data> Output<T> for Sink<T> {
         Ok(())
     }
     fn emit_watermark(&mut self, _watermark: i64) -> OpResult {
+        Ok(())
+    }
+    fn emit_watermark_status(&mut self, _status: WatermarkStatus) -> OpResult {
         Ok(())
     }
     fn finish(&mut self) -> OpResult {

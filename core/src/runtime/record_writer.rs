@@ -26,6 +26,7 @@ use crate::record::{Data, Record, RecordSerializer};
 use crate::runtime::clock::SharedClock;
 use crate::runtime::exchange::BufferSink;
 use crate::runtime::flush::{AfterRecord, FlushPolicy};
+use crate::time::WatermarkStatus;
 
 enum Pending {
     Record { bytes: Vec<u8>, progress: usize },
@@ -373,6 +374,11 @@ impl<T: Data> Output<T> for RecordWriterOutput<T> {
         self.core
             .borrow_mut()
             .broadcast_event(&Event::Watermark(watermark), false)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.core
+            .borrow_mut()
+            .broadcast_event(&Event::WatermarkStatus(status), false)
     }
     fn finish(&mut self) -> OpResult {
         // The end of partition is written by the task once the whole chain has finished.

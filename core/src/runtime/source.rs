@@ -3,6 +3,7 @@
 
 use crate::operator::{BoxOutput, OpResult, OperatorError};
 use crate::record::{Data, Record, NO_TIMESTAMP};
+use crate::time::WatermarkStatus;
 
 /// What a source reports after a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub struct SourceContext<'a, T: Data> {
     out: &'a mut BoxOutput<T>,
     emitted: u64,
     skipped: u64,
+    /// Whether the source marked itself idle (kept by the driver across batches).
+    idle: &'a mut bool,
 }
 
 impl<T: Data> SourceContext<'_, T> {
@@ -29,6 +32,7 @@ impl<T: Data> SourceContext<'_, T> {
     }
     /// Emits a record with an event timestamp.
     pub fn collect_with_timestamp(&mut self, value: T, timestamp: i64) -> OpResult {
+        self.activate()?;
         self.emitted += 1;
         self.out.collect(Record::Owned(value), timestamp)
     }
@@ -36,12 +40,35 @@ impl<T: Data> SourceContext<'_, T> {
     /// event timestamp: a record writer archives it without a copy; an operator that
     /// needs to own it clones it.
     pub fn collect_ref_with_timestamp(&mut self, value: &T, timestamp: i64) -> OpResult {
+        self.activate()?;
         self.emitted += 1;
         self.out.collect(Record::Borrowed(value), timestamp)
     }
     /// Emits a watermark.
     pub fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.activate()?;
         self.out.emit_watermark(watermark)
+    }
+    /// Marks this source subtask idle (Flink's `markAsTemporarilyIdle`): until it emits
+    /// again, downstream operators do not wait for its watermarks. The next record or
+    /// watermark makes it active again.
+    pub fn mark_idle(&mut self) -> OpResult {
+        if *self.idle {
+            return Ok(());
+        }
+        *self.idle = true;
+        self.out.emit_watermark_status(WatermarkStatus::Idle)
+    }
+    /// Whether the source is marked idle.
+    pub fn is_idle(&self) -> bool {
+        *self.idle
+    }
+    fn activate(&mut self) -> OpResult {
+        if !*self.idle {
+            return Ok(());
+        }
+        *self.idle = false;
+        self.out.emit_watermark_status(WatermarkStatus::Active)
     }
     /// Counts a malformed input record that was skipped (`on-error = skip`).
     pub fn count_skipped(&mut self) {
@@ -79,6 +106,7 @@ pub struct TypedSourceDriver<T: Data> {
     out: BoxOutput<T>,
     emitted: u64,
     skipped: u64,
+    idle: bool,
 }
 
 impl<T: Data> TypedSourceDriver<T> {
@@ -89,6 +117,7 @@ impl<T: Data> TypedSourceDriver<T> {
             out,
             emitted: 0,
             skipped: 0,
+            idle: false,
         }
     }
 }
@@ -99,6 +128,7 @@ impl<T: Data> SourceDriver for TypedSourceDriver<T> {
             out: &mut self.out,
             emitted: 0,
             skipped: 0,
+            idle: &mut self.idle,
         };
         let status = self.source.run_batch(&mut ctx, max);
         self.emitted += ctx.emitted;
@@ -106,7 +136,11 @@ impl<T: Data> SourceDriver for TypedSourceDriver<T> {
         status
     }
     fn finish(&mut self) -> OpResult {
-        // A bounded source ends with the maximal watermark, as in Flink.
+        // A bounded source ends with the maximal watermark, as in Flink (active first,
+        // or the watermark of an idle channel would not count).
+        if std::mem::take(&mut self.idle) {
+            self.out.emit_watermark_status(WatermarkStatus::Active)?;
+        }
         self.out.emit_watermark(i64::MAX)?;
         self.out.finish()
     }

@@ -20,11 +20,12 @@ use crate::operator::{OpResult, OperatorError};
 use crate::runtime::clock::SharedClock;
 use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared};
 use crate::runtime::gate_reader::GateReader;
-use crate::runtime::input::{ErasedInput, WatermarkValve};
+use crate::runtime::input::ErasedInput;
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::record_writer::{SharedWriter, WriterCore};
 use crate::runtime::slot;
 use crate::runtime::source::{SourceDriver, SourceStatus};
+use crate::time::{Emitted, StatusWatermarkValve, ValveOutput};
 
 /// Records a source emits between two checks of flushing, backpressure and yielding.
 const SOURCE_BATCH: usize = 512;
@@ -362,7 +363,7 @@ impl Task {
         let mut readers: Vec<FrameReader> = (0..gate.channels)
             .map(|_| FrameReader::new(MAX_RECORD_SIZE))
             .collect();
-        let mut valve = WatermarkValve::new(gate.channels);
+        let mut valve = StatusWatermarkValve::new(gate.channels);
         let mut ended = vec![false; gate.channels];
         let mut live = gate.channels;
         let mut gate_reader = GateReader::new(gate.gate.clone(), gate.channels);
@@ -426,17 +427,18 @@ impl Task {
                         input.record(payload, foreign).map_err(|e| self.fail(e))?;
                     }
                     Some(Frame::Event(Event::Watermark(w))) => {
-                        if let Some(w) = valve.on_watermark(ch, w) {
-                            input.watermark(w).map_err(|e| self.fail(e))?;
-                        }
+                        pass_on(valve.on_watermark(ch, w), input.as_mut())
+                            .map_err(|e| self.fail(e))?;
+                    }
+                    Some(Frame::Event(Event::WatermarkStatus(status))) => {
+                        pass_on(valve.on_status(ch, status), input.as_mut())
+                            .map_err(|e| self.fail(e))?;
                     }
                     Some(Frame::Event(Event::EndOfPartition)) => {
                         if !ended[ch] {
                             ended[ch] = true;
                             live -= 1;
-                            if let Some(w) = valve.on_end(ch) {
-                                input.watermark(w).map_err(|e| self.fail(e))?;
-                            }
+                            pass_on(valve.on_end(ch), input.as_mut()).map_err(|e| self.fail(e))?;
                         }
                     }
                     Some(Frame::Event(_)) => {}
@@ -452,6 +454,17 @@ impl Task {
         gate.gate.close();
         Ok(())
     }
+}
+
+/// Forwards what the watermark valve emitted to the chain head, in order.
+fn pass_on(emitted: Emitted, input: &mut dyn ErasedInput) -> OpResult {
+    for out in emitted {
+        match out {
+            ValveOutput::Watermark(w) => input.watermark(w)?,
+            ValveOutput::Status(s) => input.watermark_status(s)?,
+        }
+    }
+    Ok(())
 }
 
 /// Builds and runs one subtask to its end; returns its metrics.

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 use std::sync::Arc;
+use weir_core::time::WatermarkStatus;
 
 use weir_core::expr::CompiledExpr;
 use weir_core::operator::{BoxOutput, OpResult, OperatorError, Output};
@@ -87,6 +88,9 @@ impl Output<Row> for RowStepOperator {
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
         self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()

@@ -1,0 +1,205 @@
+//! Event time through the runtime: watermarks combined over channels, idleness.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use weir_core::api::StreamExecutionEnvironment;
+use weir_core::config::{Configuration, Origin, RawValue};
+use weir_core::operator::{BoxOutput, OpResult, OperatorError, Output};
+use weir_core::record::Record;
+use weir_core::runtime::clock::SharedClock;
+use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
+use weir_core::time::WatermarkStatus;
+
+fn env_of(slots: i64) -> StreamExecutionEnvironment {
+    let mut config = Configuration::default();
+    config
+        .set(
+            "taskmanager.numberOfTaskSlots",
+            RawValue::Int(slots),
+            Origin::Api,
+        )
+        .unwrap();
+    config
+        .set(
+            "execution.buffer-timeout",
+            RawValue::Str("0".into()),
+            Origin::Api,
+        )
+        .unwrap();
+    StreamExecutionEnvironment::new(config)
+}
+
+/// Subtask 0 emits records at event times 1..=100 and watermark 100; subtask 1 emits
+/// nothing and, if `idle`, marks itself idle. Both run until the observer has seen
+/// watermark 100 or `patience` has passed, so that subtask 1 is still there (and could
+/// hold the watermark back) the whole time.
+struct TwoSpeedSource {
+    subtask: usize,
+    idle: bool,
+    clock: SharedClock,
+    started: Option<Instant>,
+    patience: Duration,
+    seen: Arc<AtomicBool>,
+    /// Set by subtask 1 just before it finishes (and sends its final watermark).
+    slow_done: Arc<AtomicBool>,
+}
+
+impl Source<i64> for TwoSpeedSource {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, i64>,
+        _max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        let started = match self.started {
+            Some(t) => t,
+            None => {
+                if self.subtask == 0 {
+                    for t in 1..=100 {
+                        ctx.collect_with_timestamp(t, t)?;
+                    }
+                    ctx.emit_watermark(100)?;
+                } else if self.idle {
+                    ctx.mark_idle()?;
+                }
+                *self.started.insert(Instant::now())
+            }
+        };
+        if self.seen.load(Ordering::SeqCst) || started.elapsed() > self.patience {
+            if self.subtask == 1 {
+                self.slow_done.store(true, Ordering::SeqCst);
+            }
+            return Ok(SourceStatus::Finished);
+        }
+        Ok(SourceStatus::IdleUntil(self.clock.now_nanos() + 1_000_000))
+    }
+}
+
+/// Records the watermarks (and statuses) that reach it, each with whether the slow
+/// subtask was still running; flags watermark 100.
+struct Observer {
+    out: BoxOutput<i64>,
+    watermarks: Arc<Mutex<Vec<(i64, bool)>>>,
+    statuses: Arc<Mutex<Vec<WatermarkStatus>>>,
+    seen: Arc<AtomicBool>,
+    slow_done: Arc<AtomicBool>,
+}
+
+impl Output<i64> for Observer {
+    fn collect(&mut self, record: Record<'_, i64>, timestamp: i64) -> OpResult {
+        self.out.collect(record, timestamp)
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        let slow_running = !self.slow_done.load(Ordering::SeqCst);
+        self.watermarks
+            .lock()
+            .unwrap()
+            .push((watermark, slow_running));
+        if watermark == 100 {
+            self.seen.store(true, Ordering::SeqCst);
+        }
+        self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.statuses.lock().unwrap().push(status);
+        self.out.emit_watermark_status(status)
+    }
+    fn finish(&mut self) -> OpResult {
+        self.out.finish()
+    }
+}
+
+struct Observed {
+    /// Each watermark, and whether the slow subtask still ran when it arrived.
+    watermarks: Vec<(i64, bool)>,
+    statuses: Vec<WatermarkStatus>,
+    records: usize,
+}
+
+fn run_two_speed(idle: bool, patience: Duration) -> Observed {
+    let env = env_of(2);
+    let seen = Arc::new(AtomicBool::new(false));
+    let slow_done = Arc::new(AtomicBool::new(false));
+    let watermarks = Arc::new(Mutex::new(Vec::new()));
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let (flag, done) = (seen.clone(), slow_done.clone());
+    let source = env
+        .add_source("Two-Speed Source", move |ctx| {
+            Ok(TwoSpeedSource {
+                subtask: ctx.subtask,
+                idle,
+                clock: ctx.clock.clone(),
+                started: None,
+                patience,
+                seen: flag.clone(),
+                slow_done: done.clone(),
+            })
+        })
+        .set_parallelism(2);
+    let (w, s, flag, done) = (
+        watermarks.clone(),
+        statuses.clone(),
+        seen.clone(),
+        slow_done.clone(),
+    );
+    let observed = source
+        .global()
+        .transform("observe", move |_, out, _| {
+            Ok(Box::new(Observer {
+                out,
+                watermarks: w.clone(),
+                statuses: s.clone(),
+                seen: flag.clone(),
+                slow_done: done.clone(),
+            }))
+        })
+        .set_parallelism(1)
+        .collect();
+    env.execute("two speeds").unwrap();
+    let watermarks = watermarks.lock().unwrap().clone();
+    let statuses = statuses.lock().unwrap().clone();
+    Observed {
+        watermarks,
+        statuses,
+        records: observed.values().len(),
+    }
+}
+
+#[test]
+fn an_idle_source_subtask_does_not_hold_back_the_watermark() {
+    let o = run_two_speed(true, Duration::from_secs(30));
+    assert_eq!(o.records, 100);
+    assert_eq!(
+        o.watermarks.first(),
+        Some(&(100, true)),
+        "watermark 100 came while the idle subtask still ran: {:?}",
+        o.watermarks
+    );
+    assert_eq!(
+        o.watermarks.last().map(|w| w.0),
+        Some(i64::MAX),
+        "end of input"
+    );
+    assert!(o.watermarks.windows(2).all(|w| w[0].0 < w[1].0), "monotone");
+    // With one of two channels idle the operator stays active; if the busy subtask ends
+    // first, the idle one is all that is left, so the operator goes idle until that one
+    // also ends (active again, for its final watermark).
+    assert!(
+        o.statuses.is_empty() || o.statuses == [WatermarkStatus::Idle, WatermarkStatus::Active],
+        "{:?}",
+        o.statuses
+    );
+}
+
+#[test]
+fn a_silent_but_active_source_subtask_holds_the_watermark_back() {
+    let o = run_two_speed(false, Duration::from_millis(300));
+    assert_eq!(o.records, 100);
+    assert!(
+        o.watermarks.iter().all(|&(_, slow_running)| !slow_running),
+        "no watermark while the silent subtask ran: {:?}",
+        o.watermarks
+    );
+    assert_eq!(o.watermarks.last().map(|w| w.0), Some(i64::MAX));
+}
