@@ -203,3 +203,137 @@ fn a_silent_but_active_source_subtask_holds_the_watermark_back() {
     );
     assert_eq!(o.watermarks.last().map(|w| w.0), Some(i64::MAX));
 }
+
+/// Subtask 0 emits a record every 2 ms, event time +1 s each; subtask 1 emits one record
+/// at event time 0 and then nothing, until the observer has seen watermark 100 or
+/// `patience` has passed.
+struct SteadyAndQuiet {
+    subtask: usize,
+    clock: SharedClock,
+    next: i64,
+    started: Option<Instant>,
+    patience: Duration,
+    seen: Arc<AtomicBool>,
+    slow_done: Arc<AtomicBool>,
+}
+
+impl Source<i64> for SteadyAndQuiet {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, i64>,
+        _max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        if self.seen.load(Ordering::SeqCst) || started.elapsed() > self.patience {
+            if self.subtask == 1 {
+                self.slow_done.store(true, Ordering::SeqCst);
+            }
+            return Ok(SourceStatus::Finished);
+        }
+        if self.subtask == 0 || self.next == 0 {
+            ctx.collect_with_timestamp(self.next, self.next)?;
+            self.next += 1_000;
+        }
+        Ok(SourceStatus::IdleUntil(self.clock.now_nanos() + 2_000_000))
+    }
+}
+
+fn run_steady_and_quiet(idleness: Option<Duration>, patience: Duration) -> Vec<(i64, bool)> {
+    let env = env_of(2);
+    env.set(
+        "pipeline.auto-watermark-interval",
+        RawValue::Str("10 ms".into()),
+    )
+    .unwrap();
+    let seen = Arc::new(AtomicBool::new(false));
+    let slow_done = Arc::new(AtomicBool::new(false));
+    let watermarks = Arc::new(Mutex::new(Vec::new()));
+    let (flag, done) = (seen.clone(), slow_done.clone());
+    let mut strategy = weir_core::time::WatermarkStrategy::<i64>::for_bounded_out_of_orderness(
+        Duration::from_millis(500),
+    );
+    if let Some(timeout) = idleness {
+        strategy = strategy.with_idleness(timeout);
+    }
+    let stamped = env
+        .add_source("Steady and Quiet", move |ctx| {
+            Ok(SteadyAndQuiet {
+                subtask: ctx.subtask,
+                clock: ctx.clock.clone(),
+                next: 0,
+                started: None,
+                patience,
+                seen: flag.clone(),
+                slow_done: done.clone(),
+            })
+        })
+        .set_parallelism(2)
+        .assign_timestamps_and_watermarks(strategy)
+        .set_parallelism(2);
+    let (w, flag, done) = (watermarks.clone(), seen.clone(), slow_done.clone());
+    stamped
+        .global()
+        .transform("observe", move |_, out, _| {
+            Ok(Box::new(FirstAbove {
+                out,
+                watermarks: w.clone(),
+                seen: flag.clone(),
+                slow_done: done.clone(),
+            }))
+        })
+        .set_parallelism(1)
+        .blackhole(None);
+    env.execute("steady and quiet").unwrap();
+    let w = watermarks.lock().unwrap().clone();
+    w
+}
+
+/// Records each watermark with whether the quiet subtask still ran; flags one ≥ 100 000.
+struct FirstAbove {
+    out: BoxOutput<i64>,
+    watermarks: Arc<Mutex<Vec<(i64, bool)>>>,
+    seen: Arc<AtomicBool>,
+    slow_done: Arc<AtomicBool>,
+}
+
+impl Output<i64> for FirstAbove {
+    fn collect(&mut self, record: Record<'_, i64>, timestamp: i64) -> OpResult {
+        self.out.collect(record, timestamp)
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        let running = !self.slow_done.load(Ordering::SeqCst);
+        self.watermarks.lock().unwrap().push((watermark, running));
+        if watermark >= 100_000 {
+            self.seen.store(true, Ordering::SeqCst);
+        }
+        self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.out.emit_watermark_status(status)
+    }
+    fn finish(&mut self) -> OpResult {
+        self.out.finish()
+    }
+}
+
+#[test]
+fn a_strategy_with_idleness_lets_the_watermark_pass_a_quiet_subtask() {
+    let w = run_steady_and_quiet(Some(Duration::from_millis(50)), Duration::from_secs(30));
+    assert!(
+        w.iter().any(|&(wm, running)| wm >= 100_000 && running),
+        "the watermark passed 100 s of event time while the quiet subtask ran: {w:?}"
+    );
+    assert!(w.windows(2).all(|p| p[0].0 < p[1].0), "monotone: {w:?}");
+    assert_eq!(w.last().map(|p| p.0), Some(i64::MAX));
+}
+
+#[test]
+fn without_idleness_a_quiet_subtask_holds_the_periodic_watermark_back() {
+    let w = run_steady_and_quiet(None, Duration::from_millis(400));
+    // The quiet subtask's only record (event time 0) keeps its watermark at -501.
+    assert!(
+        w.iter().all(|&(wm, running)| !running || wm <= -501),
+        "{w:?}"
+    );
+    assert_eq!(w.last().map(|p| p.0), Some(i64::MAX));
+}

@@ -1,5 +1,7 @@
 //! `DataStream`: transformations, partitionings and per-operator settings.
 
+use crate::operator::watermarks::TimestampsAndWatermarks;
+use crate::time::WatermarkStrategy;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -91,6 +93,29 @@ impl<T: Data> DataStream<T> {
             });
         }
         id
+    }
+
+    /// Assigns event timestamps and generates watermarks with `strategy` (Flink's
+    /// `assignTimestampsAndWatermarks`); periodic watermarks every
+    /// `pipeline.auto-watermark-interval` of the slot's clock (0 turns them off).
+    /// Upstream watermarks are replaced, except the final one that ends the input.
+    pub fn assign_timestamps_and_watermarks(
+        &self,
+        strategy: WatermarkStrategy<T>,
+    ) -> DataStream<T> {
+        let interval = self
+            .env
+            .config()
+            .get(&crate::config::AUTO_WATERMARK_INTERVAL);
+        self.transform("Timestamps/Watermarks", move |ctx, out, _| {
+            Ok(Box::new(TimestampsAndWatermarks::new(
+                &strategy,
+                out,
+                &ctx.timers,
+                &ctx.clock,
+                Some(interval),
+            )))
+        })
     }
 
     /// Adds an operator built by `make` (Flink's `transform`): the general form of every

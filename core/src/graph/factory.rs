@@ -23,6 +23,8 @@ pub struct BuildContext {
     pub max_parallelism: usize,
     /// The task clock.
     pub clock: SharedClock,
+    /// The task's processing-time timers.
+    pub timers: crate::runtime::timers::ProcessingTimeService,
 }
 
 /// What a factory builds.

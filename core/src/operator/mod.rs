@@ -5,11 +5,13 @@
 //! - [`process`]: process functions with a context (timestamp, side outputs).
 //! - [`rolling`]: keyed rolling aggregates (reduce, sum, min, max, min_by, max_by).
 //! - [`sink`]: sinks (print, CSV file, blackhole, collect) with an optional rate limit.
+//! - [`watermarks`]: assigning timestamps and generating watermarks in a stream.
 
 pub mod basic;
 pub mod process;
 pub mod rolling;
 pub mod sink;
+pub mod watermarks;
 
 use crate::record::{Data, Record, RecordError};
 use crate::time::WatermarkStatus;

@@ -10,6 +10,7 @@
 //! - [`source`]: the source interface and the built-in collection/sequence sources.
 //! - [`file_source`]: a parallel, memory-mapped source of the parsed lines of a file.
 //! - [`typed`]: typed pieces built behind the type-erased graph.
+//! - [`timers`]: processing-time timers of a task.
 //! - [`task`]: building and running one subtask.
 //! - [`metrics`]: per-subtask metrics with Flink's names.
 //! - [`watchdog`]: keeps slot executors from sleeping through their work.
@@ -25,6 +26,7 @@ pub mod record_writer;
 pub mod slot;
 pub mod source;
 pub mod task;
+pub mod timers;
 pub mod typed;
 pub mod watchdog;
 

@@ -25,6 +25,7 @@ use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::record_writer::{SharedWriter, WriterCore};
 use crate::runtime::slot;
 use crate::runtime::source::{SourceDriver, SourceStatus};
+use crate::runtime::timers::ProcessingTimeService;
 use crate::time::{Emitted, StatusWatermarkValve, ValveOutput};
 
 /// Records a source emits between two checks of flushing, backpressure and yielding.
@@ -126,9 +127,14 @@ struct Task {
     clock: SharedClock,
     cancel: CancelHandle,
     metrics: TaskMetrics,
+    timers: ProcessingTimeService,
 }
 
-fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<(usize, SharedWriter)>), OperatorError> {
+/// What building a subtask yields: its head, its writers by job edge, its timers.
+type BuiltTask = (Head, Vec<(usize, SharedWriter)>, ProcessingTimeService);
+
+fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
+    let timers = ProcessingTimeService::new(d.clock.clone());
     let job = d.job.clone();
     let vertex = &job.vertices[d.vertex];
     let g = &job.stream;
@@ -203,6 +209,7 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<(usize, SharedWriter)>), O
             parallelism: vertex.parallelism,
             max_parallelism: vertex.max_parallelism,
             clock: d.clock.clone(),
+            timers: timers.clone(),
         };
         match node.factory.build(&ctx, main, sides)? {
             Built::Source(s) => head_source = Some(s),
@@ -222,7 +229,7 @@ fn build(d: &mut TaskDeployment) -> Result<(Head, Vec<(usize, SharedWriter)>), O
             Head::Input(edge.record_type.input(op, &vertex.name)?)
         }
     };
-    Ok((head, writer_of_edge))
+    Ok((head, writer_of_edge, timers))
 }
 
 /// How often a task blocked on output buffers checks whether the job was cancelled.
@@ -295,25 +302,39 @@ impl Task {
             }
         }
         let now = self.clock.now_nanos();
+        self.timers_and_flushes(now)
+    }
+
+    /// Fires the processing-time timers due at `now`, then flushes the output buffers
+    /// whose timeout has expired.
+    fn timers_and_flushes(&mut self, now: u64) -> OpResult {
+        self.timers.fire_due(now)?;
         for w in &self.writers {
             w.borrow_mut().flush_if_due(now)?;
         }
         Ok(())
     }
 
-    /// Sleeps until `until`, flushing output buffers whose timeout expires meanwhile.
+    /// The earliest instant the task must act without input: a flush or a timer.
+    fn next_deadline(&self) -> Option<u64> {
+        match (self.flush_deadline(), self.timers.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Sleeps until `until`, firing timers and flushing output buffers whose timeout
+    /// expires meanwhile.
     async fn sleep_flushing(&mut self, until: u64) -> OpResult {
         loop {
             let now = self.clock.now_nanos();
             if now >= until {
                 return Ok(());
             }
-            let wake = self.flush_deadline().map_or(until, |d| d.min(until));
+            let wake = self.next_deadline().map_or(until, |d| d.min(until));
             slot::sleep(Duration::from_nanos(wake.saturating_sub(now))).await;
             let now = self.clock.now_nanos();
-            for w in &self.writers {
-                w.borrow_mut().flush_if_due(now)?;
-            }
+            self.timers_and_flushes(now)?;
         }
     }
 
@@ -368,7 +389,7 @@ impl Task {
         let mut live = gate.channels;
         let mut gate_reader = GateReader::new(gate.gate.clone(), gate.channels);
         while live > 0 {
-            let deadline = self.flush_deadline();
+            let deadline = self.next_deadline();
             let start = self.clock.now_nanos();
             // Bytes already waiting are taken without setting up a timer.
             let ready = std::future::poll_fn(|cx| Poll::Ready(gate_reader.poll_ready(cx))).await;
@@ -391,10 +412,9 @@ impl Task {
             self.metrics.idle_nanos += self.clock.now_nanos().saturating_sub(start);
             let ch = match next {
                 None => {
-                    let now = self.clock.now_nanos();
-                    for w in &self.writers {
-                        w.borrow_mut().flush_if_due(now).map_err(|e| self.fail(e))?;
-                    }
+                    // A deadline (or RECHECK) passed: timers, flushes, and backpressure
+                    // from what the timers wrote.
+                    self.after_work(None).await.map_err(|e| self.fail(e))?;
                     continue;
                 }
                 Some(None) => {
@@ -480,7 +500,7 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
     };
     let start = d.clock.now_nanos();
     let input = d.input.take();
-    let (head, writers) = match build(&mut d) {
+    let (head, writers, timers) = match build(&mut d) {
         Ok(x) => x,
         Err(source) => {
             d.cancel.cancel();
@@ -495,6 +515,7 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         clock: d.clock.clone(),
         cancel: d.cancel.clone(),
         metrics,
+        timers,
     };
     let result = match (head, input) {
         (Head::Source(s), _) => task.run_source(s).await,

@@ -1,9 +1,12 @@
 //! Event time: watermark statuses and how an operator combines its inputs' watermarks.
 //!
 //! - [`valve`]: Flink's `StatusWatermarkValve` as an I/O-free state machine.
+//! - [`strategy`]: watermark strategies: timestamp assigners, generators, idleness.
 
+pub mod strategy;
 pub mod valve;
 
+pub use strategy::{WatermarkGenerator, WatermarkOutput, WatermarkStrategy};
 pub use valve::{Emitted, StatusWatermarkValve, ValveOutput};
 
 /// Whether a stream currently carries watermarks (Flink's `WatermarkStatus`). An idle
