@@ -137,11 +137,12 @@ fn all_steps_example_runs_and_counts_the_malformed_line() {
         .lines()
         .find(|l| l.starts_with("Source: orders"))
         .expect("a summary line for the orders source");
-    let cols: Vec<&str> = orders.split_whitespace().collect();
-    // vertex name (2 words), parallelism, records in, records out, skipped, …
-    assert_eq!(cols[2], "1");
-    assert_eq!(cols[3], "6", "{orders}");
-    assert_eq!(cols[5], "1", "one malformed line skipped: {orders}");
+    // vertex name, then parallelism, records in, records out, skipped and the three
+    // ms/s columns: read from the right, as the name has spaces.
+    let cols: Vec<&str> = orders.split_whitespace().rev().collect();
+    assert_eq!(cols[6], "1");
+    assert_eq!(cols[5], "6", "{orders}");
+    assert_eq!(cols[3], "1", "one malformed line skipped: {orders}");
     // The running totals per customer end at the sums of the valid orders (+ dave's).
     let mut last: HashMap<String, String> = HashMap::new();
     for line in stdout(&out).lines() {
@@ -425,4 +426,77 @@ fn nexmark_generator_source_yields_the_sample_events() {
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(sorted_lines(&stdout(&out)), want, "parallelism {p}");
     }
+}
+
+#[test]
+fn source_watermarks_run_and_their_mistakes_are_named() {
+    let dir = temp_dir("watermark");
+    write(
+        &dir,
+        "in.csv",
+        "1,2026-01-01T00:00:05Z,a\n2,2026-01-01T00:00:01Z,b\n3,,c\n",
+    );
+    let job = |wm: &str| {
+        format!(
+            "[[source]]\nname = \"events\"\ntype = \"csv\"\npath = \"in.csv\"\n\
+             schema = [\"id: long\", \"at: timestamp\", \"tag: string\"]\n{wm}\n\
+             [[sink]]\ntype = \"print\"\n"
+        )
+    };
+    let ok = write(
+        &dir,
+        "ok.toml",
+        &job("watermark = { column = \"at\", max-out-of-orderness = \"4 s\", idle-timeout = \"10 s\" }"),
+    );
+    let out = weir(&["run", &ok]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        sorted_lines(&stdout(&out)).len(),
+        3,
+        "every row, a late one and one without event time included: {}",
+        stdout(&out)
+    );
+    let explained = weir(&["explain", &ok]);
+    assert!(stdout(&explained).contains("Source: events -> events: watermarks on at"));
+    // A long column of epoch milliseconds serves too; out-of-orderness defaults to 0.
+    let by_id = write(&dir, "long.toml", &job("watermark = { column = \"id\" }"));
+    assert!(weir(&["run", &by_id]).status.success());
+
+    let bad = write(&dir, "typo.toml", &job("watermark = { column = \"att\" }"));
+    fails_with(
+        &["run", &bad],
+        &format!("{bad}:6: source 'events' has no column 'att' for its watermark (columns: id, at, tag); did you mean 'at'?"),
+    );
+    let bad = write(&dir, "type.toml", &job("watermark = { column = \"tag\" }"));
+    fails_with(
+        &["run", &bad],
+        "the watermark column 'tag' of source 'events' is a string; event time needs a timestamp or a long of epoch milliseconds",
+    );
+    let bad = write(
+        &dir,
+        "dur.toml",
+        &job("watermark = { column = \"at\", max-out-of-orderness = \"soon\" }"),
+    );
+    fails_with(
+        &["run", &bad],
+        &format!("{bad}:6: [watermark], key 'max-out-of-orderness': bad value 'soon': expected a duration such as '4 s', '500 ms' or '0'"),
+    );
+    let bad = write(
+        &dir,
+        "key.toml",
+        &job("watermark = { column = \"at\", max-out-of-order = \"4 s\" }"),
+    );
+    fails_with(&["run", &bad], "did you mean 'max-out-of-orderness'?");
+    let bad = write(
+        &dir,
+        "nocol.toml",
+        &job("watermark = { idle-timeout = \"1 s\" }"),
+    );
+    fails_with(&["run", &bad], "missing key 'column'");
+    let bad = write(
+        &dir,
+        "zero.toml",
+        &job("watermark = { column = \"at\", idle-timeout = \"0\" }"),
+    );
+    fails_with(&["run", &bad], "'idle-timeout' must be above 0");
 }

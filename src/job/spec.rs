@@ -63,6 +63,22 @@ pub struct SourceSpec {
     pub kind: SourceKind,
     /// Parallelism (default: the job's).
     pub parallelism: Option<usize>,
+    /// Event time and watermarks, if declared (`[source.watermark]`).
+    pub watermark: Option<WatermarkSpec>,
+}
+
+/// A source's event-time column and watermark strategy.
+#[derive(Debug, Clone)]
+pub struct WatermarkSpec {
+    /// The event-time column (a `timestamp`, or a `long` of epoch milliseconds).
+    pub column: Located,
+    /// How late records may be: the watermark trails the highest timestamp by this
+    /// (zero: monotonous timestamps).
+    pub max_out_of_orderness: std::time::Duration,
+    /// Idle after this long without records, if set.
+    pub idle_timeout: Option<std::time::Duration>,
+    /// Line of the table.
+    pub line: u32,
 }
 
 /// The kinds of source.
@@ -582,12 +598,60 @@ fn source(mut t: Table<'_, '_>, i: usize) -> Result<SourceSpec, JobFileError> {
             )
         }
     };
-    t.finish(known)?;
+    let watermark = t.table("watermark")?.map(watermark).transpose()?;
+    let mut known = known.to_vec();
+    known.push("watermark");
+    t.finish(&known)?;
     Ok(SourceSpec {
         name,
         line,
         kind,
         parallelism,
+        watermark,
+    })
+}
+
+/// `watermark = { column = "...", max-out-of-orderness = "4 s", idle-timeout = "10 s" }`.
+fn watermark(mut t: Table<'_, '_>) -> Result<WatermarkSpec, JobFileError> {
+    let line = t.line();
+    let column = match located(&mut t, "column")? {
+        Some(c) => c,
+        None => {
+            return Err(
+                t.error("missing key 'column': the event-time column (e.g. column = \"dateTime\")")
+            )
+        }
+    };
+    let duration =
+        |t: &mut Table<'_, '_>, key: &str| -> Result<Option<std::time::Duration>, JobFileError> {
+            match t.get(key) {
+                None => Ok(None),
+                Some(item) => {
+                    let text = match item.value() {
+                        toml::de::DeValue::Integer(_) => item.int()?.to_string(),
+                        _ => item.str()?,
+                    };
+                    weir_core::config::parse_duration(&text)
+                        .map(Some)
+                        .ok_or_else(|| {
+                            item.error(format!(
+                            "bad value '{text}': expected a duration such as '4 s', '500 ms' or '0'"
+                        ))
+                        })
+                }
+            }
+        };
+    let max_out_of_orderness = duration(&mut t, "max-out-of-orderness")?.unwrap_or_default();
+    let idle_timeout = duration(&mut t, "idle-timeout")?;
+    if idle_timeout.is_some_and(|d| d.is_zero()) {
+        return Err(t.error("'idle-timeout' must be above 0 (leave it out for no idleness)"));
+    }
+    t.finish(&["column", "max-out-of-orderness", "idle-timeout"])?;
+    Ok(WatermarkSpec {
+        column,
+        max_out_of_orderness,
+        idle_timeout,
+        line,
     })
 }
 

@@ -10,11 +10,13 @@ use weir_core::graph::factory::BuildContext;
 use weir_core::row::{Field, FieldType, Row, RowParser, Schema, Value};
 use weir_core::runtime::file_source::{LineFileOptions, LineFileSource, LineParser, OnError};
 use weir_core::runtime::source::SequenceSource;
+use weir_core::time::WatermarkStrategy;
 
 use super::nexmark_rows;
 use super::{Builder, Named};
+use crate::job::doc::nearest;
 use crate::job::doc::JobFileError;
-use crate::job::spec::{NexmarkKind, OnErrorSpec, SourceKind, SourceSpec};
+use crate::job::spec::{NexmarkKind, OnErrorSpec, SourceKind, SourceSpec, WatermarkSpec};
 
 /// Builds the stream of one `[[source]]`.
 pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> {
@@ -111,11 +113,64 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
         }
     };
     let stream = with_parallelism(stream, spec.parallelism);
+    let stream = match &spec.watermark {
+        Some(w) => with_parallelism(watermarked(b, spec, stream, &schema, w)?, spec.parallelism),
+        None => stream,
+    };
     Ok(Named {
         stream,
         schema,
         keys: None,
     })
+}
+
+/// Event time from a column and watermarks `max-out-of-orderness` behind it, right
+/// after the source (one generator per source subtask).
+fn watermarked(
+    b: &Builder<'_>,
+    spec: &SourceSpec,
+    stream: DataStream<Row>,
+    schema: &Schema,
+    w: &WatermarkSpec,
+) -> Result<DataStream<Row>, JobFileError> {
+    let column = &w.column.text;
+    let Some(index) = schema.index_of(column) else {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name.as_str()).collect();
+        let hint = nearest(column, &names)
+            .map(|n| format!("; did you mean '{n}'?"))
+            .unwrap_or_default();
+        return Err(b.error(
+            w.column.line,
+            format!(
+                "source '{}' has no column '{column}' for its watermark (columns: {}){hint}",
+                spec.name,
+                names.join(", ")
+            ),
+        ));
+    };
+    let ty = schema.fields()[index].ty;
+    if !matches!(ty, FieldType::Timestamp | FieldType::Long) {
+        return Err(b.error(
+            w.column.line,
+            format!(
+                "the watermark column '{column}' of source '{}' is a {ty}; event time needs a \
+                 timestamp or a long of epoch milliseconds",
+                spec.name
+            ),
+        ));
+    }
+    let mut strategy = WatermarkStrategy::for_bounded_out_of_orderness(w.max_out_of_orderness)
+        // A NULL event time keeps the record's timestamp (none, for file sources).
+        .with_timestamp_assigner(move |row: &Row, previous| match row.get(index) {
+            Some(Value::Timestamp(t) | Value::Long(t)) => *t,
+            _ => previous,
+        });
+    if let Some(timeout) = w.idle_timeout {
+        strategy = strategy.with_idleness(timeout);
+    }
+    Ok(stream
+        .assign_timestamps_and_watermarks(strategy)
+        .name(&format!("{}: watermarks on {column}", spec.name)))
 }
 
 fn file_options(
