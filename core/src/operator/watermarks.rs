@@ -11,14 +11,14 @@ use std::rc::Rc;
 use crate::operator::{BoxOutput, OpResult, Output};
 use crate::record::{Data, Record};
 use crate::runtime::timers::{ProcessingTimeCallback, ProcessingTimeService, TimerTarget};
-use crate::time::strategy::TimestampAssigner;
+use crate::time::strategy::SubtaskAssigner;
 use crate::time::{
     ValveOutput, WatermarkGenerator, WatermarkOutput, WatermarkStatus, WatermarkStrategy,
 };
 
 struct Inner<T: Data> {
     out: BoxOutput<T>,
-    assigner: Option<TimestampAssigner<T>>,
+    assigner: Option<SubtaskAssigner<T>>,
     generator: Box<dyn WatermarkGenerator<T>>,
     watermarks: WatermarkOutput,
     /// Periodic emission: the interval (nanoseconds), the timers and our target in them.
@@ -64,7 +64,7 @@ impl<T: Data> TimestampsAndWatermarks<T> {
     ) -> Self {
         let inner = Rc::new(RefCell::new(Inner {
             out,
-            assigner: strategy.assigner().cloned(),
+            assigner: strategy.create_assigner(clock),
             generator: strategy.create_generator(clock),
             watermarks: WatermarkOutput::default(),
             periodic: None,
@@ -94,7 +94,7 @@ impl<T: Data> Output<T> for TimestampsAndWatermarks<T> {
         // The generator sees the record before it goes on, but what it emits follows
         // the record (its output is buffered), as in Flink.
         let ts = record.with_value(|v| {
-            let ts = assigner.as_ref().map_or(timestamp, |a| a(v, timestamp));
+            let ts = assigner.as_mut().map_or(timestamp, |a| a(v, timestamp));
             generator.on_event(v, ts, watermarks);
             ts
         })?;

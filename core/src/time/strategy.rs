@@ -196,10 +196,33 @@ pub type TimestampAssigner<T> = Arc<dyn Fn(&T, i64) -> i64 + Send + Sync>;
 
 type GeneratorFactory<T> = Arc<dyn Fn() -> Box<dyn WatermarkGenerator<T>> + Send + Sync>;
 
+/// Where event timestamps come from.
+enum Timestamps<T> {
+    /// The record's own (set by its source).
+    Record,
+    /// A function of the record.
+    Assigned(TimestampAssigner<T>),
+    /// The wall clock when the record passes (ingestion time), never decreasing.
+    Ingestion,
+}
+
+impl<T> Clone for Timestamps<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Timestamps::Record => Timestamps::Record,
+            Timestamps::Assigned(a) => Timestamps::Assigned(a.clone()),
+            Timestamps::Ingestion => Timestamps::Ingestion,
+        }
+    }
+}
+
+/// A timestamp assigner for one subtask: `f(record, previous timestamp)`.
+pub type SubtaskAssigner<T> = Box<dyn FnMut(&T, i64) -> i64>;
+
 /// How a stream gets event timestamps and watermarks (Flink's `WatermarkStrategy`).
 pub struct WatermarkStrategy<T> {
     generator: GeneratorFactory<T>,
-    assigner: Option<TimestampAssigner<T>>,
+    timestamps: Timestamps<T>,
     idleness: Option<Duration>,
 }
 
@@ -207,7 +230,7 @@ impl<T> Clone for WatermarkStrategy<T> {
     fn clone(&self) -> Self {
         Self {
             generator: self.generator.clone(),
-            assigner: self.assigner.clone(),
+            timestamps: self.timestamps.clone(),
             idleness: self.idleness,
         }
     }
@@ -232,7 +255,7 @@ impl<T: 'static> WatermarkStrategy<T> {
     ) -> Self {
         Self {
             generator: Arc::new(move || Box::new(make())),
-            assigner: None,
+            timestamps: Timestamps::Record,
             idleness: None,
         }
     }
@@ -249,12 +272,21 @@ impl<T: 'static> WatermarkStrategy<T> {
         Self::for_generator(|| NoWatermarks)
     }
 
+    /// Ingestion time: each record is stamped with the wall clock (epoch milliseconds of
+    /// the slot's clock) when it passes, never decreasing, and watermarks follow it as
+    /// for monotonous timestamps.
+    pub fn for_ingestion_time() -> Self {
+        let mut s = Self::for_monotonous_timestamps();
+        s.timestamps = Timestamps::Ingestion;
+        s
+    }
+
     /// Takes event timestamps from the records: `f(record, previous timestamp)`.
     pub fn with_timestamp_assigner(
         mut self,
         f: impl Fn(&T, i64) -> i64 + Send + Sync + 'static,
     ) -> Self {
-        self.assigner = Some(Arc::new(f));
+        self.timestamps = Timestamps::Assigned(Arc::new(f));
         self
     }
 
@@ -265,9 +297,24 @@ impl<T: 'static> WatermarkStrategy<T> {
         self
     }
 
-    /// The timestamp assigner, if one was set.
-    pub fn assigner(&self) -> Option<&TimestampAssigner<T>> {
-        self.assigner.as_ref()
+    /// The timestamp assigner for one subtask on `clock`; `None` keeps the records'
+    /// own timestamps.
+    pub fn create_assigner(&self, clock: &SharedClock) -> Option<SubtaskAssigner<T>> {
+        match &self.timestamps {
+            Timestamps::Record => None,
+            Timestamps::Assigned(f) => {
+                let f = f.clone();
+                Some(Box::new(move |v, ts| f(v, ts)))
+            }
+            Timestamps::Ingestion => {
+                let clock = clock.clone();
+                let mut max = i64::MIN;
+                Some(Box::new(move |_, _| {
+                    max = max.max(clock.epoch_millis());
+                    max
+                }))
+            }
+        }
     }
 
     /// A generator for one subtask, on `clock` (used by the idleness check).

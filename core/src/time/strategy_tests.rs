@@ -78,7 +78,7 @@ fn a_strategy_with_idleness_goes_idle_and_comes_back_with_events() {
     let strategy = WatermarkStrategy::<i64>::for_monotonous_timestamps()
         .with_idleness(Duration::from_millis(100))
         .with_timestamp_assigner(|v, _| *v);
-    let assign = strategy.assigner().unwrap().clone();
+    let mut assign = strategy.create_assigner(&shared).unwrap();
     assert_eq!(assign(&42, 7), 42);
     let mut g = strategy.create_generator(&shared);
     let mut out = WatermarkOutput::default();
@@ -115,6 +115,28 @@ fn punctuated_and_no_watermarks() {
     none.on_periodic_emit(&mut out);
     assert!(take(&mut out).is_empty());
     assert!(WatermarkStrategy::<i64>::no_watermarks()
-        .assigner()
+        .create_assigner(&clock)
         .is_none());
+}
+
+#[test]
+fn ingestion_time_stamps_the_clock_and_never_goes_back() {
+    let clock = ManualClock::new(5_000 * MS);
+    let shared: SharedClock = clock.clone();
+    let strategy = WatermarkStrategy::<i64>::for_ingestion_time();
+    let mut assign = strategy.create_assigner(&shared).unwrap();
+    assert_eq!(assign(&1, -1), 5_000);
+    clock.set_nanos(7_000 * MS);
+    assert_eq!(
+        assign(&1, 123),
+        7_000,
+        "the record's own timestamp is replaced"
+    );
+    clock.set_nanos(6_000 * MS);
+    assert_eq!(assign(&1, -1), 7_000, "a clock stepping back does not");
+    let mut g = strategy.create_generator(&shared);
+    let mut out = WatermarkOutput::default();
+    g.on_event(&1, 7_000, &mut out);
+    g.on_periodic_emit(&mut out);
+    assert_eq!(take(&mut out), [Watermark(6_999)]);
 }
