@@ -337,3 +337,63 @@ fn without_idleness_a_quiet_subtask_holds_the_periodic_watermark_back() {
     );
     assert_eq!(w.last().map(|p| p.0), Some(i64::MAX));
 }
+
+/// Registers an event-time timer 10 ms after each element; emits `(key, timer)` when
+/// it fires.
+#[derive(Clone)]
+struct TenLater;
+
+impl weir_core::operator::keyed_process::KeyedProcessFunction<i64, (i64, i64), (i64, i64)>
+    for TenLater
+{
+    fn process_element(
+        &mut self,
+        (_, ts): (i64, i64),
+        ctx: &mut weir_core::operator::keyed_process::KeyedContext<'_, i64>,
+        _out: &mut weir_core::operator::process::Collector<'_, (i64, i64)>,
+    ) {
+        ctx.register_event_time_timer(ts + 10);
+    }
+    fn on_timer(
+        &mut self,
+        timestamp: i64,
+        ctx: &mut weir_core::operator::keyed_process::KeyedContext<'_, i64>,
+        out: &mut weir_core::operator::process::Collector<'_, (i64, i64)>,
+    ) {
+        assert!(
+            ctx.current_watermark() >= timestamp,
+            "fired before its time"
+        );
+        out.collect((*ctx.current_key(), timestamp));
+    }
+}
+
+#[test]
+fn keyed_event_time_timers_fire_once_each_in_order_across_slots() {
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    // Keys 0..7; times with repeats per key (a timer per key and time fires once).
+    let events: Vec<(i64, i64)> = (0..400).map(|i| (i % 7, (i / 2) * 5)).collect();
+    let fired = env
+        .from_collection(events.clone())
+        .assign_timestamps_and_watermarks(
+            weir_core::time::WatermarkStrategy::for_monotonous_timestamps()
+                .with_timestamp_assigner(|e: &(i64, i64), _| e.1),
+        )
+        .set_parallelism(1)
+        .key_by(|e: &(i64, i64)| e.0)
+        .process(TenLater)
+        .collect();
+    env.execute("keyed timers").unwrap();
+    let got = fired.values();
+    let mut want: Vec<(i64, i64)> = events.iter().map(|&(k, t)| (k, t + 10)).collect();
+    want.sort();
+    want.dedup();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, want, "each timer exactly once");
+    for k in 0..7 {
+        let times: Vec<i64> = got.iter().filter(|e| e.0 == k).map(|e| e.1).collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "key {k}: {times:?}");
+    }
+}

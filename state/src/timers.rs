@@ -68,7 +68,8 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone> TimerQueue<K, N> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let (key, namespace, timestamp) = id;
-        self.live.insert((key.clone(), namespace.clone(), timestamp), seq);
+        self.live
+            .insert((key.clone(), namespace.clone(), timestamp), seq);
         self.by_seq.insert(
             seq,
             Timer {
@@ -83,7 +84,10 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone> TimerQueue<K, N> {
 
     /// Deletes a timer; `false` if there was none.
     pub fn delete(&mut self, key: &K, namespace: &N, timestamp: i64) -> bool {
-        match self.live.remove(&(key.clone(), namespace.clone(), timestamp)) {
+        match self
+            .live
+            .remove(&(key.clone(), namespace.clone(), timestamp))
+        {
             Some(seq) => {
                 self.by_seq.remove(&seq);
                 self.compact_if_sparse();
@@ -149,7 +153,8 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone> TimerQueue<K, N> {
     fn compact_if_sparse(&mut self) {
         if self.heap.len() > 64 && self.heap.len() > 2 * self.by_seq.len() {
             let by_seq = &self.by_seq;
-            self.heap.retain(|Reverse((_, seq))| by_seq.contains_key(seq));
+            self.heap
+                .retain(|Reverse((_, seq))| by_seq.contains_key(seq));
         }
     }
 }

@@ -14,7 +14,10 @@ fn timers_fire_once_in_timestamp_then_registration_order() {
     assert!(q.register(2, (), 10));
     assert!(q.register(3, (), 20));
     assert!(q.register(4, (), 10));
-    assert!(!q.register(2, (), 10), "one timer per key, namespace and time");
+    assert!(
+        !q.register(2, (), 10),
+        "one timer per key, namespace and time"
+    );
     assert_eq!(q.len(), 4);
     assert_eq!(q.peek_timestamp(), Some(10));
     assert_eq!(drain(&mut q, 9), []);
@@ -65,7 +68,11 @@ fn many_deletes_do_not_grow_the_heap_without_bound() {
         }
     }
     assert!(q.is_empty());
-    assert!(q.heap.len() <= 2 * 64 + 100, "heap of {} entries", q.heap.len());
+    assert!(
+        q.heap.len() <= 2 * 64 + 100,
+        "heap of {} entries",
+        q.heap.len()
+    );
 }
 
 #[derive(Debug, Clone)]

@@ -3,11 +3,13 @@
 //!
 //! - [`basic`]: map, filter, flat_map and the fan-out to several consumers.
 //! - [`process`]: process functions with a context (timestamp, side outputs).
+//! - [`keyed_process`]: keyed process functions with timers per key.
 //! - [`rolling`]: keyed rolling aggregates (reduce, sum, min, max, min_by, max_by).
 //! - [`sink`]: sinks (print, CSV file, blackhole, collect) with an optional rate limit.
 //! - [`watermarks`]: assigning timestamps and generating watermarks in a stream.
 
 pub mod basic;
+pub mod keyed_process;
 pub mod process;
 pub mod rolling;
 pub mod sink;

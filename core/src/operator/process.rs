@@ -50,7 +50,12 @@ impl SideOutputs {
         self.outputs.insert(tag, output);
     }
 
-    fn emit<S: Data>(&mut self, tag: &OutputTag<S>, value: S, timestamp: i64) -> OpResult {
+    pub(crate) fn emit<S: Data>(
+        &mut self,
+        tag: &OutputTag<S>,
+        value: S,
+        timestamp: i64,
+    ) -> OpResult {
         match self.outputs.get_mut(tag.id()) {
             // A side output nobody consumes is dropped, as in Flink.
             None => Ok(()),
@@ -64,7 +69,10 @@ impl SideOutputs {
         }
     }
 
-    fn for_each(&mut self, mut f: impl FnMut(&mut dyn SideOutputControl) -> OpResult) -> OpResult {
+    pub(crate) fn for_each(
+        &mut self,
+        mut f: impl FnMut(&mut dyn SideOutputControl) -> OpResult,
+    ) -> OpResult {
         for out in self.outputs.values_mut() {
             if let Some(ctl) = side_control(out.as_mut()) {
                 f(ctl)?;
@@ -140,7 +148,21 @@ pub struct Collector<'a, O: Data> {
     error: Option<OperatorError>,
 }
 
-impl<O: Data> Collector<'_, O> {
+impl<'a, O: Data> Collector<'a, O> {
+    /// A collector into `out`, stamping records with `timestamp`.
+    pub(crate) fn new(out: &'a mut BoxOutput<O>, timestamp: i64) -> Self {
+        Self {
+            out,
+            timestamp,
+            error: None,
+        }
+    }
+
+    /// The first error an emit ran into, if any.
+    pub(crate) fn into_error(self) -> Option<OperatorError> {
+        self.error
+    }
+
     /// Emits `value` with the input element's timestamp.
     pub fn collect(&mut self, value: O) {
         if self.error.is_none() {

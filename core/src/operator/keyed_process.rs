@@ -1,0 +1,311 @@
+//! Keyed process functions (Flink's `KeyedProcessFunction`): a function per element of a
+//! keyed stream, with the current key, event-time and processing-time timers per key,
+//! and side outputs.
+//!
+//! Timers: at most one per key and timestamp in each time domain, deletable. Event-time
+//! timers fire when a watermark reaches them, in timestamp order, before the watermark
+//! goes on; processing-time timers fire when the slot's wall clock reaches them (the
+//! task's processing-time service wakes the operator). `on_timer` sees the timer's key,
+//! timestamp and time domain; what it emits carries the timer's timestamp for event time
+//! and no timestamp for processing time, as in Flink.
+
+use std::cell::RefCell;
+use std::hash::Hash;
+use std::rc::Rc;
+
+use weir_state::timers::{TimeDomain, TimerQueue};
+
+use super::process::{Collector, OutputTag, SideOutputs};
+use super::rolling::KeyFn;
+use super::{BoxOutput, OpResult, OperatorError};
+use crate::operator::Output;
+use crate::record::{Data, Record, NO_TIMESTAMP};
+use crate::runtime::clock::SharedClock;
+use crate::runtime::timers::{ProcessingTimeCallback, ProcessingTimeService, TimerTarget};
+use crate::time::WatermarkStatus;
+
+/// The timers of one keyed operator, both domains.
+struct Timers<K> {
+    event: TimerQueue<K, ()>,
+    processing: TimerQueue<K, ()>,
+}
+
+/// What a keyed process function sees besides the element (or the timer).
+pub struct KeyedContext<'a, K> {
+    key: &'a K,
+    timestamp: i64,
+    watermark: i64,
+    clock: &'a SharedClock,
+    timers: &'a mut Timers<K>,
+    side: &'a mut SideOutputs,
+    domain: Option<TimeDomain>,
+    error: Option<OperatorError>,
+}
+
+impl<K: Hash + Eq + Clone> KeyedContext<'_, K> {
+    /// The key of the element (or of the timer) being processed.
+    pub fn current_key(&self) -> &K {
+        self.key
+    }
+
+    /// The element's timestamp (or the event-time timer's), if it has one.
+    pub fn timestamp(&self) -> Option<i64> {
+        (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
+    }
+
+    /// The operator's current event time (its last watermark).
+    pub fn current_watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// The slot's wall clock (epoch milliseconds).
+    pub fn current_processing_time(&self) -> i64 {
+        self.clock.epoch_millis()
+    }
+
+    /// In `on_timer`: whether an event-time or a processing-time timer fired.
+    pub fn time_domain(&self) -> Option<TimeDomain> {
+        self.domain
+    }
+
+    /// Registers an event-time timer for the current key (once per timestamp).
+    pub fn register_event_time_timer(&mut self, timestamp: i64) {
+        self.timers.event.register(self.key.clone(), (), timestamp);
+    }
+
+    /// Deletes the current key's event-time timer at `timestamp`, if there is one.
+    pub fn delete_event_time_timer(&mut self, timestamp: i64) {
+        self.timers.event.delete(self.key, &(), timestamp);
+    }
+
+    /// Registers a processing-time timer for the current key (epoch milliseconds).
+    pub fn register_processing_time_timer(&mut self, timestamp: i64) {
+        self.timers
+            .processing
+            .register(self.key.clone(), (), timestamp);
+    }
+
+    /// Deletes the current key's processing-time timer at `timestamp`, if there is one.
+    pub fn delete_processing_time_timer(&mut self, timestamp: i64) {
+        self.timers.processing.delete(self.key, &(), timestamp);
+    }
+
+    /// Emits `value` to the side output named by `tag`, with the element's timestamp.
+    pub fn output<S: Data>(&mut self, tag: &OutputTag<S>, value: S) {
+        if self.error.is_none() {
+            if let Err(e) = self.side.emit(tag, value, self.timestamp) {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// A function over the elements of a keyed stream, with timers (Flink's
+/// `KeyedProcessFunction`).
+pub trait KeyedProcessFunction<K, I, O: Data>: Send + 'static {
+    /// Processes one element of the current key.
+    fn process_element(
+        &mut self,
+        value: I,
+        ctx: &mut KeyedContext<'_, K>,
+        out: &mut Collector<'_, O>,
+    );
+
+    /// A timer of the current key fired at `timestamp`.
+    fn on_timer(
+        &mut self,
+        _timestamp: i64,
+        _ctx: &mut KeyedContext<'_, K>,
+        _out: &mut Collector<'_, O>,
+    ) {
+    }
+}
+
+struct Inner<K, I, O: Data, F> {
+    f: F,
+    key: KeyFn<I, K>,
+    out: BoxOutput<O>,
+    side: SideOutputs,
+    timers: Timers<K>,
+    watermark: i64,
+    clock: SharedClock,
+    service: ProcessingTimeService,
+    target: Option<TimerTarget>,
+    /// The processing-time instant (ms) the task service is set to wake us at, if any.
+    wake_at: Option<i64>,
+}
+
+impl<K, I, O, F> Inner<K, I, O, F>
+where
+    K: Hash + Eq + Clone + 'static,
+    I: Data,
+    O: Data,
+    F: KeyedProcessFunction<K, I, O>,
+{
+    /// Calls `on_timer` for `key` at `timestamp` in `domain`.
+    fn fire(&mut self, key: K, timestamp: i64, domain: TimeDomain) -> OpResult {
+        let out_ts = match domain {
+            TimeDomain::EventTime => timestamp,
+            TimeDomain::ProcessingTime => NO_TIMESTAMP,
+        };
+        let mut ctx = KeyedContext {
+            key: &key,
+            timestamp: out_ts,
+            watermark: self.watermark,
+            clock: &self.clock,
+            timers: &mut self.timers,
+            side: &mut self.side,
+            domain: Some(domain),
+            error: None,
+        };
+        let mut out = Collector::new(&mut self.out, out_ts);
+        self.f.on_timer(timestamp, &mut ctx, &mut out);
+        let (out_err, ctx_err) = (out.into_error(), ctx.error);
+        match (out_err, ctx_err) {
+            (Some(e), _) | (None, Some(e)) => Err(e),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Asks the task's processing-time service to wake us for the earliest
+    /// processing-time timer, if it is earlier than the wake-up already asked for.
+    fn schedule_wake_up(&mut self) {
+        let (Some(target), Some(next)) = (self.target, self.timers.processing.peek_timestamp())
+        else {
+            return;
+        };
+        if self.wake_at.is_some_and(|w| w <= next) {
+            return;
+        }
+        self.wake_at = Some(next);
+        let delay_ms = next.saturating_sub(self.clock.epoch_millis()).max(0) as u64;
+        let at = self
+            .service
+            .now()
+            .saturating_add(delay_ms.saturating_mul(1_000_000));
+        self.service.schedule(target, at);
+    }
+}
+
+impl<K, I, O, F> ProcessingTimeCallback for Inner<K, I, O, F>
+where
+    K: Hash + Eq + Clone + 'static,
+    I: Data,
+    O: Data,
+    F: KeyedProcessFunction<K, I, O>,
+{
+    fn on_processing_time(&mut self, _at: u64, _now: u64) -> OpResult {
+        self.wake_at = None;
+        let now_ms = self.clock.epoch_millis();
+        while let Some(t) = self.timers.processing.pop_due(now_ms) {
+            self.fire(t.key, t.timestamp, TimeDomain::ProcessingTime)?;
+        }
+        self.schedule_wake_up();
+        Ok(())
+    }
+}
+
+/// Runs a [`KeyedProcessFunction`] inside a chain; shared with the task's timers.
+pub struct KeyedProcessOperator<K, I, O: Data, F>(Rc<RefCell<Inner<K, I, O, F>>>);
+
+impl<K, I, O, F> KeyedProcessOperator<K, I, O, F>
+where
+    K: Hash + Eq + Clone + 'static,
+    I: Data,
+    O: Data,
+    F: KeyedProcessFunction<K, I, O>,
+{
+    /// An operator running `f` over elements keyed by `key`.
+    pub fn new(
+        f: F,
+        key: KeyFn<I, K>,
+        out: BoxOutput<O>,
+        side: SideOutputs,
+        clock: SharedClock,
+        service: &ProcessingTimeService,
+    ) -> Self {
+        let inner = Rc::new(RefCell::new(Inner {
+            f,
+            key,
+            out,
+            side,
+            timers: Timers {
+                event: TimerQueue::new(),
+                processing: TimerQueue::new(),
+            },
+            watermark: i64::MIN,
+            clock,
+            service: service.clone(),
+            target: None,
+            wake_at: None,
+        }));
+        let weak = Rc::downgrade(&inner);
+        let target = service.register(weak);
+        inner.borrow_mut().target = Some(target);
+        Self(inner)
+    }
+}
+
+impl<K, I, O, F> Output<I> for KeyedProcessOperator<K, I, O, F>
+where
+    K: Hash + Eq + Clone + 'static,
+    I: Data,
+    O: Data,
+    F: KeyedProcessFunction<K, I, O>,
+{
+    fn collect(&mut self, record: Record<'_, I>, timestamp: i64) -> OpResult {
+        let inner = &mut *self.0.borrow_mut();
+        let value = record.into_owned()?;
+        let key = (inner.key)(&value);
+        let mut ctx = KeyedContext {
+            key: &key,
+            timestamp,
+            watermark: inner.watermark,
+            clock: &inner.clock,
+            timers: &mut inner.timers,
+            side: &mut inner.side,
+            domain: None,
+            error: None,
+        };
+        let mut out = Collector::new(&mut inner.out, timestamp);
+        inner.f.process_element(value, &mut ctx, &mut out);
+        let (out_err, ctx_err) = (out.into_error(), ctx.error);
+        if let Some(e) = out_err.or(ctx_err) {
+            return Err(e);
+        }
+        inner.schedule_wake_up();
+        Ok(())
+    }
+
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        let inner = &mut *self.0.borrow_mut();
+        inner.watermark = inner.watermark.max(watermark);
+        // Timers first, in timestamp order; then the watermark goes on (Flink's order).
+        while let Some(t) = inner.timers.event.pop_due(watermark) {
+            inner.fire(t.key, t.timestamp, TimeDomain::EventTime)?;
+        }
+        inner.schedule_wake_up();
+        inner.side.for_each(|s| s.watermark(watermark))?;
+        inner.out.emit_watermark(watermark)
+    }
+
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        let inner = &mut *self.0.borrow_mut();
+        inner.side.for_each(|s| s.watermark_status(status))?;
+        inner.out.emit_watermark_status(status)
+    }
+
+    fn finish(&mut self) -> OpResult {
+        let inner = &mut *self.0.borrow_mut();
+        inner.side.for_each(|s| s.finish())?;
+        inner.out.finish()
+    }
+
+    fn pause_until(&self) -> Option<u64> {
+        self.0.borrow().out.pause_until()
+    }
+}
+
+#[cfg(test)]
+#[path = "keyed_process_tests.rs"]
+mod tests;
