@@ -202,9 +202,21 @@ impl LocalCluster {
                         sinks: sinks.into_iter().map(|(_, s)| s).collect(),
                     });
                 }
-                let input = gates[v.id][i].clone().map(|gate| InputDeployment {
-                    gate,
-                    channels: eg.input_channels[v.id][i],
+                let input = gates[v.id][i].clone().map(|gate| {
+                    // Which operator input each channel feeds (two-input operators).
+                    let mut channel_inputs = vec![0; eg.input_channels[v.id][i]];
+                    for e in job.inputs(v.id) {
+                        for c in eg.channels[e.id].iter().filter(|c| c.consumer == i) {
+                            if let Some(slot) = channel_inputs.get_mut(c.input_channel) {
+                                *slot = e.input;
+                            }
+                        }
+                    }
+                    InputDeployment {
+                        gate,
+                        channels: eg.input_channels[v.id][i],
+                        channel_inputs,
+                    }
                 });
                 let slot = eg.slot_of[v.id][i];
                 by_slot[slot].push(TaskDeployment {

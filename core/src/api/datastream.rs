@@ -90,6 +90,7 @@ impl<T: Data> DataStream<T> {
                 partitioning: self.partitioning.clone(),
                 side_output: input.side_output.clone(),
                 record_type: record_type.clone(),
+                input: 0,
             });
         }
         id

@@ -4,13 +4,16 @@
 //! - [`environment`]: `StreamExecutionEnvironment` — configuration, sources, execution.
 //! - [`datastream`]: `DataStream` — transformations, partitioning, operator settings.
 //! - [`keyed`]: `KeyedStream` — rolling aggregates by key.
+//! - [`connected`]: `ConnectedStreams` — two inputs into one operator (`connect`).
 //! - [`sink`]: sinks on a stream and the handle of a collecting sink.
 
+pub mod connected;
 pub mod datastream;
 pub mod environment;
 pub mod keyed;
 pub mod sink;
 
+pub use connected::{ConnectedStreams, KeyedConnectedStreams};
 pub use datastream::DataStream;
 pub use environment::StreamExecutionEnvironment;
 pub use keyed::KeyedStream;

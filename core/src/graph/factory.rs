@@ -33,6 +33,9 @@ pub enum Built {
     Source(Box<dyn SourceDriver>),
     /// An operator or sink: a `BoxOutput<In>` boxed as `Any`.
     Operator(Box<dyn Any>),
+    /// An operator that reads its inputs itself (a two-input operator, always the head
+    /// of its task).
+    Input(Box<dyn crate::runtime::input::ErasedInput>),
 }
 
 /// Builds one subtask's instance of a node.

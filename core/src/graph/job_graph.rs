@@ -51,6 +51,8 @@ pub struct JobEdge {
     pub record_type: Arc<dyn TypeOps>,
     /// How long a partly filled buffer may wait on this edge.
     pub buffer_timeout: BufferTimeout,
+    /// Which input of the consumer it feeds (1: a two-input operator's second).
+    pub input: usize,
 }
 
 /// A chained (in-task) connection between two nodes.
@@ -213,6 +215,7 @@ impl JobGraph {
                     buffer_timeout: g.nodes[e.source]
                         .buffer_timeout
                         .unwrap_or(settings.buffer_timeout),
+                    input: e.input,
                 });
             }
         }

@@ -71,6 +71,9 @@ pub struct StreamEdge {
     pub side_output: Option<String>,
     /// The type of the records on the edge.
     pub record_type: Arc<dyn TypeOps>,
+    /// Which input of the consumer it feeds: 0, or 1 for the second input of a
+    /// two-input operator.
+    pub input: usize,
 }
 
 /// Nodes and edges in creation order (which is a topological order).

@@ -121,9 +121,39 @@ pub trait KeyedProcessFunction<K, I, O: Data>: Send + 'static {
     }
 }
 
-struct Inner<K, I, O: Data, F> {
-    f: F,
-    key: KeyFn<I, K>,
+/// Calls a function's `on_timer`: how the shared core reaches one- and two-input
+/// keyed functions.
+pub(crate) trait TimerFn<K, O: Data>: 'static {
+    /// A timer of the current key fired.
+    fn on_timer(
+        &mut self,
+        timestamp: i64,
+        ctx: &mut KeyedContext<'_, K>,
+        out: &mut Collector<'_, O>,
+    );
+}
+
+/// A [`KeyedProcessFunction`] seen as a [`TimerFn`].
+pub(crate) struct OneInput<F, I>(pub(crate) F, pub(crate) std::marker::PhantomData<fn(I)>);
+
+impl<K, I: 'static, O: Data, F: KeyedProcessFunction<K, I, O>> TimerFn<K, O> for OneInput<F, I> {
+    fn on_timer(
+        &mut self,
+        timestamp: i64,
+        ctx: &mut KeyedContext<'_, K>,
+        out: &mut Collector<'_, O>,
+    ) {
+        self.0.on_timer(timestamp, ctx, out);
+    }
+}
+
+/// A [`Core`] shared between an operator in its chain and the task's timers.
+pub(crate) type SharedCore<K, O, F> = Rc<RefCell<Core<K, O, F>>>;
+
+/// What a keyed operator with timers keeps, shared between its chain and the task's
+/// timers: the function, the outputs, the timers and event time.
+pub(crate) struct Core<K, O: Data, F> {
+    pub(crate) f: F,
     out: BoxOutput<O>,
     side: SideOutputs,
     timers: Timers<K>,
@@ -135,13 +165,67 @@ struct Inner<K, I, O: Data, F> {
     wake_at: Option<i64>,
 }
 
-impl<K, I, O, F> Inner<K, I, O, F>
+impl<K, O, F> Core<K, O, F>
 where
     K: Hash + Eq + Clone + 'static,
-    I: Data,
     O: Data,
-    F: KeyedProcessFunction<K, I, O>,
+    F: TimerFn<K, O>,
 {
+    /// A core registered with the task's timers.
+    pub(crate) fn shared(
+        f: F,
+        out: BoxOutput<O>,
+        side: SideOutputs,
+        clock: SharedClock,
+        service: &ProcessingTimeService,
+    ) -> SharedCore<K, O, F> {
+        let core = Rc::new(RefCell::new(Core {
+            f,
+            out,
+            side,
+            timers: Timers {
+                event: TimerQueue::new(),
+                processing: TimerQueue::new(),
+            },
+            watermark: i64::MIN,
+            clock,
+            service: service.clone(),
+            target: None,
+            wake_at: None,
+        }));
+        let weak = Rc::downgrade(&core);
+        let target = service.register(weak);
+        core.borrow_mut().target = Some(target);
+        core
+    }
+
+    /// Runs `call` for an element of `key` with its context and collector.
+    pub(crate) fn element(
+        &mut self,
+        key: &K,
+        timestamp: i64,
+        call: impl FnOnce(&mut F, &mut KeyedContext<'_, K>, &mut Collector<'_, O>),
+    ) -> OpResult {
+        let mut ctx = KeyedContext {
+            key,
+            timestamp,
+            watermark: self.watermark,
+            clock: &self.clock,
+            timers: &mut self.timers,
+            side: &mut self.side,
+            domain: None,
+            error: None,
+        };
+        let mut out = Collector::new(&mut self.out, timestamp);
+        call(&mut self.f, &mut ctx, &mut out);
+        let (out_err, ctx_err) = (out.into_error(), ctx.error);
+        if let Some(e) = out_err.or(ctx_err) {
+            return Err(e);
+        }
+        self.schedule_wake_up();
+        Ok(())
+    }
+
     /// Calls `on_timer` for `key` at `timestamp` in `domain`.
     fn fire(&mut self, key: K, timestamp: i64, domain: TimeDomain) -> OpResult {
         let out_ts = match domain {
@@ -185,14 +269,42 @@ where
             .saturating_add(delay_ms.saturating_mul(1_000_000));
         self.service.schedule(target, at);
     }
+
+    /// Event time advances: due timers fire in timestamp order, then the watermark
+    /// goes on (Flink's order).
+    pub(crate) fn watermark(&mut self, watermark: i64) -> OpResult {
+        self.watermark = self.watermark.max(watermark);
+        while let Some(t) = self.timers.event.pop_due(watermark) {
+            self.fire(t.key, t.timestamp, TimeDomain::EventTime)?;
+        }
+        self.schedule_wake_up();
+        self.side.for_each(|s| s.watermark(watermark))?;
+        self.out.emit_watermark(watermark)
+    }
+
+    /// Passes a watermark status on.
+    pub(crate) fn watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.side.for_each(|s| s.watermark_status(status))?;
+        self.out.emit_watermark_status(status)
+    }
+
+    /// The input ended.
+    pub(crate) fn finish(&mut self) -> OpResult {
+        self.side.for_each(|s| s.finish())?;
+        self.out.finish()
+    }
+
+    /// A pause a downstream operator asked for.
+    pub(crate) fn pause_until(&self) -> Option<u64> {
+        self.out.pause_until()
+    }
 }
 
-impl<K, I, O, F> ProcessingTimeCallback for Inner<K, I, O, F>
+impl<K, O, F> ProcessingTimeCallback for Core<K, O, F>
 where
     K: Hash + Eq + Clone + 'static,
-    I: Data,
     O: Data,
-    F: KeyedProcessFunction<K, I, O>,
+    F: TimerFn<K, O>,
 {
     fn on_processing_time(&mut self, _at: u64, _now: u64) -> OpResult {
         self.wake_at = None;
@@ -206,7 +318,10 @@ where
 }
 
 /// Runs a [`KeyedProcessFunction`] inside a chain; shared with the task's timers.
-pub struct KeyedProcessOperator<K, I, O: Data, F>(Rc<RefCell<Inner<K, I, O, F>>>);
+pub struct KeyedProcessOperator<K, I, O: Data, F> {
+    core: SharedCore<K, O, OneInput<F, I>>,
+    key: KeyFn<I, K>,
+}
 
 impl<K, I, O, F> KeyedProcessOperator<K, I, O, F>
 where
@@ -224,25 +339,11 @@ where
         clock: SharedClock,
         service: &ProcessingTimeService,
     ) -> Self {
-        let inner = Rc::new(RefCell::new(Inner {
-            f,
+        let f = OneInput(f, std::marker::PhantomData);
+        Self {
+            core: Core::shared(f, out, side, clock, service),
             key,
-            out,
-            side,
-            timers: Timers {
-                event: TimerQueue::new(),
-                processing: TimerQueue::new(),
-            },
-            watermark: i64::MIN,
-            clock,
-            service: service.clone(),
-            target: None,
-            wake_at: None,
-        }));
-        let weak = Rc::downgrade(&inner);
-        let target = service.register(weak);
-        inner.borrow_mut().target = Some(target);
-        Self(inner)
+        }
     }
 }
 
@@ -254,55 +355,29 @@ where
     F: KeyedProcessFunction<K, I, O>,
 {
     fn collect(&mut self, record: Record<'_, I>, timestamp: i64) -> OpResult {
-        let inner = &mut *self.0.borrow_mut();
         let value = record.into_owned()?;
-        let key = (inner.key)(&value);
-        let mut ctx = KeyedContext {
-            key: &key,
-            timestamp,
-            watermark: inner.watermark,
-            clock: &inner.clock,
-            timers: &mut inner.timers,
-            side: &mut inner.side,
-            domain: None,
-            error: None,
-        };
-        let mut out = Collector::new(&mut inner.out, timestamp);
-        inner.f.process_element(value, &mut ctx, &mut out);
-        let (out_err, ctx_err) = (out.into_error(), ctx.error);
-        if let Some(e) = out_err.or(ctx_err) {
-            return Err(e);
-        }
-        inner.schedule_wake_up();
-        Ok(())
+        let key = (self.key)(&value);
+        self.core
+            .borrow_mut()
+            .element(&key, timestamp, |f, ctx, out| {
+                f.0.process_element(value, ctx, out)
+            })
     }
 
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        let inner = &mut *self.0.borrow_mut();
-        inner.watermark = inner.watermark.max(watermark);
-        // Timers first, in timestamp order; then the watermark goes on (Flink's order).
-        while let Some(t) = inner.timers.event.pop_due(watermark) {
-            inner.fire(t.key, t.timestamp, TimeDomain::EventTime)?;
-        }
-        inner.schedule_wake_up();
-        inner.side.for_each(|s| s.watermark(watermark))?;
-        inner.out.emit_watermark(watermark)
+        self.core.borrow_mut().watermark(watermark)
     }
 
     fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        let inner = &mut *self.0.borrow_mut();
-        inner.side.for_each(|s| s.watermark_status(status))?;
-        inner.out.emit_watermark_status(status)
+        self.core.borrow_mut().watermark_status(status)
     }
 
     fn finish(&mut self) -> OpResult {
-        let inner = &mut *self.0.borrow_mut();
-        inner.side.for_each(|s| s.finish())?;
-        inner.out.finish()
+        self.core.borrow_mut().finish()
     }
 
     fn pause_until(&self) -> Option<u64> {
-        self.0.borrow().out.pause_until()
+        self.core.borrow().pause_until()
     }
 }
 

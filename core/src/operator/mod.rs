@@ -4,6 +4,7 @@
 //! - [`basic`]: map, filter, flat_map and the fan-out to several consumers.
 //! - [`process`]: process functions with a context (timestamp, side outputs).
 //! - [`keyed_process`]: keyed process functions with timers per key.
+//! - [`two_input`]: two-input operators: CoMap, CoFlatMap, (keyed) CoProcess.
 //! - [`rolling`]: keyed rolling aggregates (reduce, sum, min, max, min_by, max_by).
 //! - [`sink`]: sinks (print, CSV file, blackhole, collect) with an optional rate limit.
 //! - [`watermarks`]: assigning timestamps and generating watermarks in a stream.
@@ -13,6 +14,7 @@ pub mod keyed_process;
 pub mod process;
 pub mod rolling;
 pub mod sink;
+pub mod two_input;
 pub mod watermarks;
 
 use crate::record::{Data, Record, RecordError};

@@ -125,7 +125,21 @@ pub struct Context<'a> {
     error: Option<OperatorError>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// A context for an element stamped `timestamp`, emitting to `side`.
+    pub(crate) fn new(timestamp: i64, side: &'a mut SideOutputs) -> Self {
+        Self {
+            timestamp,
+            side,
+            error: None,
+        }
+    }
+
+    /// The first error a side output ran into, if any.
+    pub(crate) fn into_error(self) -> Option<OperatorError> {
+        self.error
+    }
+
     /// The element's timestamp, if it has one.
     pub fn timestamp(&self) -> Option<i64> {
         (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)

@@ -50,6 +50,8 @@ pub struct InputDeployment {
     pub gate: Arc<GateShared>,
     /// Number of input channels.
     pub channels: usize,
+    /// The operator input each channel feeds (0, or 1 for a two-input operator's second).
+    pub channel_inputs: Vec<usize>,
 }
 
 /// Everything a slot needs to run one subtask (sent to the slot's thread).
@@ -146,6 +148,7 @@ fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
     }
     let mut built: Vec<Option<Box<dyn Any>>> = (0..g.nodes.len()).map(|_| None).collect();
     let mut head_source = None;
+    let mut head_input = None;
     for &n in vertex.nodes.iter().rev() {
         let node = &g.nodes[n];
         // Downstream consumers: chained operators and result partitions, by side output.
@@ -214,12 +217,20 @@ fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
         match node.factory.build(&ctx, main, sides)? {
             Built::Source(s) => head_source = Some(s),
             Built::Operator(op) => built[n] = Some(op),
+            Built::Input(input) if n == vertex.nodes[0] => head_input = Some(input),
+            Built::Input(_) => {
+                return Err(OperatorError::User(format!(
+                    "two-input operator '{}' is chained behind another operator",
+                    node.name
+                )))
+            }
         }
     }
     let head_node = vertex.nodes[0];
-    let head = match head_source {
-        Some(s) => Head::Source(s),
-        None => {
+    let head = match (head_source, head_input) {
+        (Some(s), _) => Head::Source(s),
+        (None, Some(input)) => Head::Input(input),
+        (None, None) => {
             let op = built[head_node].take().ok_or_else(|| {
                 OperatorError::User(format!("vertex '{}' has no head", vertex.name))
             })?;
@@ -384,7 +395,22 @@ impl Task {
         let mut readers: Vec<FrameReader> = (0..gate.channels)
             .map(|_| FrameReader::new(MAX_RECORD_SIZE))
             .collect();
-        let mut valve = StatusWatermarkValve::new(gate.channels);
+        // One valve per operator input over its channels, and one over the inputs (Flink
+        // combines a two-input operator's watermark as the minimum of its inputs').
+        let inputs = gate.channel_inputs.iter().max().map_or(1, |m| m + 1);
+        let mut local = Vec::with_capacity(gate.channels);
+        let mut per_input = vec![0usize; inputs];
+        for ch in 0..gate.channels {
+            let input = gate.channel_inputs.get(ch).copied().unwrap_or(0);
+            local.push((input, per_input[input]));
+            per_input[input] += 1;
+        }
+        let mut valves: Vec<StatusWatermarkValve> = per_input
+            .iter()
+            .map(|&n| StatusWatermarkValve::new(n))
+            .collect();
+        let mut inputs_left = per_input.clone();
+        let mut combiner = StatusWatermarkValve::new(inputs);
         let mut ended = vec![false; gate.channels];
         let mut live = gate.channels;
         let mut gate_reader = GateReader::new(gate.gate.clone(), gate.channels);
@@ -444,21 +470,33 @@ impl Task {
                     None => break,
                     Some(Frame::Record(payload)) => {
                         self.metrics.records_in += 1;
-                        input.record(payload, foreign).map_err(|e| self.fail(e))?;
+                        input
+                            .record(local[ch].0, payload, foreign)
+                            .map_err(|e| self.fail(e))?;
                     }
                     Some(Frame::Event(Event::Watermark(w))) => {
-                        pass_on(valve.on_watermark(ch, w), input.as_mut())
-                            .map_err(|e| self.fail(e))?;
+                        let (i, c) = local[ch];
+                        let out = valves[i].on_watermark(c, w);
+                        combine(i, out, &mut combiner, input.as_mut()).map_err(|e| self.fail(e))?;
                     }
                     Some(Frame::Event(Event::WatermarkStatus(status))) => {
-                        pass_on(valve.on_status(ch, status), input.as_mut())
-                            .map_err(|e| self.fail(e))?;
+                        let (i, c) = local[ch];
+                        let out = valves[i].on_status(c, status);
+                        combine(i, out, &mut combiner, input.as_mut()).map_err(|e| self.fail(e))?;
                     }
                     Some(Frame::Event(Event::EndOfPartition)) => {
                         if !ended[ch] {
                             ended[ch] = true;
                             live -= 1;
-                            pass_on(valve.on_end(ch), input.as_mut()).map_err(|e| self.fail(e))?;
+                            let (i, c) = local[ch];
+                            let out = valves[i].on_end(c);
+                            combine(i, out, &mut combiner, input.as_mut())
+                                .map_err(|e| self.fail(e))?;
+                            inputs_left[i] -= 1;
+                            if inputs_left[i] == 0 {
+                                pass_on(combiner.on_end(i), input.as_mut())
+                                    .map_err(|e| self.fail(e))?;
+                            }
                         }
                     }
                     Some(Frame::Event(_)) => {}
@@ -474,6 +512,24 @@ impl Task {
         gate.gate.close();
         Ok(())
     }
+}
+
+/// Feeds what input `input`'s valve emitted into the valve over the inputs, and what that
+/// emits to the chain head.
+fn combine(
+    input: usize,
+    emitted: Emitted,
+    combiner: &mut StatusWatermarkValve,
+    head: &mut dyn ErasedInput,
+) -> OpResult {
+    for out in emitted {
+        let combined = match out {
+            ValveOutput::Watermark(w) => combiner.on_watermark(input, w),
+            ValveOutput::Status(s) => combiner.on_status(input, s),
+        };
+        pass_on(combined, head)?;
+    }
+    Ok(())
 }
 
 /// Forwards what the watermark valve emitted to the chain head, in order.
