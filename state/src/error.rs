@@ -85,6 +85,12 @@ pub enum StateError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A state was looked up by a name that is not registered.
+    #[error("no state named '{state}' is registered")]
+    UnknownState {
+        /// The name looked up.
+        state: String,
+    },
     /// Operator state was asked to be redistributed to parallelism 0.
     #[error("operator state cannot be redistributed to parallelism 0: the new parallelism must be at least 1")]
     ZeroParallelism,

@@ -109,6 +109,13 @@ impl<Q, S> GroupMap<Q, S> {
         self.slots.get_mut(index)?.as_mut()
     }
 
+    /// The first occupied slot at or after `from`, found by scanning the tag bytes.
+    #[inline]
+    pub(crate) fn next_occupied(&self, from: usize) -> Option<usize> {
+        let rest = self.ctrl.get(from..)?;
+        rest.iter().position(|&c| c != 0).map(|i| from + i)
+    }
+
     /// The entries, in slot order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &(Q, S)> + '_ {
         self.slots.iter().flatten()

@@ -1,8 +1,9 @@
 //! [`StateHasher`]: the fast, deterministic hasher of the state tables.
 //!
 //! Each written word is folded into the state with one 64×64→128-bit multiply whose halves
-//! are XORed (the "folded multiply" of aHash and foldhash), which mixes every input bit into
-//! both the low bits (used for the bucket index) and the high bits (used for the tag byte).
+//! are XORed (the "folded multiply" of aHash and foldhash), and `finish` folds once more,
+//! which mixes every input bit into both the low bits (used for the bucket index) and the
+//! high bits (used for the tag byte).
 //! It is not seeded per process and therefore not resistant to hash flooding; keys reach a
 //! state backend only after key-group partitioning, from the job's own data.
 
@@ -10,8 +11,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// The initial state (the fractional digits of π).
 const SEED: u64 = 0x243f_6a88_85a3_08d3;
-/// The multiplier (2^64 / φ, odd).
+/// The multiplier of each written word (2^64 / φ, odd).
 const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+/// The multiplier of the final fold (digits of e, odd).
+const FINISH: u64 = 0x2b7e_1516_28ae_d2a7;
 
 /// The 128-bit product of `a` and `b`, folded to 64 bits by XORing its halves.
 #[inline]
@@ -42,7 +45,8 @@ impl StateHasher {
 impl Hasher for StateHasher {
     #[inline]
     fn finish(&self) -> u64 {
-        self.state
+        // A second fold spreads inputs that differ only in their high bits.
+        folded_multiply(self.state, FINISH)
     }
 
     fn write(&mut self, bytes: &[u8]) {

@@ -183,7 +183,9 @@ where
 {
     /// One step of the incremental cleanup, if configured: checks up to `cleanup_size`
     /// entries from the lazy cursor on (wrapping around the key groups) and removes the
-    /// expired ones (expired list elements and map entries, and entries left empty).
+    /// expired ones (expired list elements and map entries, and entries left empty). Empty
+    /// slots are skipped by a scan of the tag bytes; moves to the next key group are bounded
+    /// (`16 × cleanup_size + 16` per step) so that a sparse state costs little per access.
     pub(crate) fn cleanup_step(&mut self, now: i64) {
         let Some(policy) = self.ttl else {
             return;
@@ -192,35 +194,36 @@ where
             return;
         };
         let groups = self.groups.len();
-        if groups == 0 {
-            return;
-        }
         let mut budget = incremental.cleanup_size;
-        // Empty slots and key groups cost a little too: bound the whole step.
-        let mut steps = budget.saturating_mul(8).saturating_add(groups.min(64));
+        let mut group_moves = budget.saturating_mul(16).saturating_add(16);
         let (mut group, mut slot) = self.cursor;
-        while budget > 0 && steps > 0 {
-            steps -= 1;
-            let Some(map) = self.groups.get_mut(group) else {
-                group = 0;
-                slot = 0;
-                continue;
-            };
-            if slot >= map.capacity() {
-                group = (group + 1) % groups;
-                slot = 0;
-                continue;
-            }
-            let Some((_, entry)) = map.slot_mut(slot) else {
-                slot += 1;
-                continue;
-            };
-            budget -= 1;
-            if entry.purge_expired(&policy, now) {
-                // Later entries may have moved into this slot: look at it again.
-                map.remove_at(slot);
-            } else {
-                slot += 1;
+        while budget > 0 && groups > 0 {
+            let next = self.groups.get(group).map(|map| map.next_occupied(slot));
+            match next {
+                Some(Some(index)) => {
+                    budget -= 1;
+                    let Some(map) = self.groups.get_mut(group) else {
+                        break;
+                    };
+                    let empty = map
+                        .slot_mut(index)
+                        .is_some_and(|(_, entry)| entry.purge_expired(&policy, now));
+                    if empty {
+                        // Later entries may move into this slot: look at it again.
+                        map.remove_at(index);
+                        slot = index;
+                    } else {
+                        slot = index + 1;
+                    }
+                }
+                _ => {
+                    if group_moves == 0 {
+                        break;
+                    }
+                    group_moves -= 1;
+                    group = (group + 1) % groups;
+                    slot = 0;
+                }
             }
         }
         self.cursor = (group, slot);
