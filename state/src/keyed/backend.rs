@@ -232,10 +232,11 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
 
     /// Estimated bytes of memory held by all states.
     ///
-    /// Per state: its table structure; per key group, `capacity × (1 + size_of::<Option<(
-    /// (K, N), S)>>())` bytes of hash table (a tag byte and an entry slot, empty or not),
-    /// where `S` is the stored value — `V` itself without TTL, `V` and an `i64` timestamp
-    /// with TTL, a `Vec` for list state, a `HashMap` for map state; plus, per entry, the heap
+    /// Per state: its table structure; per key group, the allocated capacity of its entry
+    /// vector times `size_of::<((K, N), S)>()` plus 8 bytes per hash-index slot (see the
+    /// `group_map` module), where `S` is the stored value — `V` itself without TTL, `V` and
+    /// an `i64` timestamp with TTL, a `Vec` for list state, a `HashMap` for map state. Then,
+    /// per entry, the heap
     /// memory the stored value owns: a list's `capacity × size_of` element (with its
     /// timestamp under TTL), a map's hash table (`std`'s buckets at 7/8 load, one control byte
     /// each) and, through [`HeapSize`], what the user values own (a `String`'s capacity, …).

@@ -1,13 +1,15 @@
 //! [`GroupMap`]: the hash table holding one state's entries of one key group.
 //!
-//! Open addressing with linear probing, a tag byte per slot and backward-shift deletion
-//! (no tombstones), like Flink's own `CopyOnWriteStateMap` replacing `java.util.HashMap`.
-//! A table of its own (rather than `std::collections::HashMap`) gives stable slot positions,
-//! which the TTL incremental cleanup needs for its lazy cursor over all entries.
+//! The entries live densely packed in a `Vec<(Q, S)>`; an open-addressing index of `u64`
+//! slots (linear probing, backward-shift deletion, at most 4/5 full) maps hashes to entry
+//! positions. Each slot holds the high 32 bits of the entry's hash (compared before the key,
+//! and giving the slot's home position when entries shift) and the entry's position.
 //!
-//! Memory: `capacity × (size_of::<Option<(Q, S)>>() + 1)` bytes; the capacity is a power of
-//! two and the table grows (doubles) when it would be more than 4/5 full, so it is between
-//! 2/5 and 4/5 full once it holds more than a handful of entries.
+//! Compared with `std::collections::HashMap`, this keeps stable, dense positions: the TTL
+//! incremental cleanup walks them with a plain cursor and key-group iteration (snapshots) is
+//! a linear scan. Memory: `8 × index slots + size_of::<(Q, S)>() × entry capacity` bytes;
+//! for 16-byte entries that is 26 to 52 bytes per entry, about 34 when both vectors are
+//! half-way between growths. Removal moves the last entry into the hole (`swap_remove`).
 
 use std::mem::size_of;
 
@@ -17,38 +19,45 @@ pub(crate) trait TableKey {
     fn table_hash(&self) -> u64;
 }
 
-/// The smallest non-zero capacity.
-const MIN_CAPACITY: usize = 8;
+/// An empty index slot (its position part, `u32::MAX`, is never a valid position).
+const EMPTY: u64 = u64::MAX;
+/// The smallest non-zero number of index slots.
+const MIN_SLOTS: usize = 8;
+/// The largest number of entries one map holds (positions must fit 32 bits, minus EMPTY).
+const MAX_ENTRIES: usize = u32::MAX as usize - 1;
 
-/// The tag byte of a hash: its top seven bits with the high bit set (0 marks an empty slot).
+/// The hash bits kept in an index slot.
 #[inline]
-fn tag_of(hash: u64) -> u8 {
-    0x80 | (hash >> 57) as u8
+fn fragment(hash: u64) -> u32 {
+    (hash >> 32) as u32
 }
 
-/// The largest number of entries a table of `capacity` slots may hold (4/5 load).
+/// An index slot for the entry at `position` with hash `fragment`.
 #[inline]
-fn max_len(capacity: usize) -> usize {
-    capacity / 5 * 4 + capacity % 5 * 4 / 5
+fn slot_of(fragment: u32, position: usize) -> u64 {
+    (u64::from(fragment) << 32) | position as u64
 }
 
-/// An open-addressing hash table of `(Q, S)` entries (see the module documentation).
+/// The largest number of entries an index of `slots` slots may serve (4/5 load).
+#[inline]
+fn max_len(slots: usize) -> usize {
+    slots / 5 * 4 + slots % 5 * 4 / 5
+}
+
+/// A dense entry vector with a hash index (see the module documentation).
 #[derive(Debug, Clone)]
 pub(crate) struct GroupMap<Q, S> {
-    /// One byte per slot: 0 when empty, else the entry's tag.
-    ctrl: Vec<u8>,
-    /// The entries; `slots.len() == ctrl.len()`, a power of two or 0.
-    slots: Vec<Option<(Q, S)>>,
-    /// Number of occupied slots.
-    len: usize,
+    /// EMPTY, or an entry's hash fragment (high half) and position (low half).
+    index: Vec<u64>,
+    /// The entries, packed.
+    entries: Vec<(Q, S)>,
 }
 
 impl<Q, S> Default for GroupMap<Q, S> {
     fn default() -> Self {
         Self {
-            ctrl: Vec::new(),
-            slots: Vec::new(),
-            len: 0,
+            index: Vec::new(),
+            entries: Vec::new(),
         }
     }
 }
@@ -56,89 +65,139 @@ impl<Q, S> Default for GroupMap<Q, S> {
 impl<Q, S> GroupMap<Q, S> {
     /// Number of entries.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.entries.len()
     }
 
-    /// Number of slots (occupied or not).
-    pub(crate) fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Bytes allocated by the table itself (not counting heap parts of the entries).
+    /// Bytes allocated by the map itself (not counting heap parts of the entries).
     pub(crate) fn allocated_bytes(&self) -> usize {
-        self.ctrl.capacity() + self.slots.capacity() * size_of::<Option<(Q, S)>>()
+        self.index.capacity() * size_of::<u64>() + self.entries.capacity() * size_of::<(Q, S)>()
     }
 
-    /// The slot index of the entry with `hash` for which `eq` holds.
+    /// The position of the entry with `hash` for which `eq` holds.
     #[inline]
     pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(&Q) -> bool) -> Option<usize> {
-        let capacity = self.ctrl.len();
-        if capacity == 0 {
-            return None;
-        }
-        let mask = capacity - 1;
-        let tag = tag_of(hash);
-        let mut index = hash as usize & mask;
+        let slots = self.index.len();
+        let mask = slots.checked_sub(1)?;
+        let fragment = fragment(hash);
+        let mut at = fragment as usize & mask;
         // The load is below 1, so an empty slot ends every probe; the bound is a safeguard.
-        for _ in 0..capacity {
-            match self.ctrl.get(index) {
-                Some(0) | None => return None,
-                Some(&c) if c == tag => {
-                    if let Some(Some((q, _))) = self.slots.get(index) {
-                        if eq(q) {
-                            return Some(index);
-                        }
+        for _ in 0..slots {
+            let slot = *self.index.get(at)?;
+            if slot == EMPTY {
+                return None;
+            }
+            if (slot >> 32) as u32 == fragment {
+                let position = slot as u32 as usize;
+                if let Some((q, _)) = self.entries.get(position) {
+                    if eq(q) {
+                        return Some(position);
                     }
                 }
-                Some(_) => {}
             }
-            index = (index + 1) & mask;
+            at = (at + 1) & mask;
         }
         None
     }
 
-    /// The entry in slot `index`, if occupied.
+    /// The entry at `position`.
     #[inline]
-    pub(crate) fn slot(&self, index: usize) -> Option<&(Q, S)> {
-        self.slots.get(index)?.as_ref()
+    pub(crate) fn slot(&self, position: usize) -> Option<&(Q, S)> {
+        self.entries.get(position)
     }
 
-    /// The entry in slot `index`, mutably, if occupied.
+    /// The entry at `position`, mutably.
     #[inline]
-    pub(crate) fn slot_mut(&mut self, index: usize) -> Option<&mut (Q, S)> {
-        self.slots.get_mut(index)?.as_mut()
+    pub(crate) fn slot_mut(&mut self, position: usize) -> Option<&mut (Q, S)> {
+        self.entries.get_mut(position)
     }
 
-    /// The first occupied slot at or after `from`, found by scanning the tag bytes.
+    /// The first position at or after `from` that holds an entry (entries are dense).
     #[inline]
     pub(crate) fn next_occupied(&self, from: usize) -> Option<usize> {
-        let rest = self.ctrl.get(from..)?;
-        rest.iter().position(|&c| c != 0).map(|i| from + i)
+        (from < self.entries.len()).then_some(from)
     }
 
-    /// The entries, in slot order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &(Q, S)> + '_ {
-        self.slots.iter().flatten()
+    /// The entries, in position order.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, (Q, S)> {
+        self.entries.iter()
     }
 
-    /// The first empty slot on the probe path of `hash` (the table must not be full).
-    fn empty_slot_for(&self, hash: u64) -> Option<usize> {
-        let capacity = self.ctrl.len();
-        let mask = capacity.checked_sub(1)?;
-        let mut index = hash as usize & mask;
-        for _ in 0..capacity {
-            if self.ctrl.get(index) == Some(&0) {
-                return Some(index);
+    /// The index slot holding `position`, probing from the home of `fragment`.
+    fn slot_holding(&self, fragment: u32, position: usize) -> Option<usize> {
+        let slots = self.index.len();
+        let mask = slots.checked_sub(1)?;
+        let wanted = slot_of(fragment, position);
+        let mut at = fragment as usize & mask;
+        for _ in 0..slots {
+            match self.index.get(at) {
+                Some(&slot) if slot == wanted => return Some(at),
+                Some(&EMPTY) | None => return None,
+                Some(_) => at = (at + 1) & mask,
             }
-            index = (index + 1) & mask;
         }
         None
+    }
+
+    /// Writes `slot` into the first empty index slot on its probe path.
+    fn place(&mut self, slot: u64) {
+        let slots = self.index.len();
+        let Some(mask) = slots.checked_sub(1) else {
+            return;
+        };
+        let mut at = (slot >> 32) as usize & mask;
+        for _ in 0..slots {
+            if let Some(s) = self.index.get_mut(at) {
+                if *s == EMPTY {
+                    *s = slot;
+                    return;
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Doubles the index (or allocates its first slots) and re-places every slot, using
+    /// the stored fragments (no rehashing).
+    fn grow_index(&mut self) {
+        let slots = (self.index.len() * 2).max(MIN_SLOTS);
+        let old = std::mem::replace(&mut self.index, vec![EMPTY; slots]);
+        for slot in old.into_iter().filter(|&s| s != EMPTY) {
+            self.place(slot);
+        }
+    }
+
+    /// Empties index slot `at`, shifting later slots of its cluster back so that probes stay
+    /// short (backward-shift deletion).
+    fn delete_slot(&mut self, at: usize) {
+        let slots = self.index.len();
+        let Some(mask) = slots.checked_sub(1) else {
+            return;
+        };
+        let mut hole = at;
+        let mut next = (at + 1) & mask;
+        for _ in 0..slots {
+            let slot = match self.index.get(next) {
+                Some(&s) if s != EMPTY => s,
+                _ => break,
+            };
+            let home = (slot >> 32) as usize & mask;
+            // The slot at `next` may move into the hole if the hole lies on its probe path,
+            // i.e. between its home and `next` (cyclically).
+            if next.wrapping_sub(home) & mask >= next.wrapping_sub(hole) & mask {
+                self.index.swap(hole, next);
+                hole = next;
+            }
+            next = (next + 1) & mask;
+        }
+        if let Some(s) = self.index.get_mut(hole) {
+            *s = EMPTY;
+        }
     }
 }
 
 impl<Q: TableKey, S> GroupMap<Q, S> {
-    /// The slot of the entry with `hash` for which `eq` holds, inserting `make()` first if
-    /// there is none. `None` only if the table cannot place the entry (never in practice).
+    /// The position of the entry with `hash` for which `eq` holds, inserting `make()`
+    /// first if there is none. `None` if the map is full (2^32 - 2 entries).
     #[inline]
     pub(crate) fn find_or_insert(
         &mut self,
@@ -146,71 +205,48 @@ impl<Q: TableKey, S> GroupMap<Q, S> {
         eq: impl FnMut(&Q) -> bool,
         make: impl FnOnce() -> (Q, S),
     ) -> Option<usize> {
-        if let Some(index) = self.find(hash, eq) {
-            return Some(index);
+        if let Some(position) = self.find(hash, eq) {
+            return Some(position);
         }
         self.insert_new(hash, make())
     }
 
-    /// Inserts an entry known to be absent and returns its slot.
+    /// Appends an entry known to be absent and returns its position; `None` if the map is
+    /// full (2^32 - 2 entries).
     pub(crate) fn insert_new(&mut self, hash: u64, entry: (Q, S)) -> Option<usize> {
-        if self.len + 1 > max_len(self.capacity()) {
-            self.grow();
+        let position = self.entries.len();
+        if position >= MAX_ENTRIES {
+            return None;
         }
-        let index = self.empty_slot_for(hash)?;
-        if let (Some(c), Some(slot)) = (self.ctrl.get_mut(index), self.slots.get_mut(index)) {
-            *c = tag_of(hash);
-            *slot = Some(entry);
-            self.len += 1;
-            return Some(index);
+        if position + 1 > max_len(self.index.len()) {
+            self.grow_index();
         }
-        None
+        self.entries.push(entry);
+        self.place(slot_of(fragment(hash), position));
+        Some(position)
     }
 
-    /// Removes the entry in slot `index`, moving later entries of its cluster back so that
-    /// probes stay short (backward-shift deletion). Entries only move to slots at or after
-    /// `index` (cyclically), so a forward scan re-examining `index` misses none.
-    pub(crate) fn remove_at(&mut self, index: usize) -> Option<(Q, S)> {
-        let removed = self.slots.get_mut(index)?.take()?;
-        let capacity = self.ctrl.len();
-        let mask = capacity - 1;
-        if let Some(c) = self.ctrl.get_mut(index) {
-            *c = 0;
+    /// Removes the entry at `position`; the last entry moves into its place, so a forward
+    /// scan must look at `position` again.
+    pub(crate) fn remove_at(&mut self, position: usize) -> Option<(Q, S)> {
+        let hash = self.entries.get(position)?.0.table_hash();
+        if let Some(at) = self.slot_holding(fragment(hash), position) {
+            self.delete_slot(at);
         }
-        self.len -= 1;
-        let mut hole = index;
-        let mut next = (index + 1) & mask;
-        for _ in 0..capacity {
-            let home = match self.slots.get(next) {
-                Some(Some((q, _))) => q.table_hash() as usize & mask,
-                _ => break,
-            };
-            // The entry at `next` may move into the hole if the hole lies on its probe
-            // path, i.e. between its home slot and `next` (cyclically).
-            if next.wrapping_sub(home) & mask >= next.wrapping_sub(hole) & mask {
-                self.slots.swap(hole, next);
-                self.ctrl.swap(hole, next);
-                hole = next;
+        let last = self.entries.len() - 1;
+        let removed = self.entries.swap_remove(position);
+        if position != last {
+            // The former last entry now lives at `position`: repoint its slot.
+            if let Some(moved) = self.entries.get(position) {
+                let fragment = fragment(moved.0.table_hash());
+                if let Some(at) = self.slot_holding(fragment, last) {
+                    if let Some(s) = self.index.get_mut(at) {
+                        *s = slot_of(fragment, position);
+                    }
+                }
             }
-            next = (next + 1) & mask;
         }
         Some(removed)
-    }
-
-    /// Doubles the capacity (or allocates the first slots) and re-inserts every entry.
-    fn grow(&mut self) {
-        let capacity = (self.capacity() * 2).max(MIN_CAPACITY);
-        let old = std::mem::take(&mut self.slots);
-        self.ctrl = vec![0; capacity];
-        let mut slots = Vec::with_capacity(capacity);
-        slots.resize_with(capacity, || None);
-        self.slots = slots;
-        self.len = 0;
-        for (q, s) in old.into_iter().flatten() {
-            let hash = q.table_hash();
-            // A fresh table with spare room always has an empty slot.
-            let _ = self.insert_new(hash, (q, s));
-        }
     }
 }
 
@@ -227,7 +263,8 @@ mod tests {
 
     impl TableKey for Key {
         fn table_hash(&self) -> u64 {
-            // Weak hash on purpose: only the low 4 bits, so that clusters form.
+            // Weak hash on purpose: only 16 distinct values, so that clusters and equal
+            // fragments form.
             BuildStateHasher::default().hash_one(self.0 & 15)
         }
     }
@@ -254,16 +291,22 @@ mod tests {
     }
 
     #[test]
-    fn load_stays_between_two_and_four_fifths() {
+    fn load_stays_below_four_fifths_and_entries_stay_dense() {
         let mut map = GroupMap::default();
-        assert_eq!(map.capacity(), 0);
+        assert_eq!(map.allocated_bytes(), 0);
         for k in 0..1000 {
             insert(&mut map, k, k);
-            assert!(map.len() <= max_len(map.capacity()));
-            assert!(map.len() < map.capacity());
+            assert!(map.len() <= max_len(map.index.len()));
         }
-        assert_eq!(map.capacity(), 2048);
+        assert_eq!(map.index.len(), 2048);
         assert_eq!(map.iter().count(), 1000);
+        assert_eq!(map.next_occupied(999), Some(999));
+        assert_eq!(map.next_occupied(1000), None);
+        for k in (0..1000).step_by(2) {
+            assert_eq!(remove(&mut map, k), Some(k));
+        }
+        assert_eq!(map.len(), 500);
+        assert!(map.iter().all(|(q, v)| q.0 % 2 == 1 && q.0 == *v));
         assert_eq!(max_len(8), 6);
         assert_eq!(max_len(1 << 20), (1 << 20) * 4 / 5);
     }

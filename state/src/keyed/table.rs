@@ -70,7 +70,7 @@ pub(crate) struct StateTable<K, N, S, X> {
     pub(crate) function: X,
     /// The TTL rules, if TTL is enabled.
     pub(crate) ttl: Option<TtlPolicy>,
-    /// The incremental cleanup's lazy cursor: (key-group index, slot index).
+    /// The incremental cleanup's lazy cursor: (key-group index, entry position).
     cursor: (usize, usize),
 }
 
@@ -183,9 +183,9 @@ where
 {
     /// One step of the incremental cleanup, if configured: checks up to `cleanup_size`
     /// entries from the lazy cursor on (wrapping around the key groups) and removes the
-    /// expired ones (expired list elements and map entries, and entries left empty). Empty
-    /// slots are skipped by a scan of the tag bytes; moves to the next key group are bounded
-    /// (`16 × cleanup_size + 16` per step) so that a sparse state costs little per access.
+    /// expired ones (expired list elements and map entries, and entries left empty). Moves
+    /// to the next key group are bounded (`16 × cleanup_size + 16` per step) so that a state
+    /// spread thinly over many key groups costs little per access.
     pub(crate) fn cleanup_step(&mut self, now: i64) {
         let Some(policy) = self.ttl else {
             return;
