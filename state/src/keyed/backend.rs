@@ -239,7 +239,7 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
     /// per entry, the heap
     /// memory the stored value owns: a list's `capacity × size_of` element (with its
     /// timestamp under TTL), a map's hash table (`std`'s buckets at 7/8 load, one control byte
-    /// each) and, through [`HeapSize`], what the user values own (a `String`'s capacity, …).
+    /// each) and, through [`HeapSize`](super::HeapSize), what the user values own (a `String`'s capacity, …).
     /// Not counted: heap memory owned by keys and namespaces themselves, the registry of
     /// states, and the allocator's own overhead.
     pub fn state_size_bytes(&self) -> usize {

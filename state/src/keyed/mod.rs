@@ -14,9 +14,26 @@
 //! - `size`: [`HeapSize`], how values report heap memory for `state_size_bytes()`.
 //! - `handle`: [`StateId`], [`KeyedStateHandle`] and the bounds on keys, namespaces and
 //!   values; `registry`: registration by descriptor.
-//! - Internals: `table` (a state's entries per key group), `group_map` (the hash table of
-//!   one key group), `stamp` (values with or without a TTL timestamp), `hasher`
-//!   ([`StateHasher`]).
+//! - Internals: `table` (a state's entries per key group, the incremental-cleanup cursor),
+//!   `group_map` (one key group's entries: a dense vector plus a compact hash index),
+//!   `stamp` (values with or without a TTL timestamp), `hasher` ([`StateHasher`]).
+//!
+//! ```
+//! use weir_state::keyed::{HeapKeyedStateBackend, ManualTimeProvider, ValueStateDescriptor};
+//! use weir_state::KeyGroupRange;
+//!
+//! let mut backend: HeapKeyedStateBackend<String> =
+//!     HeapKeyedStateBackend::new(KeyGroupRange::of(0, 127), 128, ManualTimeProvider::new(0))?;
+//! let count = backend.value_state::<(), u64>(&ValueStateDescriptor::new("count"))?;
+//! for word in ["a", "b", "a"] {
+//!     backend.set_current_key(word.to_string())?;
+//!     let seen = count.value(&mut backend, &())?.unwrap_or(0);
+//!     count.update(&mut backend, &(), seen + 1)?;
+//! }
+//! backend.set_current_key("a".to_string())?;
+//! assert_eq!(count.value(&mut backend, &())?, Some(2));
+//! # Ok::<(), weir_state::StateError>(())
+//! ```
 
 /// Declares a keyed state handle type: a state id plus whether the state stores TTL
 /// timestamps, typed by namespace and value types; `Copy` whatever the types.

@@ -156,3 +156,12 @@ fn ttl_configuration_is_validated() {
         "invalid TTL configuration: the time-to-live must be at least 1 ms, got 0ns"
     );
 }
+
+#[test]
+fn the_backend_can_move_with_its_operator() {
+    fn assert_send<T: Send>() {}
+    assert_send::<HeapKeyedStateBackend<u64>>();
+    assert_send::<HeapKeyedStateBackend<String>>();
+    assert_send::<ValueState<(), u64>>();
+    assert_send::<crate::operator_state::OperatorStateStore>();
+}
