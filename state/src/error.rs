@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::key_group::KeyGroupRange;
+
 /// Errors raised by key-group assignment and state handling.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StateError {
@@ -35,4 +37,61 @@ pub enum StateError {
         /// The requested last key group (inclusive).
         end: u32,
     },
+    /// A key-group range does not fit the maximum parallelism it is used with.
+    #[error(
+        "key-group range {range} does not fit maximum parallelism {max_parallelism}: key groups run from 0 to {max_parallelism} - 1"
+    )]
+    KeyGroupRangeOutOfBounds {
+        /// The rejected range.
+        range: KeyGroupRange,
+        /// The maximum parallelism (number of key groups).
+        max_parallelism: u32,
+    },
+    /// A key (or a requested key group) belongs to a key group this backend does not own.
+    #[error("key group {key_group} is outside this state backend's {range}")]
+    KeyGroupOutOfRange {
+        /// The key group of the key, or the key group asked for.
+        key_group: u32,
+        /// The key groups owned by the backend.
+        range: KeyGroupRange,
+    },
+    /// Keyed state was accessed before any key was set.
+    #[error("state '{state}' was accessed without a current key: call set_current_key first")]
+    NoCurrentKey {
+        /// The name of the state.
+        state: String,
+    },
+    /// A state name was registered again with a different kind, type or TTL.
+    #[error("state '{state}' is already registered as {registered}; it cannot be registered again as {requested}")]
+    StateConflict {
+        /// The name of the state.
+        state: String,
+        /// What the state was registered as.
+        registered: String,
+        /// What the new registration asked for.
+        requested: String,
+    },
+    /// A state handle was used with a backend or state store that did not create it.
+    #[error("state handle #{index} ({state}) does not belong to this state backend")]
+    ForeignStateHandle {
+        /// The index carried by the handle.
+        index: u32,
+        /// The state name, or a description when the name is unknown.
+        state: String,
+    },
+    /// A state time-to-live configuration is invalid.
+    #[error("invalid TTL configuration: {reason}")]
+    InvalidTtl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A state was looked up by a name that is not registered.
+    #[error("no state named '{state}' is registered")]
+    UnknownState {
+        /// The name looked up.
+        state: String,
+    },
+    /// Operator state was asked to be redistributed to parallelism 0.
+    #[error("operator state cannot be redistributed to parallelism 0: the new parallelism must be at least 1")]
+    ZeroParallelism,
 }

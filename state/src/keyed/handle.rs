@@ -1,0 +1,38 @@
+//! What state handles and the backend share: [`StateId`], [`KeyedStateHandle`] and the
+//! bounds on keys, namespaces and values.
+
+use std::hash::Hash;
+
+use super::size::HeapSize;
+use crate::key_group::KeyHash;
+
+/// What a keyed state key must be: Java-hashable for key groups, hashable and comparable
+/// for the tables, cloneable (stored once per entry) and sendable with its operator.
+pub trait BackendKey: KeyHash + Eq + Hash + Clone + Send + 'static {}
+impl<T: KeyHash + Eq + Hash + Clone + Send + 'static> BackendKey for T {}
+
+/// What a namespace must be (`()` is the void namespace; windows use their own types).
+pub trait Namespace: Eq + Hash + Clone + Send + 'static {}
+impl<T: Eq + Hash + Clone + Send + 'static> Namespace for T {}
+
+/// What a stored value must be: able to report its heap memory and sendable.
+pub trait StateValue: HeapSize + Send + 'static {}
+impl<T: HeapSize + Send + 'static> StateValue for T {}
+
+/// Identifies one registered state of one backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StateId {
+    pub(crate) backend: u32,
+    pub(crate) index: u32,
+}
+
+/// Implemented by every keyed state handle, for the backend-wide operations on one state.
+pub trait KeyedStateHandle {
+    /// The namespace type the state is scoped to.
+    type Namespace: Namespace;
+    /// The registered state this handle designates.
+    fn state_id(&self) -> StateId;
+}
+
+/// The entries of one state in one key group: (key, namespace, stored value or view).
+pub type KeyGroupEntries<'a, K, N, V> = Box<dyn Iterator<Item = (&'a K, &'a N, V)> + 'a>;

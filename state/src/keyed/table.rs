@@ -1,0 +1,306 @@
+//! [`StateTable`]: one registered state's entries, one [`GroupMap`] per key group of the
+//! backend's range (Flink's `StateTable` of `StateMap`s), and [`AnyTable`], its type-erased
+//! face for the backend.
+
+use std::any::Any;
+use std::hash::{Hash, Hasher};
+use std::mem::size_of;
+
+use super::group_map::{GroupMap, TableKey};
+use super::hasher::StateHasher;
+use super::stamp::StoredEntry;
+use super::ttl::TtlPolicy;
+
+/// The key of a stored entry: the user key and the namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StateKey<K, N> {
+    /// The user key.
+    pub(crate) key: K,
+    /// The namespace (`()` for the void namespace).
+    pub(crate) namespace: N,
+}
+
+impl<K: Hash, N: Hash> TableKey for StateKey<K, N> {
+    #[inline]
+    fn table_hash(&self) -> u64 {
+        let mut hasher = StateHasher::default();
+        self.key.hash(&mut hasher);
+        self.namespace.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// The position of the current (key, namespace) pair: the key-group index within the range
+/// and the hash, computed from the hasher state the backend caches for the current key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a, K, N> {
+    pub(crate) key: &'a K,
+    pub(crate) namespace: &'a N,
+    pub(crate) group: usize,
+    pub(crate) hash: u64,
+}
+
+impl<'a, K: Eq + Hash, N: Eq + Hash> Target<'a, K, N> {
+    /// The target of `namespace` for a key whose hasher state (after hashing the key) is
+    /// `key_hasher`; the hash equals [`StateKey::table_hash`].
+    #[inline]
+    pub(crate) fn new(key: &'a K, key_hasher: StateHasher, group: usize, namespace: &'a N) -> Self {
+        let mut hasher = key_hasher;
+        namespace.hash(&mut hasher);
+        Self {
+            key,
+            namespace,
+            group,
+            hash: hasher.finish(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn matches(&self, q: &StateKey<K, N>) -> bool {
+        q.key == *self.key && q.namespace == *self.namespace
+    }
+}
+
+/// The entries of one state: `S` per (key, namespace), kept per key group; `X` holds the
+/// state's function (reduce or aggregate), `()` for the others.
+pub(crate) struct StateTable<K, N, S, X> {
+    /// One map per key group of the backend's range, by position in the range.
+    pub(crate) groups: Vec<GroupMap<StateKey<K, N>, S>>,
+    /// The state's function, if its kind has one.
+    pub(crate) function: X,
+    /// The TTL rules, if TTL is enabled.
+    pub(crate) ttl: Option<TtlPolicy>,
+    /// The incremental cleanup's lazy cursor: (key-group index, entry position).
+    cursor: (usize, usize),
+}
+
+impl<K, N, S, X> StateTable<K, N, S, X>
+where
+    K: Eq + Hash + Clone,
+    N: Eq + Hash + Clone,
+{
+    /// An empty table for `groups` key groups.
+    pub(crate) fn new(groups: usize, function: X, ttl: Option<TtlPolicy>) -> Self {
+        Self {
+            groups: (0..groups).map(|_| GroupMap::default()).collect(),
+            function,
+            ttl,
+            cursor: (0, 0),
+        }
+    }
+
+    /// The slot of the target's entry, if present.
+    #[inline]
+    pub(crate) fn find(&self, t: &Target<'_, K, N>) -> Option<usize> {
+        self.groups.get(t.group)?.find(t.hash, |q| t.matches(q))
+    }
+
+    /// The entry in slot `index` of the key group at position `group`.
+    #[inline]
+    pub(crate) fn entry(&self, group: usize, index: usize) -> Option<&S> {
+        self.groups.get(group)?.slot(index).map(|(_, s)| s)
+    }
+
+    /// The entry in slot `index` of the key group at position `group`, mutably.
+    #[inline]
+    pub(crate) fn entry_mut(&mut self, group: usize, index: usize) -> Option<&mut S> {
+        self.groups.get_mut(group)?.slot_mut(index).map(|(_, s)| s)
+    }
+
+    /// Removes the entry in slot `index` of the key group at position `group`.
+    #[inline]
+    pub(crate) fn remove_at(&mut self, group: usize, index: usize) -> Option<S> {
+        self.groups.get_mut(group)?.remove_at(index).map(|(_, s)| s)
+    }
+
+    /// The target's entry, created with `make` if absent (`None` only if the key group is
+    /// not in the table, which the backend rules out).
+    #[inline]
+    pub(crate) fn get_or_insert_with(
+        &mut self,
+        t: &Target<'_, K, N>,
+        make: impl FnOnce() -> S,
+    ) -> Option<&mut S> {
+        let map = self.groups.get_mut(t.group)?;
+        let index = map.find_or_insert(
+            t.hash,
+            |q| t.matches(q),
+            || {
+                let key = StateKey {
+                    key: t.key.clone(),
+                    namespace: t.namespace.clone(),
+                };
+                (key, make())
+            },
+        )?;
+        map.slot_mut(index).map(|(_, s)| s)
+    }
+
+    /// Sets the target's entry to `value`.
+    #[inline]
+    pub(crate) fn put(&mut self, t: &Target<'_, K, N>, value: S) {
+        let Some(map) = self.groups.get_mut(t.group) else {
+            return;
+        };
+        match map.find(t.hash, |q| t.matches(q)) {
+            Some(index) => {
+                if let Some((_, slot)) = map.slot_mut(index) {
+                    *slot = value;
+                }
+            }
+            None => {
+                let key = StateKey {
+                    key: t.key.clone(),
+                    namespace: t.namespace.clone(),
+                };
+                let _ = map.insert_new(t.hash, (key, value));
+            }
+        }
+    }
+
+    /// Removes the target's entry, returning it.
+    #[inline]
+    pub(crate) fn remove(&mut self, t: &Target<'_, K, N>) -> Option<S> {
+        let map = self.groups.get_mut(t.group)?;
+        let index = map.find(t.hash, |q| t.matches(q))?;
+        map.remove_at(index).map(|(_, s)| s)
+    }
+
+    /// The entries of the key group at position `group`, in storage order.
+    pub(crate) fn group_entries(&self, group: usize) -> impl Iterator<Item = (&K, &N, &S)> + '_ {
+        self.groups
+            .get(group)
+            .into_iter()
+            .flat_map(|map| map.iter().map(|(q, s)| (&q.key, &q.namespace, s)))
+    }
+}
+
+impl<K, N, S, X> StateTable<K, N, S, X>
+where
+    K: Eq + Hash + Clone,
+    N: Eq + Hash + Clone,
+    S: StoredEntry,
+{
+    /// One step of the incremental cleanup, if configured: checks up to `cleanup_size`
+    /// entries from the lazy cursor on (wrapping around the key groups) and removes the
+    /// expired ones (expired list elements and map entries, and entries left empty). Moves
+    /// to the next key group are bounded (`16 × cleanup_size + 16` per step) so that a state
+    /// spread thinly over many key groups costs little per access.
+    pub(crate) fn cleanup_step(&mut self, now: i64) {
+        let Some(policy) = self.ttl else {
+            return;
+        };
+        let Some(incremental) = policy.incremental else {
+            return;
+        };
+        let groups = self.groups.len();
+        let mut budget = incremental.cleanup_size;
+        let mut group_moves = budget.saturating_mul(16).saturating_add(16);
+        let (mut group, mut slot) = self.cursor;
+        while budget > 0 && groups > 0 {
+            let next = self.groups.get(group).map(|map| map.next_occupied(slot));
+            match next {
+                Some(Some(index)) => {
+                    budget -= 1;
+                    let Some(map) = self.groups.get_mut(group) else {
+                        break;
+                    };
+                    let empty = map
+                        .slot_mut(index)
+                        .is_some_and(|(_, entry)| entry.purge_expired(&policy, now));
+                    if empty {
+                        // Later entries may move into this slot: look at it again.
+                        map.remove_at(index);
+                        slot = index;
+                    } else {
+                        slot = index + 1;
+                    }
+                }
+                _ => {
+                    if group_moves == 0 {
+                        break;
+                    }
+                    group_moves -= 1;
+                    group = (group + 1) % groups;
+                    slot = 0;
+                }
+            }
+        }
+        self.cursor = (group, slot);
+    }
+}
+
+/// A state table with its types erased, as the backend holds it.
+pub(crate) trait AnyTable<K>: Send {
+    /// The table, for downcasting to its concrete type.
+    fn as_any(&self) -> &dyn Any;
+    /// The table, mutably, for downcasting to its concrete type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// Number of (key, namespace) entries.
+    fn entry_count(&self) -> usize;
+    /// Number of (key, namespace) entries in the key group at position `group`.
+    fn group_entry_count(&self, group: usize) -> usize;
+    /// Estimated bytes held (see `HeapKeyedStateBackend::state_size_bytes`).
+    fn size_bytes(&self) -> usize;
+    /// Drops every entry of the key group at position `group`, freeing its memory.
+    fn clear_group(&mut self, group: usize);
+    /// One step of the incremental TTL cleanup (no-op without one).
+    fn cleanup_step(&mut self, now: i64);
+    /// The keys with an entry in namespace `namespace` (`None` if it has another type).
+    fn keys<'a>(&'a self, namespace: &'a dyn Any) -> Option<Box<dyn Iterator<Item = &'a K> + 'a>>;
+}
+
+impl<K, N, S, X> AnyTable<K> for StateTable<K, N, S, X>
+where
+    K: Eq + Hash + Clone + Send + 'static,
+    N: Eq + Hash + Clone + Send + 'static,
+    S: StoredEntry,
+    X: Send + 'static,
+{
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn entry_count(&self) -> usize {
+        self.groups.iter().map(GroupMap::len).sum()
+    }
+
+    fn group_entry_count(&self, group: usize) -> usize {
+        self.groups.get(group).map_or(0, GroupMap::len)
+    }
+
+    fn size_bytes(&self) -> usize {
+        let maps = self.groups.capacity() * size_of::<GroupMap<StateKey<K, N>, S>>();
+        let tables: usize = self.groups.iter().map(GroupMap::allocated_bytes).sum();
+        let heap: usize = self
+            .groups
+            .iter()
+            .flat_map(GroupMap::iter)
+            .map(|(_, s)| s.heap_bytes())
+            .sum();
+        size_of::<Self>() + maps + tables + heap
+    }
+
+    fn clear_group(&mut self, group: usize) {
+        if let Some(map) = self.groups.get_mut(group) {
+            *map = GroupMap::default();
+        }
+    }
+
+    fn cleanup_step(&mut self, now: i64) {
+        StateTable::cleanup_step(self, now);
+    }
+
+    fn keys<'a>(&'a self, namespace: &'a dyn Any) -> Option<Box<dyn Iterator<Item = &'a K> + 'a>> {
+        let namespace = namespace.downcast_ref::<N>()?;
+        Some(Box::new(self.groups.iter().flat_map(move |map| {
+            map.iter()
+                .filter(move |(q, _)| q.namespace == *namespace)
+                .map(|(q, _)| &q.key)
+        })))
+    }
+}
