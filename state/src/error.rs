@@ -7,6 +7,12 @@ use crate::key_group::KeyGroupRange;
 /// Errors raised by key-group assignment and state handling.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StateError {
+    /// A key group of a state holds the most entries it can (2^32 - 2): the write is
+    /// refused rather than lost.
+    #[error(
+        "a key group of a keyed state is full (4294967294 entries): raise the maximum parallelism so that keys spread over more key groups"
+    )]
+    KeyGroupFull,
     /// The maximum parallelism (number of key groups) is outside `1..=32768`.
     #[error(
         "maximum parallelism {max_parallelism} is out of range: it must be between 1 and {upper_bound} (inclusive)"

@@ -235,7 +235,7 @@ where
         None => {
             let mut accumulator = table.function.create_accumulator();
             table.function.add(value, &mut accumulator);
-            table.put(&t, P::new(accumulator, now));
+            table.put(&t, P::new(accumulator, now))?;
         }
     }
     Ok(())

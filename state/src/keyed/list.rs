@@ -240,12 +240,11 @@ where
         }
         return Ok(());
     }
-    if let Some(list) = table.get_or_insert_with(&t, Vec::new) {
-        if replace {
-            list.clear();
-        }
-        list.extend(values.map(|v| P::new(v, now)));
+    let list = table.get_or_insert_with(&t, Vec::new)?;
+    if replace {
+        list.clear();
     }
+    list.extend(values.map(|v| P::new(v, now)));
     Ok(())
 }
 
@@ -295,9 +294,7 @@ where
     }
     if !merged.is_empty() {
         let t = Target::new(access.key, access.hasher, access.group, target);
-        if let Some(list) = table.get_or_insert_with(&t, Vec::new) {
-            list.append(&mut merged);
-        }
+        table.get_or_insert_with(&t, Vec::new)?.append(&mut merged);
     }
     Ok(())
 }

@@ -91,9 +91,9 @@ where
     if entries.peek().is_none() {
         return Ok(());
     }
-    if let Some(map) = table.get_or_insert_with(&t, UserMap::default) {
-        map.extend(entries.map(|(k, v)| (k, P::new(v, now))));
-    }
+    table
+        .get_or_insert_with(&t, UserMap::default)?
+        .extend(entries.map(|(k, v)| (k, P::new(v, now))));
     Ok(())
 }
 

@@ -196,7 +196,7 @@ where
                 *p = P::new(reduced, now);
             }
         }
-        None => table.put(&t, P::new(value, now)),
+        None => table.put(&t, P::new(value, now))?,
     }
     Ok(())
 }

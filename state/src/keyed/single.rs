@@ -182,7 +182,7 @@ where
             Some(existing) => combine(existing, merged),
             None => merged,
         };
-        table.put(&t, P::new(value, now));
+        table.put(&t, P::new(value, now))?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! backend's range (Flink's `StateTable` of `StateMap`s), and [`AnyTable`], its type-erased
 //! face for the backend.
 
+use crate::error::StateError;
 use std::any::Any;
 use std::hash::{Hash, Hasher};
 use std::mem::size_of;
@@ -113,34 +114,40 @@ where
         self.groups.get_mut(group)?.remove_at(index).map(|(_, s)| s)
     }
 
-    /// The target's entry, created with `make` if absent (`None` only if the key group is
-    /// not in the table, which the backend rules out).
+    /// The target's entry, created with `make` if absent; fails only if the key group is
+    /// full (or not in the table, which the backend rules out).
     #[inline]
     pub(crate) fn get_or_insert_with(
         &mut self,
         t: &Target<'_, K, N>,
         make: impl FnOnce() -> S,
-    ) -> Option<&mut S> {
-        let map = self.groups.get_mut(t.group)?;
-        let index = map.find_or_insert(
-            t.hash,
-            |q| t.matches(q),
-            || {
-                let key = StateKey {
-                    key: t.key.clone(),
-                    namespace: t.namespace.clone(),
-                };
-                (key, make())
-            },
-        )?;
-        map.slot_mut(index).map(|(_, s)| s)
+    ) -> Result<&mut S, StateError> {
+        let Some(map) = self.groups.get_mut(t.group) else {
+            return Err(StateError::KeyGroupFull);
+        };
+        let index = map
+            .find_or_insert(
+                t.hash,
+                |q| t.matches(q),
+                || {
+                    let key = StateKey {
+                        key: t.key.clone(),
+                        namespace: t.namespace.clone(),
+                    };
+                    (key, make())
+                },
+            )
+            .ok_or(StateError::KeyGroupFull)?;
+        map.slot_mut(index)
+            .map(|(_, s)| s)
+            .ok_or(StateError::KeyGroupFull)
     }
 
-    /// Sets the target's entry to `value`.
+    /// Sets the target's entry to `value`; fails only if the key group is full.
     #[inline]
-    pub(crate) fn put(&mut self, t: &Target<'_, K, N>, value: S) {
+    pub(crate) fn put(&mut self, t: &Target<'_, K, N>, value: S) -> Result<(), StateError> {
         let Some(map) = self.groups.get_mut(t.group) else {
-            return;
+            return Err(StateError::KeyGroupFull);
         };
         match map.find(t.hash, |q| t.matches(q)) {
             Some(index) => {
@@ -153,9 +160,11 @@ where
                     key: t.key.clone(),
                     namespace: t.namespace.clone(),
                 };
-                let _ = map.insert_new(t.hash, (key, value));
+                map.insert_new(t.hash, (key, value))
+                    .ok_or(StateError::KeyGroupFull)?;
             }
         }
+        Ok(())
     }
 
     /// Removes the target's entry, returning it.

@@ -144,6 +144,6 @@ where
     if P::TIMED {
         access.table.cleanup_step(access.now);
     }
-    access.table.put(&target, P::new(value, access.now));
+    access.table.put(&target, P::new(value, access.now))?;
     Ok(())
 }
