@@ -500,3 +500,27 @@ fn source_watermarks_run_and_their_mistakes_are_named() {
     );
     fails_with(&["run", &bad], "'idle-timeout' must be above 0");
 }
+
+#[test]
+fn silent_sensors_example_alerts_exactly_the_silences() {
+    // `cargo test` builds the examples next to the test binaries' `deps` folder.
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile folder");
+    let example = dir.join("examples").join("silent_sensors");
+    let out = Command::new(&example)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", example.display()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).lines().collect::<Vec<_>>(),
+        [
+            "a silent since 12000 ms (alert at 22000 ms)",
+            "a silent since 36000 ms (alert at 46000 ms)",
+            "b silent since 40000 ms (alert at 50000 ms)",
+            "c silent since 5000 ms (alert at 15000 ms)",
+        ]
+    );
+}

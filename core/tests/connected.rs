@@ -81,24 +81,27 @@ impl KeyedCoProcessFunction<i64, (i64, i64), (i64, i64), i64> for UnpaidAlert {
         (_, placed): (i64, i64),
         ctx: &mut KeyedContext<'_, i64>,
         _out: &mut Collector<'_, i64>,
-    ) {
+    ) -> OpResult {
         ctx.register_event_time_timer(placed + 10);
+        Ok(())
     }
     fn process_element2(
         &mut self,
         (_, placed): (i64, i64),
         ctx: &mut KeyedContext<'_, i64>,
         _out: &mut Collector<'_, i64>,
-    ) {
+    ) -> OpResult {
         ctx.delete_event_time_timer(placed + 10);
+        Ok(())
     }
     fn on_timer(
         &mut self,
         _ts: i64,
         ctx: &mut KeyedContext<'_, i64>,
         out: &mut Collector<'_, i64>,
-    ) {
+    ) -> OpResult {
         out.collect(*ctx.current_key());
+        Ok(())
     }
 }
 

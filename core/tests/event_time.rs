@@ -351,20 +351,22 @@ impl weir_core::operator::keyed_process::KeyedProcessFunction<i64, (i64, i64), (
         (_, ts): (i64, i64),
         ctx: &mut weir_core::operator::keyed_process::KeyedContext<'_, i64>,
         _out: &mut weir_core::operator::process::Collector<'_, (i64, i64)>,
-    ) {
+    ) -> OpResult {
         ctx.register_event_time_timer(ts + 10);
+        Ok(())
     }
     fn on_timer(
         &mut self,
         timestamp: i64,
         ctx: &mut weir_core::operator::keyed_process::KeyedContext<'_, i64>,
         out: &mut weir_core::operator::process::Collector<'_, (i64, i64)>,
-    ) {
+    ) -> OpResult {
         assert!(
             ctx.current_watermark() >= timestamp,
             "fired before its time"
         );
         out.collect((*ctx.current_key(), timestamp));
+        Ok(())
     }
 }
 

@@ -183,7 +183,7 @@ pub struct KeyedConnectedStreams<T1: Data, T2: Data, K> {
     key2: KeyFn<T2, K>,
 }
 
-impl<T1: Data, T2: Data, K: Hash + Eq + Clone + Send + 'static> KeyedConnectedStreams<T1, T2, K> {
+impl<T1: Data, T2: Data, K: weir_state::keyed::BackendKey> KeyedConnectedStreams<T1, T2, K> {
     /// A keyed function over both inputs with timers per key (Flink's
     /// `KeyedCoProcessFunction`).
     pub fn process<O: Data>(
@@ -198,9 +198,8 @@ impl<T1: Data, T2: Data, K: Hash + Eq + Clone + Send + 'static> KeyedConnectedSt
                 k2.clone(),
                 out,
                 side,
-                ctx.clock.clone(),
-                &ctx.timers,
-            )))
+                ctx,
+            )?))
         });
         two_input(&self.first, &self.second, "Keyed Co-Process", make)
     }

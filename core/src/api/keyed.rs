@@ -8,6 +8,7 @@ use crate::operator::keyed_process::{KeyedProcessFunction, KeyedProcessOperator}
 use crate::operator::rolling::{field_reducer, Aggregation, KeyFn, RollingReduce};
 use crate::operator::OperatorError;
 use crate::record::Data;
+use weir_state::keyed::BackendKey;
 
 /// A stream partitioned by a key of type `K` (Flink's `KeyedStream`).
 pub struct KeyedStream<T: Data, K> {
@@ -28,26 +29,6 @@ impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
     /// The key selector.
     pub fn key_selector(&self) -> KeyFn<T, K> {
         self.key.clone()
-    }
-
-    /// Runs a keyed process function with timers per key (Flink's
-    /// `KeyedStream.process(KeyedProcessFunction)`).
-    pub fn process<O: Data>(
-        &self,
-        f: impl KeyedProcessFunction<K, T, O> + Clone + Sync,
-    ) -> DataStream<O> {
-        let key = self.key.clone();
-        self.stream
-            .transform("Keyed Process", move |ctx, out, side| {
-                Ok(Box::new(KeyedProcessOperator::new(
-                    f.clone(),
-                    key.clone(),
-                    out,
-                    side,
-                    ctx.clock.clone(),
-                    &ctx.timers,
-                )))
-            })
     }
 
     /// Rolling reduce: emits the new accumulated value of the key after every element.
@@ -138,5 +119,26 @@ impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {
         self.aggregate("Keyed Max By", Aggregation::MaxBy, field)
+    }
+}
+
+impl<T: Data, K: BackendKey> KeyedStream<T, K> {
+    /// Runs a keyed process function with keyed state and timers per key (Flink's
+    /// `KeyedStream.process(KeyedProcessFunction)`).
+    pub fn process<O: Data>(
+        &self,
+        f: impl KeyedProcessFunction<K, T, O> + Clone + Sync,
+    ) -> DataStream<O> {
+        let key = self.key.clone();
+        self.stream
+            .transform("Keyed Process", move |ctx, out, side| {
+                Ok(Box::new(KeyedProcessOperator::new(
+                    f.clone(),
+                    key.clone(),
+                    out,
+                    side,
+                    ctx,
+                )?))
+            })
     }
 }

@@ -1,6 +1,7 @@
 //! Keyed process functions (Flink's `KeyedProcessFunction`): a function per element of a
-//! keyed stream, with the current key, event-time and processing-time timers per key,
-//! and side outputs.
+//! keyed stream, with the current key, keyed state scoped to it (a
+//! `weir_state::HeapKeyedStateBackend` per subtask over its key groups), event-time and
+//! processing-time timers per key, and side outputs.
 //!
 //! Timers: at most one per key and timestamp in each time domain, deletable. Event-time
 //! timers fire when a watermark reaches them, in timestamp order, before the watermark
@@ -10,14 +11,17 @@
 //! and no timestamp for processing time, as in Flink.
 
 use std::cell::RefCell;
-use std::hash::Hash;
 use std::rc::Rc;
 
+use weir_state::key_group::compute_key_group_range_for_operator_index;
+use weir_state::keyed::BackendKey;
 use weir_state::timers::{TimeDomain, TimerQueue};
+use weir_state::HeapKeyedStateBackend;
 
 use super::process::{Collector, OutputTag, SideOutputs};
 use super::rolling::KeyFn;
 use super::{BoxOutput, OpResult, OperatorError};
+use crate::graph::factory::BuildContext;
 use crate::operator::Output;
 use crate::record::{Data, Record, NO_TIMESTAMP};
 use crate::runtime::clock::SharedClock;
@@ -37,12 +41,19 @@ pub struct KeyedContext<'a, K> {
     watermark: i64,
     clock: &'a SharedClock,
     timers: &'a mut Timers<K>,
+    state: &'a mut HeapKeyedStateBackend<K>,
     side: &'a mut SideOutputs,
     domain: Option<TimeDomain>,
     error: Option<OperatorError>,
 }
 
-impl<K: Hash + Eq + Clone> KeyedContext<'_, K> {
+impl<K: BackendKey> KeyedContext<'_, K> {
+    /// The keyed state, scoped to the current key: use state handles (registered in
+    /// `open`) with it, e.g. `count.value(ctx.state(), &())`.
+    pub fn state(&mut self) -> &mut HeapKeyedStateBackend<K> {
+        self.state
+    }
+
     /// The key of the element (or of the timer) being processed.
     pub fn current_key(&self) -> &K {
         self.key
@@ -103,13 +114,18 @@ impl<K: Hash + Eq + Clone> KeyedContext<'_, K> {
 /// A function over the elements of a keyed stream, with timers (Flink's
 /// `KeyedProcessFunction`).
 pub trait KeyedProcessFunction<K, I, O: Data>: Send + 'static {
+    /// Registers the states the function uses (Flink's `open`), once per subtask.
+    fn open(&mut self, _state: &mut HeapKeyedStateBackend<K>) -> OpResult {
+        Ok(())
+    }
+
     /// Processes one element of the current key.
     fn process_element(
         &mut self,
         value: I,
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Collector<'_, O>,
-    );
+    ) -> OpResult;
 
     /// A timer of the current key fired at `timestamp`.
     fn on_timer(
@@ -117,33 +133,39 @@ pub trait KeyedProcessFunction<K, I, O: Data>: Send + 'static {
         _timestamp: i64,
         _ctx: &mut KeyedContext<'_, K>,
         _out: &mut Collector<'_, O>,
-    ) {
+    ) -> OpResult {
+        Ok(())
     }
 }
 
 /// Calls a function's `on_timer`: how the shared core reaches one- and two-input
 /// keyed functions.
 pub(crate) trait TimerFn<K, O: Data>: 'static {
+    /// Registers the function's states.
+    fn open(&mut self, state: &mut HeapKeyedStateBackend<K>) -> OpResult;
     /// A timer of the current key fired.
     fn on_timer(
         &mut self,
         timestamp: i64,
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Collector<'_, O>,
-    );
+    ) -> OpResult;
 }
 
 /// A [`KeyedProcessFunction`] seen as a [`TimerFn`].
 pub(crate) struct OneInput<F, I>(pub(crate) F, pub(crate) std::marker::PhantomData<fn(I)>);
 
 impl<K, I: 'static, O: Data, F: KeyedProcessFunction<K, I, O>> TimerFn<K, O> for OneInput<F, I> {
+    fn open(&mut self, state: &mut HeapKeyedStateBackend<K>) -> OpResult {
+        self.0.open(state)
+    }
     fn on_timer(
         &mut self,
         timestamp: i64,
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Collector<'_, O>,
-    ) {
-        self.0.on_timer(timestamp, ctx, out);
+    ) -> OpResult {
+        self.0.on_timer(timestamp, ctx, out)
     }
 }
 
@@ -157,6 +179,7 @@ pub(crate) struct Core<K, O: Data, F> {
     out: BoxOutput<O>,
     side: SideOutputs,
     timers: Timers<K>,
+    state: HeapKeyedStateBackend<K>,
     watermark: i64,
     clock: SharedClock,
     service: ProcessingTimeService,
@@ -167,18 +190,26 @@ pub(crate) struct Core<K, O: Data, F> {
 
 impl<K, O, F> Core<K, O, F>
 where
-    K: Hash + Eq + Clone + 'static,
+    K: BackendKey,
     O: Data,
     F: TimerFn<K, O>,
 {
-    /// A core registered with the task's timers.
+    /// A core for subtask `ctx.subtask`, its keyed state over that subtask's key groups,
+    /// registered with the task's timers; the function's `open` has run.
     pub(crate) fn shared(
-        f: F,
+        mut f: F,
         out: BoxOutput<O>,
         side: SideOutputs,
-        clock: SharedClock,
-        service: &ProcessingTimeService,
-    ) -> SharedCore<K, O, F> {
+        ctx: &BuildContext,
+    ) -> Result<SharedCore<K, O, F>, OperatorError> {
+        let max = u32::try_from(ctx.max_parallelism).unwrap_or(u32::MAX);
+        let parallelism = u32::try_from(ctx.parallelism).unwrap_or(u32::MAX);
+        let subtask = u32::try_from(ctx.subtask).unwrap_or(u32::MAX);
+        let range = compute_key_group_range_for_operator_index(max, parallelism, subtask);
+        let ttl_clock = ctx.clock.clone();
+        let mut state = HeapKeyedStateBackend::new(range, max, move || ttl_clock.epoch_millis())?;
+        f.open(&mut state)?;
+        let (clock, service) = (ctx.clock.clone(), &ctx.timers);
         let core = Rc::new(RefCell::new(Core {
             f,
             out,
@@ -187,6 +218,7 @@ where
                 event: TimerQueue::new(),
                 processing: TimerQueue::new(),
             },
+            state,
             watermark: i64::MIN,
             clock,
             service: service.clone(),
@@ -196,32 +228,40 @@ where
         let weak = Rc::downgrade(&core);
         let target = service.register(weak);
         core.borrow_mut().target = Some(target);
-        core
+        Ok(core)
+    }
+
+    /// How many keys and bytes the keyed state holds.
+    pub(crate) fn state_size(&self) -> (usize, usize) {
+        (self.state.key_count(), self.state.state_size_bytes())
     }
 
     /// Runs `call` for an element of `key` with its context and collector.
     pub(crate) fn element(
         &mut self,
-        key: &K,
+        key: K,
         timestamp: i64,
-        call: impl FnOnce(&mut F, &mut KeyedContext<'_, K>, &mut Collector<'_, O>),
+        call: impl FnOnce(&mut F, &mut KeyedContext<'_, K>, &mut Collector<'_, O>) -> OpResult,
     ) -> OpResult {
+        self.state.set_current_key(key.clone())?;
         let mut ctx = KeyedContext {
-            key,
+            key: &key,
             timestamp,
             watermark: self.watermark,
             clock: &self.clock,
             timers: &mut self.timers,
+            state: &mut self.state,
             side: &mut self.side,
             domain: None,
             error: None,
         };
         let mut out = Collector::new(&mut self.out, timestamp);
-        call(&mut self.f, &mut ctx, &mut out);
+        let result = call(&mut self.f, &mut ctx, &mut out);
         let (out_err, ctx_err) = (out.into_error(), ctx.error);
         if let Some(e) = out_err.or(ctx_err) {
             return Err(e);
         }
+        result?;
         self.schedule_wake_up();
         Ok(())
     }
@@ -232,23 +272,25 @@ where
             TimeDomain::EventTime => timestamp,
             TimeDomain::ProcessingTime => NO_TIMESTAMP,
         };
+        self.state.set_current_key(key.clone())?;
         let mut ctx = KeyedContext {
             key: &key,
             timestamp: out_ts,
             watermark: self.watermark,
             clock: &self.clock,
             timers: &mut self.timers,
+            state: &mut self.state,
             side: &mut self.side,
             domain: Some(domain),
             error: None,
         };
         let mut out = Collector::new(&mut self.out, out_ts);
-        self.f.on_timer(timestamp, &mut ctx, &mut out);
+        let result = self.f.on_timer(timestamp, &mut ctx, &mut out);
         let (out_err, ctx_err) = (out.into_error(), ctx.error);
-        match (out_err, ctx_err) {
-            (Some(e), _) | (None, Some(e)) => Err(e),
-            (None, None) => Ok(()),
+        if let Some(e) = out_err.or(ctx_err) {
+            return Err(e);
         }
+        result
     }
 
     /// Asks the task's processing-time service to wake us for the earliest
@@ -302,7 +344,7 @@ where
 
 impl<K, O, F> ProcessingTimeCallback for Core<K, O, F>
 where
-    K: Hash + Eq + Clone + 'static,
+    K: BackendKey,
     O: Data,
     F: TimerFn<K, O>,
 {
@@ -325,31 +367,36 @@ pub struct KeyedProcessOperator<K, I, O: Data, F> {
 
 impl<K, I, O, F> KeyedProcessOperator<K, I, O, F>
 where
-    K: Hash + Eq + Clone + 'static,
+    K: BackendKey,
     I: Data,
     O: Data,
     F: KeyedProcessFunction<K, I, O>,
 {
-    /// An operator running `f` over elements keyed by `key`.
+    /// An operator running `f` over elements keyed by `key`, in the subtask `ctx`
+    /// describes (its key groups, clock and timers).
     pub fn new(
         f: F,
         key: KeyFn<I, K>,
         out: BoxOutput<O>,
         side: SideOutputs,
-        clock: SharedClock,
-        service: &ProcessingTimeService,
-    ) -> Self {
+        ctx: &BuildContext,
+    ) -> Result<Self, OperatorError> {
         let f = OneInput(f, std::marker::PhantomData);
-        Self {
-            core: Core::shared(f, out, side, clock, service),
+        Ok(Self {
+            core: Core::shared(f, out, side, ctx)?,
             key,
-        }
+        })
+    }
+
+    /// How many keys and bytes its keyed state holds.
+    pub fn state_size(&self) -> (usize, usize) {
+        self.core.borrow().state_size()
     }
 }
 
 impl<K, I, O, F> Output<I> for KeyedProcessOperator<K, I, O, F>
 where
-    K: Hash + Eq + Clone + 'static,
+    K: BackendKey,
     I: Data,
     O: Data,
     F: KeyedProcessFunction<K, I, O>,
@@ -359,7 +406,7 @@ where
         let key = (self.key)(&value);
         self.core
             .borrow_mut()
-            .element(&key, timestamp, |f, ctx, out| {
+            .element(key, timestamp, |f, ctx, out| {
                 f.0.process_element(value, ctx, out)
             })
     }

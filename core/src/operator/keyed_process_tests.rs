@@ -40,13 +40,14 @@ impl KeyedProcessFunction<String, (String, String, i64), String> for Commands {
         (_, command, time): (String, String, i64),
         ctx: &mut KeyedContext<'_, String>,
         _out: &mut Collector<'_, String>,
-    ) {
+    ) -> OpResult {
         match command.as_str() {
             "event" => ctx.register_event_time_timer(time),
             "processing" => ctx.register_processing_time_timer(time),
             "delete" => ctx.delete_event_time_timer(time),
             _ => {}
         }
+        Ok(())
     }
 
     fn on_timer(
@@ -54,13 +55,14 @@ impl KeyedProcessFunction<String, (String, String, i64), String> for Commands {
         timestamp: i64,
         ctx: &mut KeyedContext<'_, String>,
         out: &mut Collector<'_, String>,
-    ) {
+    ) -> OpResult {
         let domain = match ctx.time_domain() {
             Some(TimeDomain::EventTime) => "event",
             Some(TimeDomain::ProcessingTime) => "processing",
             None => "none",
         };
         out.collect(format!("{}@{timestamp}:{domain}", ctx.current_key()));
+        Ok(())
     }
 }
 
@@ -77,14 +79,22 @@ fn rig() -> Rig {
     let service = ProcessingTimeService::new(shared.clone());
     let seen = Rc::new(RefCell::new(Vec::new()));
     let key: KeyFn<(String, String, i64), String> = Arc::new(|e| e.0.clone());
+    let ctx = BuildContext {
+        name: "commands".into(),
+        subtask: 0,
+        parallelism: 1,
+        max_parallelism: 128,
+        clock: shared,
+        timers: service.clone(),
+    };
     let op = KeyedProcessOperator::new(
         Commands,
         key,
         Box::new(Capture(seen.clone())),
         SideOutputs::default(),
-        shared,
-        &service,
-    );
+        &ctx,
+    )
+    .unwrap();
     (op, seen, clock, service)
 }
 

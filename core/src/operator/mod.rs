@@ -32,6 +32,9 @@ pub enum OperatorError {
     /// A user function or built-in step rejected a record.
     #[error("{0}")]
     User(String),
+    /// Keyed state refused an access (no current key, a conflicting registration, …).
+    #[error("keyed state: {0}")]
+    State(#[from] weir_state::StateError),
     /// Writing to a sink failed.
     #[error("sink '{name}': {source}")]
     Sink {

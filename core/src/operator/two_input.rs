@@ -3,18 +3,18 @@
 //! hands it each input's records, and one watermark: the minimum of the two inputs'
 //! (an idle input does not count), as Flink's `processWatermark1/2` combine them.
 
-use std::hash::Hash;
 use std::marker::PhantomData;
 
 use super::keyed_process::{Core, KeyedContext, SharedCore, TimerFn};
 use super::process::{Collector, Context, SideOutputs};
 use super::rolling::KeyFn;
 use super::{BoxOutput, OpResult, OperatorError};
+use crate::graph::factory::BuildContext;
 use crate::record::{Data, Record};
-use crate::runtime::clock::SharedClock;
 use crate::runtime::input::{read_record, ErasedInput};
-use crate::runtime::timers::ProcessingTimeService;
 use crate::time::WatermarkStatus;
+use weir_state::keyed::BackendKey;
+use weir_state::HeapKeyedStateBackend;
 
 /// An operator with two inputs of types `I1` and `I2`.
 pub trait TwoInputOperator<I1: Data, I2: Data> {
@@ -173,27 +173,32 @@ impl<I1: Data, I2: Data, O: Data, F: CoProcessFunction<I1, I2, O>> TwoInputOpera
 /// `KeyedCoProcessFunction`): both inputs are keyed alike, so state and timers of a key
 /// see the elements of both.
 pub trait KeyedCoProcessFunction<K, I1, I2, O: Data>: Send + 'static {
+    /// Registers the states the function uses (Flink's `open`), once per subtask.
+    fn open(&mut self, _state: &mut HeapKeyedStateBackend<K>) -> OpResult {
+        Ok(())
+    }
     /// Processes an element of the first input.
     fn process_element1(
         &mut self,
         value: I1,
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Collector<'_, O>,
-    );
+    ) -> OpResult;
     /// Processes an element of the second input.
     fn process_element2(
         &mut self,
         value: I2,
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Collector<'_, O>,
-    );
+    ) -> OpResult;
     /// A timer of the current key fired at `timestamp`.
     fn on_timer(
         &mut self,
         _timestamp: i64,
         _ctx: &mut KeyedContext<'_, K>,
         _out: &mut Collector<'_, O>,
-    ) {
+    ) -> OpResult {
+        Ok(())
     }
 }
 
@@ -203,13 +208,16 @@ struct TwoInputs<F, I1, I2>(F, PhantomData<fn(I1, I2)>);
 impl<K, I1: 'static, I2: 'static, O: Data, F: KeyedCoProcessFunction<K, I1, I2, O>> TimerFn<K, O>
     for TwoInputs<F, I1, I2>
 {
+    fn open(&mut self, state: &mut HeapKeyedStateBackend<K>) -> OpResult {
+        self.0.open(state)
+    }
     fn on_timer(
         &mut self,
         timestamp: i64,
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Collector<'_, O>,
-    ) {
-        self.0.on_timer(timestamp, ctx, out);
+    ) -> OpResult {
+        self.0.on_timer(timestamp, ctx, out)
     }
 }
 
@@ -222,34 +230,39 @@ pub struct KeyedCoProcessOperator<K, I1, I2, O: Data, F> {
 
 impl<K, I1, I2, O, F> KeyedCoProcessOperator<K, I1, I2, O, F>
 where
-    K: Hash + Eq + Clone + 'static,
+    K: BackendKey,
     I1: Data,
     I2: Data,
     O: Data,
     F: KeyedCoProcessFunction<K, I1, I2, O>,
 {
-    /// An operator running `f` over two inputs keyed by `key1` and `key2`.
+    /// An operator running `f` over two inputs keyed by `key1` and `key2`, in the
+    /// subtask `ctx` describes.
     pub fn new(
         f: F,
         key1: KeyFn<I1, K>,
         key2: KeyFn<I2, K>,
         out: BoxOutput<O>,
         side: SideOutputs,
-        clock: SharedClock,
-        service: &ProcessingTimeService,
-    ) -> Self {
+        ctx: &BuildContext,
+    ) -> Result<Self, OperatorError> {
         let f = TwoInputs(f, PhantomData);
-        Self {
-            core: Core::shared(f, out, side, clock, service),
+        Ok(Self {
+            core: Core::shared(f, out, side, ctx)?,
             key1,
             key2,
-        }
+        })
+    }
+
+    /// How many keys and bytes its keyed state holds.
+    pub fn state_size(&self) -> (usize, usize) {
+        self.core.borrow().state_size()
     }
 }
 
 impl<K, I1, I2, O, F> TwoInputOperator<I1, I2> for KeyedCoProcessOperator<K, I1, I2, O, F>
 where
-    K: Hash + Eq + Clone + 'static,
+    K: BackendKey,
     I1: Data,
     I2: Data,
     O: Data,
@@ -260,7 +273,7 @@ where
         let key = (self.key1)(&value);
         self.core
             .borrow_mut()
-            .element(&key, timestamp, |f, ctx, out| {
+            .element(key, timestamp, |f, ctx, out| {
                 f.0.process_element1(value, ctx, out)
             })
     }
@@ -269,7 +282,7 @@ where
         let key = (self.key2)(&value);
         self.core
             .borrow_mut()
-            .element(&key, timestamp, |f, ctx, out| {
+            .element(key, timestamp, |f, ctx, out| {
                 f.0.process_element2(value, ctx, out)
             })
     }
