@@ -1,5 +1,6 @@
 //! The table `weir run` prints at the end: per vertex, records in and out, skipped
-//! records, and Flink's busy / back-pressured / idle time per second.
+//! records, Flink's busy / back-pressured / idle time per second, and the keys and
+//! estimated bytes of keyed state.
 
 use weir_core::cluster::JobResult;
 use weir_core::runtime::metrics::summarize;
@@ -20,7 +21,7 @@ pub fn render(result: &JobResult) -> String {
         result.slots_used
     );
     s.push_str(&format!(
-        "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>9}  {:>9}  {:>9}\n",
+        "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>9}  {:>9}  {:>9}  {:>10}  {:>11}\n",
         "vertex",
         "par",
         "records in",
@@ -28,12 +29,14 @@ pub fn render(result: &JobResult) -> String {
         "skipped",
         "busy ms/s",
         "bp ms/s",
-        "idle ms/s"
+        "idle ms/s",
+        "state keys",
+        "state bytes"
     ));
     for r in rows {
         let name: String = r.vertex.chars().take(name_width).collect();
         s.push_str(&format!(
-            "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>9.0}  {:>9.0}  {:>9.0}\n",
+            "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>9.0}  {:>9.0}  {:>9.0}  {:>10}  {:>11}\n",
             name,
             r.parallelism,
             r.records_in,
@@ -41,7 +44,9 @@ pub fn render(result: &JobResult) -> String {
             r.records_skipped,
             r.busy_ms_per_second,
             r.back_pressured_ms_per_second,
-            r.idle_ms_per_second
+            r.idle_ms_per_second,
+            r.state_keys,
+            r.state_bytes
         ));
     }
     s

@@ -1,6 +1,5 @@
 //! `KeyedStream`: a stream partitioned by key, with rolling aggregates.
 
-use std::hash::Hash;
 use std::sync::Arc;
 
 use super::datastream::DataStream;
@@ -16,7 +15,7 @@ pub struct KeyedStream<T: Data, K> {
     key: KeyFn<T, K>,
 }
 
-impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
+impl<T: Data, K: BackendKey> KeyedStream<T, K> {
     pub(crate) fn new(stream: DataStream<T>, key: Arc<dyn Fn(&T) -> K + Send + Sync>) -> Self {
         Self { stream, key }
     }
@@ -46,8 +45,13 @@ impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
         f: impl FnMut(T, T) -> Result<T, OperatorError> + Clone + Send + Sync + 'static,
     ) -> DataStream<T> {
         let key = self.key.clone();
-        self.stream.transform(name, move |_, out, _| {
-            Ok(Box::new(RollingReduce::new(key.clone(), f.clone(), out)))
+        self.stream.transform(name, move |ctx, out, _| {
+            Ok(Box::new(RollingReduce::new(
+                key.clone(),
+                f.clone(),
+                out,
+                ctx,
+            )?))
         })
     }
 
@@ -61,12 +65,13 @@ impl<T: Data, K: Eq + Hash + Clone + Send + 'static> KeyedStream<T, K> {
         N: Copy + PartialOrd + std::ops::Add<Output = N> + 'static,
     {
         let key = self.key.clone();
-        self.stream.transform(name, move |_, out, _| {
+        self.stream.transform(name, move |ctx, out, _| {
             Ok(Box::new(RollingReduce::new(
                 key.clone(),
                 field_reducer(agg, field.clone()),
                 out,
-            )))
+                ctx,
+            )?))
         })
     }
 

@@ -25,6 +25,8 @@ pub struct BuildContext {
     pub clock: SharedClock,
     /// The task's processing-time timers.
     pub timers: crate::runtime::timers::ProcessingTimeService,
+    /// Where operators with keyed state report its size.
+    pub state_sizes: crate::runtime::metrics::StateSizes,
 }
 
 /// What a factory builds.

@@ -228,6 +228,8 @@ where
         let weak = Rc::downgrade(&core);
         let target = service.register(weak);
         core.borrow_mut().target = Some(target);
+        let weak = Rc::downgrade(&core);
+        ctx.state_sizes.register(weak);
         Ok(core)
     }
 
@@ -339,6 +341,12 @@ where
     /// A pause a downstream operator asked for.
     pub(crate) fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
+    }
+}
+
+impl<K: BackendKey, O: Data, F> crate::runtime::metrics::StateSize for Core<K, O, F> {
+    fn state_size(&self) -> (usize, usize) {
+        (self.state.key_count(), self.state.state_size_bytes())
     }
 }
 

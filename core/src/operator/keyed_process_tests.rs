@@ -86,6 +86,7 @@ fn rig() -> Rig {
         max_parallelism: 128,
         clock: shared,
         timers: service.clone(),
+        state_sizes: Default::default(),
     };
     let op = KeyedProcessOperator::new(
         Commands,

@@ -1,14 +1,19 @@
 //! Keyed rolling aggregates (Flink's `KeyedStream.reduce/sum/min/max/minBy/maxBy`): one
-//! accumulated value per key, emitted after every element.
-//!
-//! State is a per-subtask hash map for now; keyed state backends replace it later.
+//! accumulated value per key, kept in keyed state (a value state of the subtask's heap
+//! keyed state backend, over its key groups), emitted after every element.
 
-use std::collections::HashMap;
-use std::hash::Hash;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use super::{BoxOutput, OpResult, Output};
+use weir_state::key_group::compute_key_group_range_for_operator_index;
+use weir_state::keyed::{BackendKey, HeapSize, ValueState, ValueStateDescriptor};
+use weir_state::HeapKeyedStateBackend;
+
+use super::{BoxOutput, OpResult, OperatorError, Output};
+use crate::graph::factory::BuildContext;
 use crate::record::{Data, Record};
+use crate::runtime::metrics::StateSize;
 use crate::time::WatermarkStatus;
 
 /// Extracts the key of an element.
@@ -19,41 +24,81 @@ pub type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
 pub trait ReduceFn<T>: FnMut(T, T) -> Result<T, super::OperatorError> + Send + 'static {}
 impl<T, F: FnMut(T, T) -> Result<T, super::OperatorError> + Send + 'static> ReduceFn<T> for F {}
 
+/// An accumulated value as stored in keyed state. Its heap parts (strings inside a
+/// record) are not counted in the state size estimate, only its inline size.
+#[derive(Clone)]
+struct Accumulated<T>(T);
+
+impl<T> HeapSize for Accumulated<T> {}
+
+/// The keyed state of a rolling aggregate.
+struct Rolling<K, T> {
+    backend: HeapKeyedStateBackend<K>,
+    acc: ValueState<(), Accumulated<T>>,
+}
+
+impl<K: BackendKey, T: Data> StateSize for Rolling<K, T> {
+    fn state_size(&self) -> (usize, usize) {
+        (self.backend.key_count(), self.backend.state_size_bytes())
+    }
+}
+
 /// Keeps one accumulated value per key and emits it after each element.
 pub struct RollingReduce<T: Data, K, F> {
     key: KeyFn<T, K>,
     reduce: F,
-    state: HashMap<K, T>,
+    state: Rc<RefCell<Rolling<K, T>>>,
     out: BoxOutput<T>,
 }
 
-impl<T: Data, K: Eq + Hash, F: ReduceFn<T>> RollingReduce<T, K, F> {
-    /// A rolling reduce over `key`.
-    pub fn new(key: KeyFn<T, K>, reduce: F, out: BoxOutput<T>) -> Self {
-        Self {
+impl<T: Data, K: BackendKey, F: ReduceFn<T>> RollingReduce<T, K, F> {
+    /// A rolling reduce over `key`, in the subtask `ctx` describes.
+    pub fn new(
+        key: KeyFn<T, K>,
+        reduce: F,
+        out: BoxOutput<T>,
+        ctx: &BuildContext,
+    ) -> Result<Self, OperatorError> {
+        let max = u32::try_from(ctx.max_parallelism).unwrap_or(u32::MAX);
+        let parallelism = u32::try_from(ctx.parallelism).unwrap_or(u32::MAX);
+        let subtask = u32::try_from(ctx.subtask).unwrap_or(u32::MAX);
+        let range = compute_key_group_range_for_operator_index(max, parallelism, subtask);
+        let clock = ctx.clock.clone();
+        let mut backend = HeapKeyedStateBackend::new(range, max, move || clock.epoch_millis())?;
+        let acc = backend.value_state(&ValueStateDescriptor::new("rolling-aggregate"))?;
+        let state = Rc::new(RefCell::new(Rolling { backend, acc }));
+        let weak = Rc::downgrade(&state);
+        ctx.state_sizes.register(weak);
+        Ok(Self {
             key,
             reduce,
-            state: HashMap::new(),
+            state,
             out,
-        }
+        })
     }
 
     /// Number of keys held.
     pub fn key_count(&self) -> usize {
-        self.state.len()
+        self.state.borrow().backend.key_count()
     }
 }
 
-impl<T: Data, K: Eq + Hash, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F> {
+impl<T: Data, K: BackendKey, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F> {
     fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult {
         let value = record.into_owned()?;
         let key = (self.key)(&value);
-        let next = match self.state.remove(&key) {
-            Some(acc) => (self.reduce)(acc, value)?,
-            None => value,
+        let emitted = {
+            let state = &mut *self.state.borrow_mut();
+            state.backend.set_current_key(key)?;
+            let next = match state.acc.value(&mut state.backend, &())? {
+                Some(Accumulated(acc)) => (self.reduce)(acc, value)?,
+                None => value,
+            };
+            state
+                .acc
+                .update(&mut state.backend, &(), Accumulated(next.clone()))?;
+            next
         };
-        let emitted = next.clone();
-        self.state.insert(key, next);
         self.out.collect(Record::Owned(emitted), timestamp)
     }
     fn emit_watermark(&mut self, watermark: i64) -> OpResult {
@@ -140,11 +185,14 @@ mod tests {
     fn rolling_sum_keeps_first_fields_and_emits_every_update() {
         let (out, seen) = capture::<(i64, i64, i64)>();
         let key: KeyFn<(i64, i64, i64), i64> = Arc::new(|t| t.0);
+        let ctx = test_context();
         let mut op = RollingReduce::new(
             key,
             field_reducer(Aggregation::Sum, |t: &mut (i64, i64, i64)| &mut t.1),
             out,
-        );
+            &ctx,
+        )
+        .unwrap();
         for (i, v) in [(1, 10, 100), (2, 5, 200), (1, 7, 300)]
             .into_iter()
             .enumerate()
@@ -154,6 +202,22 @@ mod tests {
         let got: Vec<_> = seen.borrow().iter().map(|(v, _)| *v).collect();
         assert_eq!(got, vec![(1, 10, 100), (2, 5, 200), (1, 17, 100)]);
         assert_eq!(op.key_count(), 2);
+        let (keys, bytes) = ctx.state_sizes.total();
+        assert_eq!(keys, 2, "the aggregates live in keyed state");
+        assert!(bytes > 0);
+    }
+
+    fn test_context() -> BuildContext {
+        let clock: crate::runtime::clock::SharedClock = crate::runtime::clock::ManualClock::new(0);
+        BuildContext {
+            name: "rolling".into(),
+            subtask: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            clock: clock.clone(),
+            timers: crate::runtime::timers::ProcessingTimeService::new(clock),
+            state_sizes: Default::default(),
+        }
     }
 
     #[test]

@@ -40,6 +40,41 @@ pub struct TaskMetrics {
     pub total_nanos: u64,
     /// Records a source skipped as malformed (with `on-error = skip`).
     pub records_skipped: u64,
+    /// Keys in the keyed state of the task's operators when it ended.
+    pub state_keys: u64,
+    /// Estimated bytes of that keyed state.
+    pub state_bytes: u64,
+}
+
+/// How much keyed state an operator holds: `(keys, bytes)`.
+pub trait StateSize {
+    /// Keys and estimated bytes of the operator's keyed state.
+    fn state_size(&self) -> (usize, usize);
+}
+
+/// The operators of one task that hold keyed state, weakly: their sizes are summed into
+/// the task's metrics when it ends.
+#[derive(Clone, Default)]
+pub struct StateSizes(std::rc::Rc<std::cell::RefCell<Vec<StateSizeRef>>>);
+
+type StateSizeRef = std::rc::Weak<std::cell::RefCell<dyn StateSize>>;
+
+impl StateSizes {
+    /// Adds an operator holding keyed state.
+    pub fn register(&self, op: StateSizeRef) {
+        self.0.borrow_mut().push(op);
+    }
+
+    /// `(keys, bytes)` summed over the operators still alive.
+    pub fn total(&self) -> (u64, u64) {
+        let mut total = (0u64, 0u64);
+        for op in self.0.borrow().iter().filter_map(std::rc::Weak::upgrade) {
+            let (keys, bytes) = op.borrow().state_size();
+            total.0 += keys as u64;
+            total.1 += bytes as u64;
+        }
+        total
+    }
 }
 
 impl TaskMetrics {
@@ -83,6 +118,10 @@ pub struct VertexSummary {
     pub back_pressured_ms_per_second: f64,
     /// Mean idleTimeMsPerSecond.
     pub idle_ms_per_second: f64,
+    /// Keys in keyed state, over all subtasks.
+    pub state_keys: u64,
+    /// Estimated bytes of keyed state, over all subtasks.
+    pub state_bytes: u64,
 }
 
 /// Groups task metrics by vertex.
@@ -110,6 +149,8 @@ pub fn summarize(tasks: &[TaskMetrics]) -> Vec<VertexSummary> {
         s.busy_ms_per_second += t.busy_ms_per_second();
         s.back_pressured_ms_per_second += t.back_pressured_ms_per_second();
         s.idle_ms_per_second += t.idle_ms_per_second();
+        s.state_keys += t.state_keys;
+        s.state_bytes += t.state_bytes;
     }
     out.sort_by_key(|(v, _)| *v);
     out.into_iter()

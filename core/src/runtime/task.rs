@@ -21,7 +21,7 @@ use crate::runtime::clock::SharedClock;
 use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared};
 use crate::runtime::gate_reader::GateReader;
 use crate::runtime::input::ErasedInput;
-use crate::runtime::metrics::TaskMetrics;
+use crate::runtime::metrics::{StateSizes, TaskMetrics};
 use crate::runtime::record_writer::{SharedWriter, WriterCore};
 use crate::runtime::slot;
 use crate::runtime::source::{SourceDriver, SourceStatus};
@@ -130,13 +130,20 @@ struct Task {
     cancel: CancelHandle,
     metrics: TaskMetrics,
     timers: ProcessingTimeService,
+    state_sizes: StateSizes,
 }
 
 /// What building a subtask yields: its head, its writers by job edge, its timers.
-type BuiltTask = (Head, Vec<(usize, SharedWriter)>, ProcessingTimeService);
+type BuiltTask = (
+    Head,
+    Vec<(usize, SharedWriter)>,
+    ProcessingTimeService,
+    StateSizes,
+);
 
 fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
     let timers = ProcessingTimeService::new(d.clock.clone());
+    let state_sizes = StateSizes::default();
     let job = d.job.clone();
     let vertex = &job.vertices[d.vertex];
     let g = &job.stream;
@@ -213,6 +220,7 @@ fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
             max_parallelism: vertex.max_parallelism,
             clock: d.clock.clone(),
             timers: timers.clone(),
+            state_sizes: state_sizes.clone(),
         };
         match node.factory.build(&ctx, main, sides)? {
             Built::Source(s) => head_source = Some(s),
@@ -240,7 +248,7 @@ fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
             Head::Input(edge.record_type.input(op, &vertex.name)?)
         }
     };
-    Ok((head, writer_of_edge, timers))
+    Ok((head, writer_of_edge, timers, state_sizes))
 }
 
 /// How often a task blocked on output buffers checks whether the job was cancelled.
@@ -384,6 +392,7 @@ impl Task {
         self.metrics.records_in = src.records_emitted();
         self.metrics.records_skipped = src.records_skipped();
         src.finish().map_err(|e| self.fail(e))?;
+        (self.metrics.state_keys, self.metrics.state_bytes) = self.state_sizes.total();
         self.end_partitions().await.map_err(|e| self.fail(e))
     }
 
@@ -508,6 +517,8 @@ impl Task {
                 .map_err(|e| self.fail(e))?;
         }
         input.finish().map_err(|e| self.fail(e))?;
+        // Before the chain (and the operators holding keyed state) is dropped.
+        (self.metrics.state_keys, self.metrics.state_bytes) = self.state_sizes.total();
         self.end_partitions().await.map_err(|e| self.fail(e))?;
         gate.gate.close();
         Ok(())
@@ -556,7 +567,7 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
     };
     let start = d.clock.now_nanos();
     let input = d.input.take();
-    let (head, writers, timers) = match build(&mut d) {
+    let (head, writers, timers, state_sizes) = match build(&mut d) {
         Ok(x) => x,
         Err(source) => {
             d.cancel.cancel();
@@ -572,6 +583,7 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         cancel: d.cancel.clone(),
         metrics,
         timers,
+        state_sizes,
     };
     let result = match (head, input) {
         (Head::Source(s), _) => task.run_source(s).await,
