@@ -395,6 +395,22 @@ fn bench_prints_a_table_or_one_json_object_per_result() {
     assert_eq!(row[2], "20000", "every record reached the slow sink");
     let (peak, capacity): (u64, u64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
     assert!(peak <= capacity, "{text}");
+    let out = weir(&[
+        "bench", "keyed", "--keys", "5000", "--events", "50000", "--format", "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let row: serde_json::Value =
+        serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    for field in [
+        "keys",
+        "events_per_sec_per_core",
+        "generator_events_per_sec",
+        "state_bytes_per_key",
+    ] {
+        assert!(row.get(field).is_some(), "missing {field}: {row}");
+    }
+    assert_eq!(row["state_keys"], 5000, "every key in keyed state: {row}");
+    fails_with(&["bench", "keyed", "--keys", "0"], "keys");
     fails_with(
         &["bench", "latency", "--rate=0", "--duration", "0.1"],
         "rate",

@@ -4,8 +4,9 @@ use std::error::Error;
 use std::time::Duration;
 
 use weir_bench::harness::{
-    bench_backpressure, bench_latency, bench_timeout_sweep, render_json_lines, render_table,
-    BackpressureOpts, LatencyOpts, Progress, ProgressUpdate, Report, SweepOpts, Value,
+    bench_backpressure, bench_keyed, bench_latency, bench_timeout_sweep, render_json_lines,
+    render_table, BackpressureOpts, KeyedOpts, LatencyOpts, Progress, ProgressUpdate, Report,
+    SweepOpts, Value,
 };
 use weir_bench::nexmark::run::{bench_nexmark, Exchange, NexmarkBenchResult, Query};
 use weir_core::config::{BufferTimeout, Configuration};
@@ -51,6 +52,18 @@ pub enum Bench {
         /// Records per timeout.
         #[arg(long, default_value_t = 20_000_000)]
         events: u64,
+    },
+    /// A keyed count in keyed state through a hash exchange, against the source alone.
+    Keyed {
+        /// Distinct keys.
+        #[arg(long, default_value_t = 1_000_000)]
+        keys: u64,
+        /// Events counted.
+        #[arg(long, default_value_t = 20_000_000)]
+        events: u64,
+        /// Parallelism of source and count.
+        #[arg(long, default_value_t = 2)]
+        parallelism: usize,
     },
     /// An unthrottled source into a rate-limited sink across a slot boundary.
     Backpressure {
@@ -158,6 +171,19 @@ pub fn run(args: &BenchArgs) -> Result<(), Box<dyn Error>> {
                 config,
             };
             rows(&bench_timeout_sweep(&opts, Some(&mut draw))?)
+        }
+        Bench::Keyed {
+            keys,
+            events,
+            parallelism,
+        } => {
+            let opts = KeyedOpts {
+                keys: *keys,
+                events: *events,
+                parallelism: *parallelism,
+                config,
+            };
+            rows(&[bench_keyed(&opts)?])
         }
         Bench::Backpressure { events, sink_rate } => {
             let opts = BackpressureOpts {

@@ -7,6 +7,7 @@
 //! - [`latency`]: records paced at a fixed rate, end-to-end latency into an hdrhistogram.
 //! - [`timeout_sweep`]: unthrottled throughput at several buffer timeouts.
 //! - [`backpressure`]: an unthrottled source into a rate-limited sink; buffers stay bounded.
+//! - [`keyed`]: a keyed count in keyed state through a hash exchange (any parallelism).
 //! - [`report`]: results as an aligned text table or JSON lines.
 //! - [`progress`]: a progress line on stderr for long runs.
 //!
@@ -15,6 +16,7 @@
 
 pub mod backpressure;
 mod job;
+pub mod keyed;
 pub mod latency;
 pub mod progress;
 pub mod report;
@@ -24,6 +26,7 @@ pub mod timeout_sweep;
 mod tests;
 
 pub use backpressure::{bench_backpressure, BackpressureOpts, BackpressureResult};
+pub use keyed::{bench_keyed, KeyedOpts, KeyedResult};
 pub use latency::{bench_latency, LatencyOpts, LatencyResult};
 pub use progress::{Progress, ProgressUpdate};
 pub use report::{render_json_lines, render_table, Report, Value};
