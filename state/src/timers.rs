@@ -10,6 +10,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::Hash;
 
+use crate::keyed::BuildStateHasher;
+
 /// A timer due at `timestamp` for `key` in `namespace`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer<K, N> {
@@ -36,9 +38,9 @@ pub struct TimerQueue<K, N> {
     /// (timestamp, registration sequence) → the timer; stale entries are skipped.
     heap: BinaryHeap<Reverse<(i64, u64)>>,
     /// Timers by registration sequence (what a heap entry points to).
-    by_seq: HashMap<u64, Timer<K, N>>,
+    by_seq: HashMap<u64, Timer<K, N>, BuildStateHasher>,
     /// Live timers: (key, namespace, timestamp) → registration sequence.
-    live: HashMap<(K, N, i64), u64>,
+    live: HashMap<(K, N, i64), u64, BuildStateHasher>,
     next_seq: u64,
 }
 
@@ -46,8 +48,8 @@ impl<K, N> Default for TimerQueue<K, N> {
     fn default() -> Self {
         Self {
             heap: BinaryHeap::new(),
-            by_seq: HashMap::new(),
-            live: HashMap::new(),
+            by_seq: HashMap::default(),
+            live: HashMap::default(),
             next_seq: 0,
         }
     }
