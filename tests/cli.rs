@@ -540,3 +540,60 @@ fn silent_sensors_example_alerts_exactly_the_silences() {
         ]
     );
 }
+
+#[test]
+fn deduplicate_keeps_the_first_row_of_each_key() {
+    let dir = temp_dir("dedup");
+    write(
+        &dir,
+        "in.csv",
+        "1,alice,10\n2,bob,20\n3,alice,30\n4,carol,40\n5,bob,50\n",
+    );
+    // One source subtask: rows reach the deduplication in file order (first = earliest).
+    let source = "[[source]]\ntype = \"csv\"\npath = \"in.csv\"\nparallelism = 1\nschema = [\"id: long\", \"who: string\", \"n: long\"]\n";
+    let job = write(
+        &dir,
+        "dedup.toml",
+        &format!("[config]\nparallelism.default = 2\n{source}[[step]]\ntype = \"deduplicate\"\nkey = \"who\"\nttl = \"1 h\"\n[[sink]]\ntype = \"print\"\n"),
+    );
+    let out = weir(&["run", &job]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<String> = sorted_lines(&stdout(&out))
+        .into_iter()
+        .map(|l| l.split_once("> ").map_or(l.clone(), |(_, r)| r.to_string()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(rows, ["1,alice,10", "2,bob,20", "4,carol,40"]);
+    let summary = stderr(&out);
+    let dedup = summary
+        .lines()
+        .find(|l| l.starts_with("deduplicate-1"))
+        .expect("a summary line for the step");
+    assert_eq!(
+        dedup.split_whitespace().rev().nth(1),
+        Some("3"),
+        "3 keys in state: {dedup}"
+    );
+    // After a key_by step, without a key of its own.
+    let job = write(
+        &dir,
+        "keyed.toml",
+        &format!("{source}[[step]]\ntype = \"key_by\"\nkey = \"who\"\n[[step]]\ntype = \"deduplicate\"\n[[sink]]\ntype = \"print\"\n"),
+    );
+    let out = weir(&["run", &job]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 3);
+    let bad = write(
+        &dir,
+        "nokey.toml",
+        &format!("{source}[[step]]\ntype = \"deduplicate\"\n[[sink]]\ntype = \"print\"\n"),
+    );
+    fails_with(&["run", &bad], "deduplicate needs a key");
+    let bad = write(
+        &dir,
+        "ttl.toml",
+        &format!("{source}[[step]]\ntype = \"deduplicate\"\nkey = \"who\"\nttl = \"0\"\n[[sink]]\ntype = \"print\"\n"),
+    );
+    fails_with(&["run", &bad], "'ttl' must be above 0");
+}

@@ -230,6 +230,13 @@ pub enum StepKind {
         /// The other inputs.
         inputs: Vec<Located>,
     },
+    /// Keeps the first row of each key (within `ttl` of processing time, if set).
+    Deduplicate {
+        /// Key columns, when not keyed by a preceding `key_by` step.
+        keys: Vec<Located>,
+        /// How long a key is remembered after its first row.
+        ttl: Option<std::time::Duration>,
+    },
 }
 
 /// A `[[sink]]`.
@@ -266,7 +273,18 @@ pub enum SinkKind {
 const ROOT_KEYS: &[&str] = &["name", "config", "source", "step", "sink"];
 const SOURCE_TYPES: &[&str] = &["csv", "text", "nexmark-file", "nexmark", "sequence"];
 const STEP_TYPES: &[&str] = &[
-    "filter", "select", "map", "split", "key_by", "sum", "min", "max", "min_by", "max_by", "union",
+    "filter",
+    "select",
+    "map",
+    "split",
+    "key_by",
+    "sum",
+    "min",
+    "max",
+    "min_by",
+    "max_by",
+    "union",
+    "deduplicate",
 ];
 const SINK_TYPES: &[&str] = &["print", "csv", "blackhole"];
 const SETTINGS_KEYS: &[&str] = &[
@@ -611,6 +629,29 @@ fn source(mut t: Table<'_, '_>, i: usize) -> Result<SourceSpec, JobFileError> {
     })
 }
 
+/// The optional duration at `key` (a string such as "4 s", or an integer of ms).
+fn duration_of(
+    t: &mut Table<'_, '_>,
+    key: &str,
+) -> Result<Option<std::time::Duration>, JobFileError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(item) => {
+            let text = match item.value() {
+                toml::de::DeValue::Integer(_) => item.int()?.to_string(),
+                _ => item.str()?,
+            };
+            weir_core::config::parse_duration(&text)
+                .map(Some)
+                .ok_or_else(|| {
+                    item.error(format!(
+                        "bad value '{text}': expected a duration such as '4 s', '500 ms' or '0'"
+                    ))
+                })
+        }
+    }
+}
+
 /// `watermark = { column = "...", max-out-of-orderness = "4 s", idle-timeout = "10 s" }`.
 fn watermark(mut t: Table<'_, '_>) -> Result<WatermarkSpec, JobFileError> {
     let line = t.line();
@@ -622,27 +663,8 @@ fn watermark(mut t: Table<'_, '_>) -> Result<WatermarkSpec, JobFileError> {
             )
         }
     };
-    let duration =
-        |t: &mut Table<'_, '_>, key: &str| -> Result<Option<std::time::Duration>, JobFileError> {
-            match t.get(key) {
-                None => Ok(None),
-                Some(item) => {
-                    let text = match item.value() {
-                        toml::de::DeValue::Integer(_) => item.int()?.to_string(),
-                        _ => item.str()?,
-                    };
-                    weir_core::config::parse_duration(&text)
-                        .map(Some)
-                        .ok_or_else(|| {
-                            item.error(format!(
-                            "bad value '{text}': expected a duration such as '4 s', '500 ms' or '0'"
-                        ))
-                        })
-                }
-            }
-        };
-    let max_out_of_orderness = duration(&mut t, "max-out-of-orderness")?.unwrap_or_default();
-    let idle_timeout = duration(&mut t, "idle-timeout")?;
+    let max_out_of_orderness = duration_of(&mut t, "max-out-of-orderness")?.unwrap_or_default();
+    let idle_timeout = duration_of(&mut t, "idle-timeout")?;
     if idle_timeout.is_some_and(|d| d.is_zero()) {
         return Err(t.error("'idle-timeout' must be above 0 (leave it out for no idleness)"));
     }
@@ -738,6 +760,16 @@ fn step(mut t: Table<'_, '_>, i: usize) -> Result<StepSpec, JobFileError> {
                 return Err(t.error("missing key 'with' (the streams to merge with the input)"));
             }
             (StepKind::Union { inputs }, &["with"])
+        }
+        "deduplicate" => {
+            let keys = located_list(&mut t, "key")?;
+            let ttl = duration_of(&mut t, "ttl")?;
+            if ttl.is_some_and(|d| d.is_zero()) {
+                return Err(
+                    t.error("'ttl' must be above 0 (leave it out to remember keys for ever)")
+                );
+            }
+            (StepKind::Deduplicate { keys, ttl }, &["key", "ttl"])
         }
         rolling => {
             let kind = match rolling {

@@ -13,6 +13,8 @@ use weir_core::row::{Row, Value};
 use weir_state::KeyHash;
 
 use crate::job::spec::RollingKind;
+use weir_core::operator::keyed_process::{KeyedContext, KeyedProcessFunction};
+use weir_core::operator::process::Collector;
 
 /// What a row step computes.
 pub enum RowStep {
@@ -200,6 +202,50 @@ pub fn rolling(
                 }
             }
         })
+    }
+}
+
+/// Keeps the first row of each key, and drops the rest while the key is remembered: for
+/// ever, or `ttl` of processing time after its first row (keyed state with Flink's TTL,
+/// updated on create and write, expired entries never returned).
+#[derive(Clone)]
+pub struct Deduplicate {
+    ttl: Option<std::time::Duration>,
+    seen: Option<weir_state::keyed::ValueState<(), bool>>,
+}
+
+impl Deduplicate {
+    /// Remembers keys for `ttl`, or for ever.
+    pub fn new(ttl: Option<std::time::Duration>) -> Self {
+        Self { ttl, seen: None }
+    }
+}
+
+impl KeyedProcessFunction<RowKey, Row, Row> for Deduplicate {
+    fn open(&mut self, state: &mut weir_state::HeapKeyedStateBackend<RowKey>) -> OpResult {
+        let mut descriptor = weir_state::keyed::ValueStateDescriptor::new("seen");
+        if let Some(ttl) = self.ttl {
+            descriptor = descriptor
+                .enable_time_to_live(weir_state::keyed::StateTtlConfig::builder(ttl).build()?);
+        }
+        self.seen = Some(state.value_state(&descriptor)?);
+        Ok(())
+    }
+
+    fn process_element(
+        &mut self,
+        row: Row,
+        ctx: &mut KeyedContext<'_, RowKey>,
+        out: &mut Collector<'_, Row>,
+    ) -> OpResult {
+        let seen = self
+            .seen
+            .ok_or_else(|| OperatorError::User("deduplicate: state used before open".into()))?;
+        if seen.value(ctx.state(), &())?.is_none() {
+            seen.update(ctx.state(), &(), true)?;
+            out.collect(row);
+        }
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use weir_core::config::BufferTimeout;
 use weir_core::expr;
 use weir_core::row::{Field, FieldType, Row, Schema};
 
-use super::ops::{key_of, rolling, RowStep, RowStepOperator};
+use super::ops::{key_of, rolling, Deduplicate, RowStep, RowStepOperator};
 use super::{Builder, Named};
 use crate::job::doc::{nearest, JobFileError};
 use crate::job::spec::{Located, OperatorSettings, RollingKind, StepKind, StepSpec};
@@ -25,8 +25,13 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
         step.line
     ));
     let keyed = input.keys.is_some();
-    if keyed && !matches!(step.kind, StepKind::Rolling { .. }) {
-        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by)", step.name)));
+    if keyed
+        && !matches!(
+            step.kind,
+            StepKind::Rolling { .. } | StepKind::Deduplicate { .. }
+        )
+    {
+        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by) or deduplicate", step.name)));
     }
     let named = match &step.kind {
         StepKind::Filter { predicate } => {
@@ -111,6 +116,32 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
                 stream: input.stream.clone(),
                 schema: input.schema.clone(),
                 keys: Some(keys.clone()),
+            }
+        }
+        StepKind::Deduplicate { keys, ttl } => {
+            let keys = match (&input.keys, keys.is_empty()) {
+                (Some(k), true) => k.clone(),
+                (None, false) => keys.clone(),
+                (Some(_), false) => return Err(b.error(step.line, format!("step \"{}\": the input is already keyed by a key_by step; drop 'key' here", step.name))),
+                (None, true) => return Err(b.error(step.line, format!("step \"{}\": deduplicate needs a key: add key = \"column\" or a key_by step before it", step.name))),
+            };
+            if step.settings.partition.is_some() {
+                return Err(b.error(step.line, format!("step \"{}\": deduplicate is partitioned by its key; 'partition' does not apply", step.name)));
+            }
+            let key_columns: Vec<usize> = keys
+                .iter()
+                .map(|k| column_index(b, step, &input.schema, k))
+                .collect::<Result<_, _>>()?;
+            let stream = input
+                .stream
+                .key_by(move |row: &Row| key_of(row, &key_columns))
+                .process(Deduplicate::new(*ttl))
+                .name(&step.name);
+            let stream = settings(b, step, stream, &step.settings)?;
+            Named {
+                stream,
+                schema: input.schema.clone(),
+                keys: None,
             }
         }
         StepKind::Rolling { kind, field, keys } => {
