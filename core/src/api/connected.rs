@@ -8,7 +8,7 @@ use weir_state::KeyHash;
 
 use super::datastream::{DataStream, StreamInput};
 use crate::graph::factory::{downcast_output, BuildContext, Built};
-use crate::graph::stream_graph::{NodeKind, StreamEdge};
+use crate::graph::stream_graph::{NodeKind, StreamNode};
 use crate::operator::process::SideOutputs;
 use crate::operator::rolling::KeyFn;
 use crate::operator::two_input::{
@@ -60,43 +60,10 @@ fn two_input<T1: Data, T2: Data, O: Data>(
     let id = {
         let mut inner = env.inner.borrow_mut();
         let out_type: Arc<dyn TypeOps> = Arc::new(TypeOpsImpl::<O>::new());
-        let id = inner
-            .graph
-            .add_node(crate::graph::stream_graph::StreamNode {
-                id: 0,
-                name: name.to_string(),
-                uid: None,
-                parallelism: None,
-                max_parallelism: None,
-                slot_sharing_group: "default".into(),
-                chaining: crate::graph::stream_graph::ChainingStrategy::Always,
-                buffer_timeout: None,
-                kind: NodeKind::Operator,
-                factory: Arc::new(factory),
-                out_type: Some(out_type),
-            });
-        let t1: Arc<dyn TypeOps> = Arc::new(TypeOpsImpl::<T1>::new());
-        for i in &first.inputs {
-            inner.graph.edges.push(StreamEdge {
-                source: i.node,
-                target: id,
-                partitioning: first.partitioning.clone(),
-                side_output: i.side_output.clone(),
-                record_type: t1.clone(),
-                input: 0,
-            });
-        }
-        let t2: Arc<dyn TypeOps> = Arc::new(TypeOpsImpl::<T2>::new());
-        for i in &second.inputs {
-            inner.graph.edges.push(StreamEdge {
-                source: i.node,
-                target: id,
-                partitioning: second.partitioning.clone(),
-                side_output: i.side_output.clone(),
-                record_type: t2.clone(),
-                input: 1,
-            });
-        }
+        let node = StreamNode::new(name, NodeKind::Operator, Arc::new(factory), Some(out_type));
+        let id = inner.graph.add_node(node);
+        first.push_edges(&mut inner.graph, id, 0);
+        second.push_edges(&mut inner.graph, id, 1);
         id
     };
     DataStream::new(

@@ -69,31 +69,31 @@ impl<T: Data> DataStream<T> {
         out_type: Option<Arc<dyn TypeOps>>,
     ) -> NodeId {
         let mut inner = self.env.inner.borrow_mut();
-        let id = inner.graph.add_node(StreamNode {
-            id: 0,
-            name: name.to_string(),
-            uid: None,
-            parallelism: None,
-            max_parallelism: None,
-            slot_sharing_group: "default".into(),
-            chaining: ChainingStrategy::Always,
-            buffer_timeout: None,
-            kind,
-            factory,
-            out_type,
-        });
+        let id = inner
+            .graph
+            .add_node(StreamNode::new(name, kind, factory, out_type));
+        self.push_edges(&mut inner.graph, id, 0);
+        id
+    }
+
+    /// Connects this stream's inputs to `target`'s input number `input`.
+    pub(crate) fn push_edges(
+        &self,
+        graph: &mut crate::graph::stream_graph::StreamGraph,
+        target: NodeId,
+        input: usize,
+    ) {
         let record_type: Arc<dyn TypeOps> = Arc::new(TypeOpsImpl::<T>::new());
-        for input in &self.inputs {
-            inner.graph.edges.push(StreamEdge {
-                source: input.node,
-                target: id,
+        for i in &self.inputs {
+            graph.edges.push(StreamEdge {
+                source: i.node,
+                target,
                 partitioning: self.partitioning.clone(),
-                side_output: input.side_output.clone(),
+                side_output: i.side_output.clone(),
                 record_type: record_type.clone(),
-                input: 0,
+                input,
             });
         }
-        id
     }
 
     /// Assigns event timestamps and generates watermarks with `strategy` (Flink's

@@ -9,7 +9,7 @@ use crate::cluster::{ChannelTransport, JobError, JobResult, LocalCluster, LocalT
 use crate::config::{self, BufferTimeout, ConfigError, Configuration, Origin, RawValue};
 use crate::graph::factory::{BuildContext, Built};
 use crate::graph::job_graph::{GraphSettings, JobGraph};
-use crate::graph::stream_graph::{ChainingStrategy, NodeKind, StreamGraph, StreamNode};
+use crate::graph::stream_graph::{NodeKind, StreamGraph, StreamNode};
 use crate::graph::GraphError;
 use crate::operator::OperatorError;
 use crate::record::Data;
@@ -83,19 +83,12 @@ impl StreamExecutionEnvironment {
             let source: Box<dyn Source<T>> = Box::new(make(ctx)?);
             Ok(Built::Source(Box::new(TypedSourceDriver::new(source, out))))
         };
-        let id = self.inner.borrow_mut().graph.add_node(StreamNode {
-            id: 0,
-            name: name.to_string(),
-            uid: None,
-            parallelism: None,
-            max_parallelism: None,
-            slot_sharing_group: "default".into(),
-            chaining: ChainingStrategy::Always,
-            buffer_timeout: None,
-            kind: NodeKind::Source,
-            factory: Arc::new(factory),
-            out_type: Some(Arc::new(TypeOpsImpl::<T>::new())),
-        });
+        let id = self.inner.borrow_mut().graph.add_node(StreamNode::new(
+            name,
+            NodeKind::Source,
+            Arc::new(factory),
+            Some(Arc::new(TypeOpsImpl::<T>::new())),
+        ));
         DataStream::new(
             self.clone(),
             vec![StreamInput {

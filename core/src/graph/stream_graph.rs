@@ -58,6 +58,31 @@ pub struct StreamNode {
     pub out_type: Option<Arc<dyn TypeOps>>,
 }
 
+impl StreamNode {
+    /// A node with the defaults every new operator starts from: the job's parallelism,
+    /// the `default` slot sharing group, chaining allowed.
+    pub fn new(
+        name: &str,
+        kind: NodeKind,
+        factory: Arc<dyn OperatorFactory>,
+        out_type: Option<Arc<dyn TypeOps>>,
+    ) -> Self {
+        Self {
+            id: 0,
+            name: name.to_string(),
+            uid: None,
+            parallelism: None,
+            max_parallelism: None,
+            slot_sharing_group: "default".into(),
+            chaining: ChainingStrategy::Always,
+            buffer_timeout: None,
+            kind,
+            factory,
+            out_type,
+        }
+    }
+}
+
 /// A connection between two nodes.
 #[derive(Clone)]
 pub struct StreamEdge {
