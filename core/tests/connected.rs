@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use weir_core::api::StreamExecutionEnvironment;
-use weir_core::config::{Configuration, Origin, RawValue};
 use weir_core::operator::keyed_process::KeyedContext;
 use weir_core::operator::process::Collector;
 use weir_core::operator::two_input::KeyedCoProcessFunction;
@@ -16,23 +15,10 @@ use weir_core::runtime::clock::SharedClock;
 use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
 use weir_core::time::{WatermarkStatus, WatermarkStrategy};
 
+mod common;
+
 fn env_of(slots: i64) -> StreamExecutionEnvironment {
-    let mut config = Configuration::default();
-    config
-        .set(
-            "taskmanager.numberOfTaskSlots",
-            RawValue::Int(slots),
-            Origin::Api,
-        )
-        .unwrap();
-    config
-        .set(
-            "execution.buffer-timeout",
-            RawValue::Str("0".into()),
-            Origin::Api,
-        )
-        .unwrap();
-    StreamExecutionEnvironment::new(config)
+    common::env_with(slots, "0")
 }
 
 #[test]

@@ -5,30 +5,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use weir_core::api::StreamExecutionEnvironment;
-use weir_core::config::{Configuration, Origin, RawValue};
+use weir_core::config::RawValue;
 use weir_core::operator::{BoxOutput, OpResult, OperatorError, Output};
 use weir_core::record::Record;
 use weir_core::runtime::clock::SharedClock;
 use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
 use weir_core::time::WatermarkStatus;
 
+mod common;
+
 fn env_of(slots: i64) -> StreamExecutionEnvironment {
-    let mut config = Configuration::default();
-    config
-        .set(
-            "taskmanager.numberOfTaskSlots",
-            RawValue::Int(slots),
-            Origin::Api,
-        )
-        .unwrap();
-    config
-        .set(
-            "execution.buffer-timeout",
-            RawValue::Str("0".into()),
-            Origin::Api,
-        )
-        .unwrap();
-    StreamExecutionEnvironment::new(config)
+    common::env_with(slots, "0")
 }
 
 /// Subtask 0 emits records at event times 1..=100 and watermark 100; subtask 1 emits

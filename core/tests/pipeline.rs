@@ -4,25 +4,11 @@ use std::collections::BTreeMap;
 use weir_core::time::WatermarkStatus;
 
 use weir_core::api::StreamExecutionEnvironment;
-use weir_core::config::{Configuration, Origin, RawValue};
+
+mod common;
 
 fn env_of(slots: u32) -> StreamExecutionEnvironment {
-    let mut config = Configuration::default();
-    config
-        .set(
-            "taskmanager.numberOfTaskSlots",
-            RawValue::Int(slots as i64),
-            Origin::Api,
-        )
-        .unwrap();
-    config
-        .set(
-            "execution.buffer-timeout",
-            RawValue::Str("1 ms".into()),
-            Origin::Api,
-        )
-        .unwrap();
-    StreamExecutionEnvironment::new(config)
+    common::env_with(i64::from(slots), "1 ms")
 }
 
 #[test]
