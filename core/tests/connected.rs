@@ -231,3 +231,113 @@ fn a_two_input_operator_holds_its_watermark_at_the_slower_input() {
     );
     assert_eq!(seen.last().map(|s| s.0), Some(i64::MAX));
 }
+
+/// Events `(id, kind, amount, time)` are held in keyed state until an event-time timer:
+/// the operator's watermark is the minimum of both inputs', so by then every rule
+/// `(kind, limit)` before it has arrived. Emits `(id, amount, over the kind's limit?)`.
+#[derive(Clone, Default)]
+struct OverLimit {
+    pending: Option<weir_state::keyed::ListState<(), (String, i64)>>,
+}
+
+type Event = (i64, String, i64, i64);
+
+impl
+    weir_core::operator::broadcast::KeyedBroadcastProcessFunction<
+        i64,
+        Event,
+        (String, i64),
+        String,
+        i64,
+        (i64, i64, bool),
+    > for OverLimit
+{
+    fn open(&mut self, state: &mut weir_state::HeapKeyedStateBackend<i64>) -> OpResult {
+        self.pending =
+            Some(state.list_state(&weir_state::keyed::ListStateDescriptor::new("pending"))?);
+        Ok(())
+    }
+    fn process_element(
+        &mut self,
+        (_, kind, amount, time): Event,
+        _rules: weir_state::operator_state::ReadOnlyBroadcastState<'_, String, i64>,
+        ctx: &mut KeyedContext<'_, i64>,
+        _out: &mut Collector<'_, (i64, i64, bool)>,
+    ) -> OpResult {
+        let pending = self
+            .pending
+            .ok_or_else(|| OperatorError::User("not open".into()))?;
+        pending.add(ctx.state(), &(), (kind, amount))?;
+        ctx.register_event_time_timer(time);
+        Ok(())
+    }
+    fn process_broadcast_element(
+        &mut self,
+        (kind, limit): (String, i64),
+        rules: &mut weir_state::operator_state::BroadcastState<String, i64>,
+        _out: &mut Collector<'_, (i64, i64, bool)>,
+    ) -> OpResult {
+        rules.put(kind, limit);
+        Ok(())
+    }
+    fn on_timer(
+        &mut self,
+        _timestamp: i64,
+        rules: weir_state::operator_state::ReadOnlyBroadcastState<'_, String, i64>,
+        ctx: &mut KeyedContext<'_, i64>,
+        out: &mut Collector<'_, (i64, i64, bool)>,
+    ) -> OpResult {
+        let pending = self
+            .pending
+            .ok_or_else(|| OperatorError::User("not open".into()))?;
+        let id = *ctx.current_key();
+        for (kind, amount) in pending.get(ctx.state(), &())? {
+            let limit = rules
+                .get(&kind)
+                .ok_or_else(|| OperatorError::User(format!("no rule for {kind}")))?;
+            out.collect((id, amount, amount > *limit));
+        }
+        pending.clear(ctx.state(), &())?;
+        Ok(())
+    }
+}
+
+#[test]
+fn broadcast_rules_are_applied_to_every_keyed_record() {
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    let kinds = ["food", "fuel", "toys"];
+    let limits = [
+        ("food".to_string(), 50i64),
+        ("fuel".into(), 80),
+        ("toys".into(), 20),
+    ];
+    let events: Vec<Event> = (0..300)
+        .map(|i| (i, kinds[i as usize % 3].to_string(), (i * 37) % 100, i))
+        .collect();
+    let stamped = env
+        .from_collection(events.clone())
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps()
+                .with_timestamp_assigner(|e: &Event, _| e.3),
+        )
+        .set_parallelism(1);
+    let rules = env.from_collection(limits.to_vec()).set_parallelism(1);
+    let judged = stamped
+        .key_by(|e: &Event| e.0)
+        .connect_broadcast(&rules)
+        .process(OverLimit::default())
+        .collect();
+    env.execute("rules").unwrap();
+    let mut got = judged.values();
+    got.sort();
+    let limit = |k: &str| limits.iter().find(|l| l.0 == k).map(|l| l.1).unwrap();
+    let want: Vec<(i64, i64, bool)> = events
+        .iter()
+        .map(|(id, kind, amount, _)| (*id, *amount, *amount > limit(kind)))
+        .collect();
+    assert_eq!(
+        got, want,
+        "every event judged once, against its kind's rule"
+    );
+}

@@ -37,7 +37,7 @@ impl<T: Data> DataStream<T> {
 }
 
 /// Builds the two-input operator of a subtask.
-type MakeTwoInput<T1, T2, O> = dyn Fn(
+pub(crate) type MakeTwoInput<T1, T2, O> = dyn Fn(
         &BuildContext,
         BoxOutput<O>,
         SideOutputs,
@@ -45,7 +45,7 @@ type MakeTwoInput<T1, T2, O> = dyn Fn(
     + Send
     + Sync;
 
-fn two_input<T1: Data, T2: Data, O: Data>(
+pub(crate) fn two_input<T1: Data, T2: Data, O: Data>(
     first: &DataStream<T1>,
     second: &DataStream<T2>,
     name: &str,
@@ -169,5 +169,62 @@ impl<T1: Data, T2: Data, K: weir_state::keyed::BackendKey> KeyedConnectedStreams
             )?))
         });
         two_input(&self.first, &self.second, "Keyed Co-Process", make)
+    }
+}
+
+/// A keyed stream connected with a broadcast stream (Flink's `BroadcastConnectedStream`
+/// on a keyed stream).
+pub struct KeyedBroadcastStreams<T: Data, B: Data, K> {
+    keyed: DataStream<T>,
+    broadcast: DataStream<B>,
+    key: KeyFn<T, K>,
+}
+
+impl<T: Data, K: weir_state::keyed::BackendKey> super::KeyedStream<T, K> {
+    /// Connects this keyed stream with `rules`, which every subtask receives in full
+    /// (Flink's `keyedStream.connect(broadcastStream)`).
+    pub fn connect_broadcast<B: Data>(
+        &self,
+        rules: &DataStream<B>,
+    ) -> KeyedBroadcastStreams<T, B, K> {
+        KeyedBroadcastStreams {
+            keyed: self.stream().clone(),
+            broadcast: rules.broadcast(),
+            key: self.key_selector(),
+        }
+    }
+}
+
+impl<T: Data, B: Data, K: weir_state::keyed::BackendKey> KeyedBroadcastStreams<T, B, K> {
+    /// Runs a keyed broadcast function: the broadcast side writes the broadcast state,
+    /// the keyed side reads it (Flink's `KeyedBroadcastProcessFunction`).
+    pub fn process<KB, VB, O: Data>(
+        &self,
+        f: impl crate::operator::broadcast::KeyedBroadcastProcessFunction<K, T, B, KB, VB, O>
+            + Clone
+            + Sync,
+    ) -> DataStream<O>
+    where
+        KB: Eq + Hash + 'static,
+        VB: 'static,
+    {
+        let key = self.key.clone();
+        let make: Arc<MakeTwoInput<T, B, O>> = Arc::new(move |ctx, out, side| {
+            Ok(Box::new(
+                crate::operator::broadcast::KeyedBroadcastOperator::new(
+                    f.clone(),
+                    key.clone(),
+                    out,
+                    side,
+                    ctx,
+                )?,
+            ))
+        });
+        two_input(
+            &self.keyed,
+            &self.broadcast,
+            "Keyed Broadcast Process",
+            make,
+        )
     }
 }

@@ -268,6 +268,21 @@ where
         Ok(())
     }
 
+    /// Runs `call` for an element that has no key (a broadcast element), with the
+    /// function and a collector stamping `timestamp`; no keyed state or timer is in reach.
+    pub(crate) fn keyless(
+        &mut self,
+        timestamp: i64,
+        call: impl FnOnce(&mut F, &mut Collector<'_, O>) -> OpResult,
+    ) -> OpResult {
+        let mut out = Collector::new(&mut self.out, timestamp);
+        let result = call(&mut self.f, &mut out);
+        if let Some(e) = out.into_error() {
+            return Err(e);
+        }
+        result
+    }
+
     /// Calls `on_timer` for `key` at `timestamp` in `domain`.
     fn fire(&mut self, key: K, timestamp: i64, domain: TimeDomain) -> OpResult {
         let out_ts = match domain {
