@@ -15,7 +15,7 @@ use weir_state::keyed::BackendKey;
 use weir_state::operator_state::{BroadcastState, ReadOnlyBroadcastState};
 use weir_state::HeapKeyedStateBackend;
 
-use super::keyed_process::{Core, KeyedContext, SharedCore, TimerFn};
+use super::keyed_process::{forward_control_to_core, Core, KeyedContext, SharedCore, TimerFn};
 use super::process::{Collector, SideOutputs};
 use super::rolling::KeyFn;
 use super::two_input::TwoInputOperator;
@@ -149,16 +149,5 @@ where
             w.f.process_broadcast_element(value, &mut w.state, out)
         })
     }
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.core.borrow_mut().watermark(watermark)
-    }
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.core.borrow_mut().watermark_status(status)
-    }
-    fn finish(&mut self) -> OpResult {
-        self.core.borrow_mut().finish()
-    }
-    fn pause_until(&self) -> Option<u64> {
-        self.core.borrow().pause_until()
-    }
+    forward_control_to_core!();
 }

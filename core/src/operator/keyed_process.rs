@@ -169,6 +169,27 @@ impl<K, I: 'static, O: Data, F: KeyedProcessFunction<K, I, O>> TimerFn<K, O> for
     }
 }
 
+/// Implements the watermark, status, finish and pause methods of an operator holding a
+/// `core: SharedCore<…>` by handing them to the core (they are the same for one-input,
+/// two-input and broadcast keyed operators).
+macro_rules! forward_control_to_core {
+    () => {
+        fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+            self.core.borrow_mut().watermark(watermark)
+        }
+        fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+            self.core.borrow_mut().watermark_status(status)
+        }
+        fn finish(&mut self) -> OpResult {
+            self.core.borrow_mut().finish()
+        }
+        fn pause_until(&self) -> Option<u64> {
+            self.core.borrow().pause_until()
+        }
+    };
+}
+pub(crate) use forward_control_to_core;
+
 /// A [`Core`] shared between an operator in its chain and the task's timers.
 pub(crate) type SharedCore<K, O, F> = Rc<RefCell<Core<K, O, F>>>;
 
@@ -434,21 +455,7 @@ where
             })
     }
 
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.core.borrow_mut().watermark(watermark)
-    }
-
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.core.borrow_mut().watermark_status(status)
-    }
-
-    fn finish(&mut self) -> OpResult {
-        self.core.borrow_mut().finish()
-    }
-
-    fn pause_until(&self) -> Option<u64> {
-        self.core.borrow().pause_until()
-    }
+    forward_control_to_core!();
 }
 
 #[cfg(test)]

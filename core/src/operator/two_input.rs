@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use super::keyed_process::{Core, KeyedContext, SharedCore, TimerFn};
+use super::keyed_process::{forward_control_to_core, Core, KeyedContext, SharedCore, TimerFn};
 use super::process::{Collector, Context, SideOutputs};
 use super::rolling::KeyFn;
 use super::{BoxOutput, OpResult, OperatorError};
@@ -286,16 +286,5 @@ where
                 f.0.process_element2(value, ctx, out)
             })
     }
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.core.borrow_mut().watermark(watermark)
-    }
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.core.borrow_mut().watermark_status(status)
-    }
-    fn finish(&mut self) -> OpResult {
-        self.core.borrow_mut().finish()
-    }
-    fn pause_until(&self) -> Option<u64> {
-        self.core.borrow().pause_until()
-    }
+    forward_control_to_core!();
 }
