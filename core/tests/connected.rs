@@ -341,3 +341,52 @@ fn broadcast_rules_are_applied_to_every_keyed_record() {
         "every event judged once, against its kind's rule"
     );
 }
+
+/// Echoes each rule it stores, and each element.
+#[derive(Clone)]
+struct Echo;
+
+impl weir_core::operator::broadcast::BroadcastProcessFunction<i64, String, String, (), String>
+    for Echo
+{
+    fn process_element(
+        &mut self,
+        value: i64,
+        _rules: weir_state::operator_state::ReadOnlyBroadcastState<'_, String, ()>,
+        _ctx: &mut weir_core::operator::process::Context<'_>,
+        out: &mut Collector<'_, String>,
+    ) -> OpResult {
+        out.collect(format!("element {value}"));
+        Ok(())
+    }
+    fn process_broadcast_element(
+        &mut self,
+        rule: String,
+        rules: &mut weir_state::operator_state::BroadcastState<String, ()>,
+        out: &mut Collector<'_, String>,
+    ) -> OpResult {
+        out.collect(format!("rule {rule}"));
+        rules.put(rule, ());
+        Ok(())
+    }
+}
+
+#[test]
+fn every_subtask_receives_every_broadcast_element() {
+    let env = env_of(2);
+    env.set_parallelism(2).unwrap();
+    let rules = env
+        .from_collection(vec!["a".to_string(), "b".into(), "c".into()])
+        .set_parallelism(1);
+    let out = env
+        .from_sequence(1, 10)
+        .connect_broadcast(&rules)
+        .process(Echo)
+        .collect();
+    env.execute("broadcast").unwrap();
+    let got = out.values();
+    let rules_seen = got.iter().filter(|l| l.starts_with("rule")).count();
+    let elements = got.iter().filter(|l| l.starts_with("element")).count();
+    assert_eq!(rules_seen, 6, "3 rules on each of 2 subtasks: {got:?}");
+    assert_eq!(elements, 10, "each element once");
+}

@@ -228,3 +228,40 @@ impl<T: Data, B: Data, K: weir_state::keyed::BackendKey> KeyedBroadcastStreams<T
         )
     }
 }
+
+/// A (non-keyed) stream connected with a broadcast stream.
+pub struct BroadcastStreams<T: Data, B: Data> {
+    stream: DataStream<T>,
+    broadcast: DataStream<B>,
+}
+
+impl<T: Data> DataStream<T> {
+    /// Connects this stream with `rules`, which every subtask receives in full (Flink's
+    /// `stream.connect(broadcastStream)`).
+    pub fn connect_broadcast<B: Data>(&self, rules: &DataStream<B>) -> BroadcastStreams<T, B> {
+        BroadcastStreams {
+            stream: self.clone(),
+            broadcast: rules.broadcast(),
+        }
+    }
+}
+
+impl<T: Data, B: Data> BroadcastStreams<T, B> {
+    /// Runs a broadcast function: the broadcast side writes the broadcast state, the
+    /// other side reads it (Flink's `BroadcastProcessFunction`).
+    pub fn process<KB, VB, O: Data>(
+        &self,
+        f: impl crate::operator::broadcast::BroadcastProcessFunction<T, B, KB, VB, O> + Clone + Sync,
+    ) -> DataStream<O>
+    where
+        KB: Eq + Hash + 'static,
+        VB: 'static,
+    {
+        let make: Arc<MakeTwoInput<T, B, O>> = Arc::new(move |_, out, side| {
+            Ok(Box::new(
+                crate::operator::broadcast::BroadcastOperator::new(f.clone(), out, side),
+            ))
+        });
+        two_input(&self.stream, &self.broadcast, "Broadcast Process", make)
+    }
+}

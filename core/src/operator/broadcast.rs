@@ -1,5 +1,6 @@
-//! The broadcast state pattern (Flink's `KeyedBroadcastProcessFunction`): a keyed stream
-//! connected with a broadcast stream. Every subtask receives every broadcast element and
+//! The broadcast state pattern (Flink's `KeyedBroadcastProcessFunction` and
+//! `BroadcastProcessFunction`): a keyed (or non-keyed) stream connected with a broadcast
+//! stream. Every subtask receives every broadcast element and
 //! keeps the same broadcast state (a map), which only the broadcast side writes; the
 //! keyed side reads it, with keyed state and timers of its own.
 //!
@@ -16,7 +17,7 @@ use weir_state::operator_state::{BroadcastState, ReadOnlyBroadcastState};
 use weir_state::HeapKeyedStateBackend;
 
 use super::keyed_process::{forward_control_to_core, Core, KeyedContext, SharedCore, TimerFn};
-use super::process::{Collector, SideOutputs};
+use super::process::{Collector, Context, SideOutputs};
 use super::rolling::KeyFn;
 use super::two_input::TwoInputOperator;
 use super::{BoxOutput, OpResult, OperatorError};
@@ -150,4 +151,147 @@ where
         })
     }
     forward_control_to_core!();
+}
+
+/// A function over a (non-keyed) stream and a broadcast stream sharing a broadcast state
+/// of `KB → VB` (Flink's `BroadcastProcessFunction`).
+pub trait BroadcastProcessFunction<I, B, KB, VB, O: Data>: Send + 'static {
+    /// Processes an element: the broadcast state is read-only here.
+    fn process_element(
+        &mut self,
+        value: I,
+        broadcast: ReadOnlyBroadcastState<'_, KB, VB>,
+        ctx: &mut Context<'_>,
+        out: &mut Collector<'_, O>,
+    ) -> OpResult;
+    /// Processes a broadcast element: the only place the broadcast state is written.
+    fn process_broadcast_element(
+        &mut self,
+        value: B,
+        broadcast: &mut BroadcastState<KB, VB>,
+        out: &mut Collector<'_, O>,
+    ) -> OpResult;
+}
+
+/// Runs a [`BroadcastProcessFunction`]: input 1 the stream, input 2 the broadcast one.
+pub struct BroadcastOperator<I, B, KB, VB, O: Data, F> {
+    f: F,
+    state: BroadcastState<KB, VB>,
+    out: BoxOutput<O>,
+    side: SideOutputs,
+    _in: PhantomData<fn(I, B)>,
+}
+
+impl<I, B, KB: Eq + Hash, VB, O: Data, F> BroadcastOperator<I, B, KB, VB, O, F> {
+    /// An operator running `f` into `out` and the side outputs `side`.
+    pub fn new(f: F, out: BoxOutput<O>, side: SideOutputs) -> Self {
+        Self {
+            f,
+            state: BroadcastState::new(),
+            out,
+            side,
+            _in: PhantomData,
+        }
+    }
+
+    /// The subtask's copy of the broadcast state.
+    pub fn broadcast_state(&self) -> ReadOnlyBroadcastState<'_, KB, VB> {
+        self.state.read_only()
+    }
+}
+
+impl<I, B, KB, VB, O, F> TwoInputOperator<I, B> for BroadcastOperator<I, B, KB, VB, O, F>
+where
+    I: Data,
+    B: Data,
+    KB: Eq + Hash + 'static,
+    VB: 'static,
+    O: Data,
+    F: BroadcastProcessFunction<I, B, KB, VB, O>,
+{
+    fn collect1(&mut self, record: Record<'_, I>, timestamp: i64) -> OpResult {
+        let value = record.into_owned()?;
+        let mut ctx = Context::new(timestamp, &mut self.side);
+        let mut out = Collector::new(&mut self.out, timestamp);
+        let result = self
+            .f
+            .process_element(value, self.state.read_only(), &mut ctx, &mut out);
+        if let Some(e) = out.into_error().or(ctx.into_error()) {
+            return Err(e);
+        }
+        result
+    }
+    fn collect2(&mut self, record: Record<'_, B>, timestamp: i64) -> OpResult {
+        let value = record.into_owned()?;
+        let mut out = Collector::new(&mut self.out, timestamp);
+        let result = self
+            .f
+            .process_broadcast_element(value, &mut self.state, &mut out);
+        if let Some(e) = out.into_error() {
+            return Err(e);
+        }
+        result
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.side.for_each(|s| s.watermark(watermark))?;
+        self.out.emit_watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        self.side.for_each(|s| s.watermark_status(status))?;
+        self.out.emit_watermark_status(status)
+    }
+    fn finish(&mut self) -> OpResult {
+        self.side.for_each(|s| s.finish())?;
+        self.out.finish()
+    }
+    fn pause_until(&self) -> Option<u64> {
+        self.out.pause_until()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::basic::tests::capture;
+
+    /// Multiplies each number by the factor of its parity, set by broadcast elements.
+    struct Factors;
+
+    impl BroadcastProcessFunction<i64, (bool, i64), bool, i64, i64> for Factors {
+        fn process_element(
+            &mut self,
+            value: i64,
+            broadcast: ReadOnlyBroadcastState<'_, bool, i64>,
+            _ctx: &mut Context<'_>,
+            out: &mut Collector<'_, i64>,
+        ) -> OpResult {
+            let factor = broadcast.get(&(value % 2 == 0)).copied().unwrap_or(1);
+            out.collect(value * factor);
+            Ok(())
+        }
+        fn process_broadcast_element(
+            &mut self,
+            (even, factor): (bool, i64),
+            broadcast: &mut BroadcastState<bool, i64>,
+            _out: &mut Collector<'_, i64>,
+        ) -> OpResult {
+            broadcast.put(even, factor);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn broadcast_elements_write_the_state_that_elements_read() {
+        let (out, seen) = capture::<i64>();
+        let mut op = BroadcastOperator::new(Factors, out, SideOutputs::default());
+        op.collect1(Record::Owned(3), 0).unwrap();
+        op.collect2(Record::Owned((true, 10)), 0).unwrap();
+        op.collect1(Record::Owned(4), 0).unwrap();
+        op.collect1(Record::Owned(5), 0).unwrap();
+        op.collect2(Record::Owned((false, 100)), 0).unwrap();
+        op.collect1(Record::Owned(5), 0).unwrap();
+        let got: Vec<i64> = seen.borrow().iter().map(|(v, _)| *v).collect();
+        assert_eq!(got, [3, 40, 5, 500], "no rule yet, even rule, odd rule");
+        assert_eq!(op.broadcast_state().len(), 2);
+    }
 }
