@@ -17,7 +17,7 @@ use weir_state::operator_state::{BroadcastState, ReadOnlyBroadcastState};
 use weir_state::HeapKeyedStateBackend;
 
 use super::keyed_process::{forward_control_to_core, Core, KeyedContext, SharedCore, TimerFn};
-use super::process::{Collector, Context, SideOutputs};
+use super::process::{forward_control_to_outputs, Collector, Context, SideOutputs};
 use super::rolling::KeyFn;
 use super::two_input::TwoInputOperator;
 use super::{BoxOutput, OpResult, OperatorError};
@@ -232,21 +232,7 @@ where
         }
         result
     }
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.side.for_each(|s| s.watermark(watermark))?;
-        self.out.emit_watermark(watermark)
-    }
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.side.for_each(|s| s.watermark_status(status))?;
-        self.out.emit_watermark_status(status)
-    }
-    fn finish(&mut self) -> OpResult {
-        self.side.for_each(|s| s.finish())?;
-        self.out.finish()
-    }
-    fn pause_until(&self) -> Option<u64> {
-        self.out.pause_until()
-    }
+    forward_control_to_outputs!();
 }
 
 #[cfg(test)]

@@ -9,6 +9,30 @@ use super::{BoxOutput, OpResult, OperatorError, Output};
 use crate::record::{Data, Record, NO_TIMESTAMP};
 use crate::time::WatermarkStatus;
 
+/// Implements the watermark, status, finish and pause methods of an operator with `out`
+/// (its main output) and `side` (its side outputs): each goes to every side output, then
+/// to the main output.
+macro_rules! forward_control_to_outputs {
+    () => {
+        fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+            self.side.for_each(|s| s.watermark(watermark))?;
+            self.out.emit_watermark(watermark)
+        }
+        fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+            self.side.for_each(|s| s.watermark_status(status))?;
+            self.out.emit_watermark_status(status)
+        }
+        fn finish(&mut self) -> OpResult {
+            self.side.for_each(|s| s.finish())?;
+            self.out.finish()
+        }
+        fn pause_until(&self) -> Option<u64> {
+            self.out.pause_until()
+        }
+    };
+}
+pub(crate) use forward_control_to_outputs;
+
 /// Names a side output of type `T` (Flink's `OutputTag`).
 pub struct OutputTag<T> {
     id: String,
@@ -284,21 +308,7 @@ impl<I: Data, O: Data, F: ProcessFunction<I, O>> Output<I> for ProcessOperator<I
             (None, None) => Ok(()),
         }
     }
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.side.for_each(|s| s.watermark(watermark))?;
-        self.out.emit_watermark(watermark)
-    }
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.side.for_each(|s| s.watermark_status(status))?;
-        self.out.emit_watermark_status(status)
-    }
-    fn finish(&mut self) -> OpResult {
-        self.side.for_each(|s| s.finish())?;
-        self.out.finish()
-    }
-    fn pause_until(&self) -> Option<u64> {
-        self.out.pause_until()
-    }
+    forward_control_to_outputs!();
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 
 use super::keyed_process::{forward_control_to_core, Core, KeyedContext, SharedCore, TimerFn};
-use super::process::{Collector, Context, SideOutputs};
+use super::process::{forward_control_to_outputs, Collector, Context, SideOutputs};
 use super::rolling::KeyFn;
 use super::{BoxOutput, OpResult, OperatorError};
 use crate::graph::factory::BuildContext;
@@ -152,21 +152,7 @@ impl<I1: Data, I2: Data, O: Data, F: CoProcessFunction<I1, I2, O>> TwoInputOpera
         let value = record.into_owned()?;
         self.call(timestamp, |f, ctx, out| f.process_element2(value, ctx, out))
     }
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.side.for_each(|s| s.watermark(watermark))?;
-        self.out.emit_watermark(watermark)
-    }
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.side.for_each(|s| s.watermark_status(status))?;
-        self.out.emit_watermark_status(status)
-    }
-    fn finish(&mut self) -> OpResult {
-        self.side.for_each(|s| s.finish())?;
-        self.out.finish()
-    }
-    fn pause_until(&self) -> Option<u64> {
-        self.out.pause_until()
-    }
+    forward_control_to_outputs!();
 }
 
 /// A function over two keyed inputs with timers per key (Flink's
