@@ -29,6 +29,29 @@ pub struct BuildContext {
     pub state_sizes: crate::runtime::metrics::StateSizes,
 }
 
+impl BuildContext {
+    /// A heap keyed state backend over this subtask's key groups (Flink's assignment
+    /// of key-group ranges to operator indices), with the slot's wall clock as TTL time.
+    pub fn keyed_state_backend<K: weir_state::keyed::BackendKey>(
+        &self,
+    ) -> Result<weir_state::HeapKeyedStateBackend<K>, OperatorError> {
+        let max = u32::try_from(self.max_parallelism).unwrap_or(u32::MAX);
+        let parallelism = u32::try_from(self.parallelism).unwrap_or(u32::MAX);
+        let subtask = u32::try_from(self.subtask).unwrap_or(u32::MAX);
+        let range = weir_state::key_group::compute_key_group_range_for_operator_index(
+            max,
+            parallelism,
+            subtask,
+        );
+        let clock = self.clock.clone();
+        Ok(weir_state::HeapKeyedStateBackend::new(
+            range,
+            max,
+            move || clock.epoch_millis(),
+        )?)
+    }
+}
+
 /// What a factory builds.
 pub enum Built {
     /// A source with its downstream, ready to run.

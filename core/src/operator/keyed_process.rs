@@ -13,7 +13,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use weir_state::key_group::compute_key_group_range_for_operator_index;
 use weir_state::keyed::BackendKey;
 use weir_state::timers::{TimeDomain, TimerQueue};
 use weir_state::HeapKeyedStateBackend;
@@ -223,12 +222,7 @@ where
         side: SideOutputs,
         ctx: &BuildContext,
     ) -> Result<SharedCore<K, O, F>, OperatorError> {
-        let max = u32::try_from(ctx.max_parallelism).unwrap_or(u32::MAX);
-        let parallelism = u32::try_from(ctx.parallelism).unwrap_or(u32::MAX);
-        let subtask = u32::try_from(ctx.subtask).unwrap_or(u32::MAX);
-        let range = compute_key_group_range_for_operator_index(max, parallelism, subtask);
-        let ttl_clock = ctx.clock.clone();
-        let mut state = HeapKeyedStateBackend::new(range, max, move || ttl_clock.epoch_millis())?;
+        let mut state = ctx.keyed_state_backend()?;
         f.open(&mut state)?;
         let (clock, service) = (ctx.clock.clone(), &ctx.timers);
         let core = Rc::new(RefCell::new(Core {
@@ -252,11 +246,6 @@ where
         let weak = Rc::downgrade(&core);
         ctx.state_sizes.register(weak);
         Ok(core)
-    }
-
-    /// How many keys and bytes the keyed state holds.
-    pub(crate) fn state_size(&self) -> (usize, usize) {
-        (self.state.key_count(), self.state.state_size_bytes())
     }
 
     /// Runs `call` for an element of `key` with its context and collector.
@@ -434,7 +423,7 @@ where
 
     /// How many keys and bytes its keyed state holds.
     pub fn state_size(&self) -> (usize, usize) {
-        self.core.borrow().state_size()
+        crate::runtime::metrics::StateSize::state_size(&*self.core.borrow())
     }
 }
 

@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use weir_state::key_group::compute_key_group_range_for_operator_index;
 use weir_state::keyed::{BackendKey, HeapSize, ValueState, ValueStateDescriptor};
 use weir_state::HeapKeyedStateBackend;
 
@@ -59,12 +58,7 @@ impl<T: Data, K: BackendKey, F: ReduceFn<T>> RollingReduce<T, K, F> {
         out: BoxOutput<T>,
         ctx: &BuildContext,
     ) -> Result<Self, OperatorError> {
-        let max = u32::try_from(ctx.max_parallelism).unwrap_or(u32::MAX);
-        let parallelism = u32::try_from(ctx.parallelism).unwrap_or(u32::MAX);
-        let subtask = u32::try_from(ctx.subtask).unwrap_or(u32::MAX);
-        let range = compute_key_group_range_for_operator_index(max, parallelism, subtask);
-        let clock = ctx.clock.clone();
-        let mut backend = HeapKeyedStateBackend::new(range, max, move || clock.epoch_millis())?;
+        let mut backend = ctx.keyed_state_backend()?;
         let acc = backend.value_state(&ValueStateDescriptor::new("rolling-aggregate"))?;
         let state = Rc::new(RefCell::new(Rolling { backend, acc }));
         let weak = Rc::downgrade(&state);

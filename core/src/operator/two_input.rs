@@ -242,7 +242,7 @@ where
 
     /// How many keys and bytes its keyed state holds.
     pub fn state_size(&self) -> (usize, usize) {
-        self.core.borrow().state_size()
+        crate::runtime::metrics::StateSize::state_size(&*self.core.borrow())
     }
 }
 
