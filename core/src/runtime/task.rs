@@ -26,7 +26,7 @@ use crate::runtime::record_writer::{SharedWriter, WriterCore};
 use crate::runtime::slot;
 use crate::runtime::source::{SourceDriver, SourceStatus};
 use crate::runtime::timers::ProcessingTimeService;
-use crate::time::{Emitted, StatusWatermarkValve, ValveOutput};
+use crate::time::{InputValves, ValveOutput};
 
 /// Records a source emits between two checks of flushing, backpressure and yielding.
 const SOURCE_BATCH: usize = 512;
@@ -406,20 +406,7 @@ impl Task {
             .collect();
         // One valve per operator input over its channels, and one over the inputs (Flink
         // combines a two-input operator's watermark as the minimum of its inputs').
-        let inputs = gate.channel_inputs.iter().max().map_or(1, |m| m + 1);
-        let mut local = Vec::with_capacity(gate.channels);
-        let mut per_input = vec![0usize; inputs];
-        for ch in 0..gate.channels {
-            let input = gate.channel_inputs.get(ch).copied().unwrap_or(0);
-            local.push((input, per_input[input]));
-            per_input[input] += 1;
-        }
-        let mut valves: Vec<StatusWatermarkValve> = per_input
-            .iter()
-            .map(|&n| StatusWatermarkValve::new(n))
-            .collect();
-        let mut inputs_left = per_input.clone();
-        let mut combiner = StatusWatermarkValve::new(inputs);
+        let mut valves = InputValves::new(&gate.channel_inputs);
         let mut ended = vec![false; gate.channels];
         let mut live = gate.channels;
         let mut gate_reader = GateReader::new(gate.gate.clone(), gate.channels);
@@ -480,32 +467,22 @@ impl Task {
                     Some(Frame::Record(payload)) => {
                         self.metrics.records_in += 1;
                         input
-                            .record(local[ch].0, payload, foreign)
+                            .record(valves.input_of(ch), payload, foreign)
                             .map_err(|e| self.fail(e))?;
                     }
-                    Some(Frame::Event(Event::Watermark(w))) => {
-                        let (i, c) = local[ch];
-                        let out = valves[i].on_watermark(c, w);
-                        combine(i, out, &mut combiner, input.as_mut()).map_err(|e| self.fail(e))?;
-                    }
-                    Some(Frame::Event(Event::WatermarkStatus(status))) => {
-                        let (i, c) = local[ch];
-                        let out = valves[i].on_status(c, status);
-                        combine(i, out, &mut combiner, input.as_mut()).map_err(|e| self.fail(e))?;
-                    }
+                    Some(Frame::Event(Event::Watermark(w))) => valves
+                        .on_watermark(ch, w, |o| pass_on(o, input.as_mut()))
+                        .map_err(|e| self.fail(e))?,
+                    Some(Frame::Event(Event::WatermarkStatus(status))) => valves
+                        .on_status(ch, status, |o| pass_on(o, input.as_mut()))
+                        .map_err(|e| self.fail(e))?,
                     Some(Frame::Event(Event::EndOfPartition)) => {
                         if !ended[ch] {
                             ended[ch] = true;
                             live -= 1;
-                            let (i, c) = local[ch];
-                            let out = valves[i].on_end(c);
-                            combine(i, out, &mut combiner, input.as_mut())
+                            valves
+                                .on_end(ch, |o| pass_on(o, input.as_mut()))
                                 .map_err(|e| self.fail(e))?;
-                            inputs_left[i] -= 1;
-                            if inputs_left[i] == 0 {
-                                pass_on(combiner.on_end(i), input.as_mut())
-                                    .map_err(|e| self.fail(e))?;
-                            }
                         }
                     }
                     Some(Frame::Event(_)) => {}
@@ -525,33 +502,12 @@ impl Task {
     }
 }
 
-/// Feeds what input `input`'s valve emitted into the valve over the inputs, and what that
-/// emits to the chain head.
-fn combine(
-    input: usize,
-    emitted: Emitted,
-    combiner: &mut StatusWatermarkValve,
-    head: &mut dyn ErasedInput,
-) -> OpResult {
-    for out in emitted {
-        let combined = match out {
-            ValveOutput::Watermark(w) => combiner.on_watermark(input, w),
-            ValveOutput::Status(s) => combiner.on_status(input, s),
-        };
-        pass_on(combined, head)?;
+/// Forwards a watermark or status the input valves emitted to the chain head.
+fn pass_on(out: ValveOutput, head: &mut dyn ErasedInput) -> OpResult {
+    match out {
+        ValveOutput::Watermark(w) => head.watermark(w),
+        ValveOutput::Status(s) => head.watermark_status(s),
     }
-    Ok(())
-}
-
-/// Forwards what the watermark valve emitted to the chain head, in order.
-fn pass_on(emitted: Emitted, input: &mut dyn ErasedInput) -> OpResult {
-    for out in emitted {
-        match out {
-            ValveOutput::Watermark(w) => input.watermark(w)?,
-            ValveOutput::Status(s) => input.watermark_status(s)?,
-        }
-    }
-    Ok(())
 }
 
 /// Builds and runs one subtask to its end; returns its metrics.

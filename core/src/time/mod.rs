@@ -1,11 +1,14 @@
 //! Event time: watermark statuses and how an operator combines its inputs' watermarks.
 //!
 //! - [`valve`]: Flink's `StatusWatermarkValve` as an I/O-free state machine.
+//! - [`inputs`]: valves per operator input and over the inputs (two-input operators).
 //! - [`strategy`]: watermark strategies: timestamp assigners, generators, idleness.
 
+pub mod inputs;
 pub mod strategy;
 pub mod valve;
 
+pub use inputs::InputValves;
 pub use strategy::{WatermarkGenerator, WatermarkOutput, WatermarkStrategy};
 pub use valve::{Emitted, StatusWatermarkValve, ValveOutput};
 
