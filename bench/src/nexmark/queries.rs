@@ -87,71 +87,47 @@ pub trait BidColumns: Data + CsvRow {
     fn archived_auction_price(a: &rkyv::Archived<Self>) -> (i64, i64);
 }
 
-impl BidColumns for Bid {
-    fn auction(&self) -> i64 {
-        self.auction
-    }
-    fn bidder(&self) -> i64 {
-        self.bidder
-    }
-    fn price(&self) -> i64 {
-        self.price
-    }
-    fn date_time(&self) -> i64 {
-        self.date_time
-    }
-    fn into_extra(self) -> String {
-        self.extra
-    }
-    fn extra(&self) -> &str {
-        &self.extra
-    }
-    fn archived_q1(a: &ArchivedBid) -> Q1Row {
-        Q1Row {
-            auction: a.auction.to_native(),
-            bidder: a.bidder.to_native(),
-            price_thousandths: i128::from(a.price.to_native()) * 908,
-            date_time: a.date_time.to_native(),
-            extra: a.extra.as_str().to_owned(),
+/// Implements [`BidColumns`] for a bid type `$t` whose archived form is `$archived`: both
+/// carry the columns q0–q2 read under the same names.
+macro_rules! bid_columns {
+    ($t:ty, $archived:ty) => {
+        impl BidColumns for $t {
+            fn auction(&self) -> i64 {
+                self.auction
+            }
+            fn bidder(&self) -> i64 {
+                self.bidder
+            }
+            fn price(&self) -> i64 {
+                self.price
+            }
+            fn date_time(&self) -> i64 {
+                self.date_time
+            }
+            fn into_extra(self) -> String {
+                self.extra
+            }
+            fn extra(&self) -> &str {
+                &self.extra
+            }
+            fn archived_q1(a: &$archived) -> Q1Row {
+                Q1Row {
+                    auction: a.auction.to_native(),
+                    bidder: a.bidder.to_native(),
+                    price_thousandths: i128::from(a.price.to_native()) * 908,
+                    date_time: a.date_time.to_native(),
+                    extra: a.extra.as_str().to_owned(),
+                }
+            }
+            fn archived_auction_price(a: &$archived) -> (i64, i64) {
+                (a.auction.to_native(), a.price.to_native())
+            }
         }
-    }
-    fn archived_auction_price(a: &ArchivedBid) -> (i64, i64) {
-        (a.auction.to_native(), a.price.to_native())
-    }
+    };
 }
 
-impl BidColumns for QueryBid {
-    fn auction(&self) -> i64 {
-        self.auction
-    }
-    fn bidder(&self) -> i64 {
-        self.bidder
-    }
-    fn price(&self) -> i64 {
-        self.price
-    }
-    fn date_time(&self) -> i64 {
-        self.date_time
-    }
-    fn into_extra(self) -> String {
-        self.extra
-    }
-    fn extra(&self) -> &str {
-        &self.extra
-    }
-    fn archived_q1(a: &ArchivedQueryBid) -> Q1Row {
-        Q1Row {
-            auction: a.auction.to_native(),
-            bidder: a.bidder.to_native(),
-            price_thousandths: i128::from(a.price.to_native()) * 908,
-            date_time: a.date_time.to_native(),
-            extra: a.extra.as_str().to_owned(),
-        }
-    }
-    fn archived_auction_price(a: &ArchivedQueryBid) -> (i64, i64) {
-        (a.auction.to_native(), a.price.to_native())
-    }
-}
+bid_columns!(Bid, ArchivedBid);
+bid_columns!(QueryBid, ArchivedQueryBid);
 
 /// q0, pass-through: every bid (written as `auction, bidder, price, dateTime, extra`).
 /// A bid read in place after an exchange is passed on in place, never deserialised.
