@@ -55,9 +55,14 @@ pub fn murmur_hash(code: i32) -> i32 {
 /// `key_hash`. Returns 0 when `max_parallelism` is 0 (outside the contract).
 pub fn assign_to_key_group(key_hash: i32, max_parallelism: u32) -> u32 {
     // murmur_hash is non-negative, so the cast is lossless.
-    (murmur_hash(key_hash) as u32)
-        .checked_rem(max_parallelism)
-        .unwrap_or(0)
+    let hash = murmur_hash(key_hash) as u32;
+    if max_parallelism.is_power_of_two() {
+        // The same remainder without a division (the default maximum parallelism, 128, is
+        // a power of two; this runs up to three times per keyed record).
+        hash & (max_parallelism - 1)
+    } else {
+        hash.checked_rem(max_parallelism).unwrap_or(0)
+    }
 }
 
 /// Flink's `assignToKeyGroup(Object key, int maxParallelism)`: the key group of `key`.
@@ -262,6 +267,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn key_group_is_the_remainder_of_the_murmur_hash(code in any::<i32>(), max in 0u32..40_000) {
+            let expected = (murmur_hash(code) as u32).checked_rem(max).unwrap_or(0);
+            prop_assert_eq!(assign_to_key_group(code, max), expected);
+            let power = 1u32 << (max % 16);
+            prop_assert_eq!(assign_to_key_group(code, power), murmur_hash(code) as u32 % power);
+        }
+
         #[test]
         fn ranges_tile_and_agree_with_operator_index(
             (max_parallelism, parallelism) in (1u32..=UPPER_BOUND_MAX_PARALLELISM)

@@ -268,3 +268,37 @@ impl AlignedBytes {
         unsafe { std::slice::from_raw_parts_mut(self.blocks.as_mut_ptr().cast::<u8>(), n) }
     }
 }
+
+/// The payload of the next whole, aligned record frame of `buf` at or after `*pos`, skipping
+/// events, with `*pos` moved past it: a look-ahead over a buffer that a [`FrameReader`]
+/// reads afterwards. Never fails: at the end of the buffer, at a record spanning buffers or
+/// a continuation, and at anything malformed (which the reader then reports) it returns
+/// `None` and moves `*pos` to the end.
+pub fn peek_record<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
+    while *pos < buf.len() {
+        let at = header_offset(*pos);
+        let start = at + HEADER_LEN;
+        let (Some(header), Some(available)) = (buf.get(at..start), buf.len().checked_sub(start))
+        else {
+            break;
+        };
+        let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        if len > available {
+            break;
+        }
+        *pos = start + len;
+        match header[0] {
+            KIND_RECORD => {
+                let payload = buf.get(start..start + len)?;
+                if payload.as_ptr() as usize % PAYLOAD_ALIGN != 0 {
+                    break;
+                }
+                return Some(payload);
+            }
+            KIND_EVENT => {}
+            _ => break,
+        }
+    }
+    *pos = buf.len();
+    None
+}

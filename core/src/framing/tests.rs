@@ -78,10 +78,26 @@ fn read_all(buffers: &[Buffer], seg: usize) -> Vec<Item> {
     for buf in buffers {
         let bytes = buf.as_bytes();
         assert!(bytes.len() <= seg);
+        // The look-ahead sees the buffer's whole records, in order, unless the buffer
+        // starts with a continuation.
+        let mut peeked = Vec::new();
+        let starts_mid_record = reader.is_mid_record();
+        if !starts_mid_record {
+            let mut ahead = 0;
+            while let Some(r) = reader::peek_record(bytes, &mut ahead) {
+                peeked.push(r.as_ptr_range());
+            }
+            assert_eq!(ahead, bytes.len());
+        }
+        let mut in_place = Vec::new();
         let mut pos = 0;
         while let Some(frame) = reader.next_frame(bytes, &mut pos).unwrap() {
             match frame {
                 Frame::Record(r) => {
+                    let range = bytes.as_ptr_range();
+                    if range.start <= r.as_ptr() && r.as_ptr() <= range.end {
+                        in_place.push(r.as_ptr_range());
+                    }
                     assert_eq!(r.as_ptr() as usize % 16, 0, "record payload aligned");
                     if !r.is_empty() && r.len() <= max_unsplit_record(seg) {
                         assert!(
@@ -95,6 +111,12 @@ fn read_all(buffers: &[Buffer], seg: usize) -> Vec<Item> {
             }
         }
         assert_eq!(pos, bytes.len(), "the reader consumed the whole buffer");
+        if starts_mid_record {
+            // The continuation completing a record comes first; the look-ahead stays off.
+            assert!(peeked.is_empty());
+        } else {
+            assert_eq!(peeked, in_place, "the look-ahead sees the in-place records");
+        }
     }
     assert!(!reader.is_mid_record());
     out
@@ -129,6 +151,8 @@ proptest! {
             let mut b = pool.try_request().unwrap();
             b.append(&chunk);
             let buf = b.finish_foreign();
+            let mut ahead = 0;
+            while reader::peek_record(buf.as_bytes(), &mut ahead).is_some() {}
             read_to_end_or_error(&mut reader, buf.as_bytes(), 4096);
         }
     }

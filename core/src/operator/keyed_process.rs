@@ -443,6 +443,14 @@ where
                 f.0.process_element(value, ctx, out)
             })
     }
+    fn prefetches(&self) -> bool {
+        true
+    }
+    fn prefetch(&mut self, record: &Record<'_, I>) {
+        if let Ok(key) = record.with_value(|v| (self.key)(v)) {
+            self.core.borrow().state.prefetch(&key);
+        }
+    }
 
     forward_control_to_core!();
 }

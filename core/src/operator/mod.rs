@@ -65,6 +65,14 @@ pub trait Output<T: Data> {
     fn pause_until(&self) -> Option<u64> {
         None
     }
+    /// Whether [`Output::prefetch`] does anything: the task then shows this output each
+    /// record a few records before it is collected.
+    fn prefetches(&self) -> bool {
+        false
+    }
+    /// A record that will be collected soon (a few records later, in the same buffer): an
+    /// operator with state far larger than the cache starts loading the record's state.
+    fn prefetch(&mut self, _record: &Record<'_, T>) {}
 }
 
 /// A boxed output, as operators hold their downstream.
@@ -85,5 +93,11 @@ impl<T: Data> Output<T> for BoxOutput<T> {
     }
     fn pause_until(&self) -> Option<u64> {
         (**self).pause_until()
+    }
+    fn prefetches(&self) -> bool {
+        (**self).prefetches()
+    }
+    fn prefetch(&mut self, record: &Record<'_, T>) {
+        (**self).prefetch(record)
     }
 }

@@ -107,6 +107,14 @@ impl<T: Data, K: BackendKey, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
     }
+    fn prefetches(&self) -> bool {
+        true
+    }
+    fn prefetch(&mut self, record: &Record<'_, T>) {
+        if let Ok(key) = record.with_value(|v| (self.key)(v)) {
+            self.state.borrow().backend.prefetch(&key);
+        }
+    }
 }
 
 /// Which rolling aggregate of a field (Flink's `AggregationType`).

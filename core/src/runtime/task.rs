@@ -20,7 +20,7 @@ use crate::operator::{OpResult, OperatorError};
 use crate::runtime::clock::SharedClock;
 use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared};
 use crate::runtime::gate_reader::GateReader;
-use crate::runtime::input::ErasedInput;
+use crate::runtime::input::{ErasedInput, Lookahead};
 use crate::runtime::metrics::{StateSizes, TaskMetrics};
 use crate::runtime::record_writer::{SharedWriter, WriterCore};
 use crate::runtime::slot;
@@ -410,6 +410,7 @@ impl Task {
         let mut ended = vec![false; gate.channels];
         let mut live = gate.channels;
         let mut gate_reader = GateReader::new(gate.gate.clone(), gate.channels);
+        let prefetches = input.prefetches();
         while live > 0 {
             let deadline = self.next_deadline();
             let start = self.clock.now_nanos();
@@ -454,6 +455,9 @@ impl Task {
                 continue;
             };
             let (bytes, pos, foreign) = (view.bytes, view.pos, view.foreign);
+            let input_no = valves.input_of(ch);
+            let look = prefetches && !foreign && !readers[ch].is_mid_record();
+            let mut ahead = Lookahead::start(look, bytes, *pos, input_no, input.as_mut());
             loop {
                 let frame = readers[ch]
                     .next_frame(bytes, pos)
@@ -466,8 +470,9 @@ impl Task {
                     None => break,
                     Some(Frame::Record(payload)) => {
                         self.metrics.records_in += 1;
+                        ahead.step(bytes, input_no, input.as_mut());
                         input
-                            .record(valves.input_of(ch), payload, foreign)
+                            .record(input_no, payload, foreign)
                             .map_err(|e| self.fail(e))?;
                     }
                     Some(Frame::Event(Event::Watermark(w))) => valves

@@ -156,6 +156,24 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
         Ok(())
     }
 
+    /// Hints that `key` is about to become the current key: starts loading its entries of
+    /// the states in the void namespace into the cache, so that a keyed operator can issue
+    /// the memory loads of the next records' state before processing the current record
+    /// (with state far larger than the cache, a read otherwise waits on main memory). Has
+    /// no other effect; a key outside the backend's key groups is ignored.
+    #[inline]
+    pub fn prefetch(&self, key: &K) {
+        let key_group = assign_key_to_key_group(key, self.max_parallelism);
+        let Some(group) = self.range.index_of(key_group) else {
+            return;
+        };
+        let mut hasher = StateHasher::default();
+        key.hash(&mut hasher);
+        for state in &self.states {
+            state.table.prefetch(group, hasher);
+        }
+    }
+
     /// The current key, if one is set.
     pub fn current_key(&self) -> Option<&K> {
         self.current.as_ref().map(|c| &c.key)

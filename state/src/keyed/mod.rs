@@ -15,7 +15,7 @@
 //! - `handle`: [`StateId`], [`KeyedStateHandle`] and the bounds on keys, namespaces and
 //!   values; `registry`: registration by descriptor.
 //! - Internals: `table` (a state's entries per key group, the incremental-cleanup cursor),
-//!   `group_map` (one key group's entries: a dense vector plus a compact hash index),
+//!   `group_map` (one key group's entries: open addressing, entries inline beside hash tags),
 //!   `stamp` (values with or without a TTL timestamp), `hasher` ([`StateHasher`]).
 //!
 //! ```

@@ -7,7 +7,7 @@ use std::any::Any;
 use std::hash::{Hash, Hasher};
 use std::mem::size_of;
 
-use super::group_map::{GroupMap, TableKey};
+use super::group_map::GroupMap;
 use super::hasher::StateHasher;
 use super::stamp::StoredEntry;
 use super::ttl::TtlPolicy;
@@ -19,16 +19,6 @@ pub(crate) struct StateKey<K, N> {
     pub(crate) key: K,
     /// The namespace (`()` for the void namespace).
     pub(crate) namespace: N,
-}
-
-impl<K: Hash, N: Hash> TableKey for StateKey<K, N> {
-    #[inline]
-    fn table_hash(&self) -> u64 {
-        let mut hasher = StateHasher::default();
-        self.key.hash(&mut hasher);
-        self.namespace.hash(&mut hasher);
-        hasher.finish()
-    }
 }
 
 /// The position of the current (key, namespace) pair: the key-group index within the range
@@ -43,7 +33,7 @@ pub(crate) struct Target<'a, K, N> {
 
 impl<'a, K: Eq + Hash, N: Eq + Hash> Target<'a, K, N> {
     /// The target of `namespace` for a key whose hasher state (after hashing the key) is
-    /// `key_hasher`; the hash equals [`StateKey::table_hash`].
+    /// `key_hasher`: the hash of the key followed by the namespace.
     #[inline]
     pub(crate) fn new(key: &'a K, key_hasher: StateHasher, group: usize, namespace: &'a N) -> Self {
         let mut hasher = key_hasher;
@@ -175,6 +165,17 @@ where
         map.remove_at(index).map(|(_, s)| s)
     }
 
+    /// Starts loading the entry of `key` (hashed into `key_hasher`) in `namespace` of the
+    /// key group at position `group` into the cache.
+    #[inline]
+    pub(crate) fn prefetch(&self, group: usize, key_hasher: StateHasher, namespace: &N) {
+        if let Some(map) = self.groups.get(group) {
+            let mut hasher = key_hasher;
+            namespace.hash(&mut hasher);
+            map.prefetch(hasher.finish());
+        }
+    }
+
     /// The entries of the key group at position `group`, in storage order.
     pub(crate) fn group_entries(&self, group: usize) -> impl Iterator<Item = (&K, &N, &S)> + '_ {
         self.groups
@@ -255,6 +256,10 @@ pub(crate) trait AnyTable<K>: Send {
     fn clear_group(&mut self, group: usize);
     /// One step of the incremental TTL cleanup (no-op without one).
     fn cleanup_step(&mut self, now: i64);
+    /// Starts loading the entry of a key (hashed into `key_hasher`) in the key group at
+    /// position `group` into the cache, if this state has the void namespace `()` (other
+    /// namespaces, such as windows, are not known before the function runs).
+    fn prefetch(&self, group: usize, key_hasher: StateHasher);
     /// The keys with an entry in namespace `namespace` (`None` if it has another type).
     fn keys<'a>(&'a self, namespace: &'a dyn Any) -> Option<Box<dyn Iterator<Item = &'a K> + 'a>>;
 }
@@ -302,6 +307,13 @@ where
 
     fn cleanup_step(&mut self, now: i64) {
         StateTable::cleanup_step(self, now);
+    }
+
+    #[inline]
+    fn prefetch(&self, group: usize, key_hasher: StateHasher) {
+        if let Some(void) = (&() as &dyn Any).downcast_ref::<N>() {
+            StateTable::prefetch(self, group, key_hasher, void);
+        }
     }
 
     fn keys<'a>(&'a self, namespace: &'a dyn Any) -> Option<Box<dyn Iterator<Item = &'a K> + 'a>> {
