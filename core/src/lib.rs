@@ -13,6 +13,8 @@
 //! - [`graph`]: stream graph → job graph (chaining) → execution graph (slots, channels).
 //! - [`time`]: event time: watermark statuses, combining input watermarks.
 //! - [`runtime`]: slots, tasks, exchanges, flushing, sources, metrics.
+//! - [`window`]: window assigners, triggers, evictors, window functions and the window
+//!   operator.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
 //! - [`api`]: the DataStream API.
 //! - [`suggest`]: "did you mean" for unknown names.
@@ -31,3 +33,4 @@ pub mod row;
 pub mod runtime;
 pub mod suggest;
 pub mod time;
+pub mod window;

@@ -5,6 +5,7 @@
 //! - [`datastream`]: `DataStream` — transformations, partitioning, operator settings.
 //! - [`keyed`]: `KeyedStream` — rolling aggregates by key.
 //! - [`connected`]: `ConnectedStreams` — two inputs into one operator (`connect`).
+//! - [`windowed`]: `WindowedStream` — windows on a keyed stream, `window_all`.
 //! - [`sink`]: sinks on a stream and the handle of a collecting sink.
 
 pub mod connected;
@@ -12,9 +13,11 @@ pub mod datastream;
 pub mod environment;
 pub mod keyed;
 pub mod sink;
+pub mod windowed;
 
 pub use connected::{ConnectedStreams, KeyedConnectedStreams};
 pub use datastream::DataStream;
 pub use environment::StreamExecutionEnvironment;
 pub use keyed::KeyedStream;
 pub use sink::{CollectHandle, DataStreamSink};
+pub use windowed::{NoEvictor, WindowedStream};

@@ -1,0 +1,529 @@
+//! Window assigners (Flink's `WindowAssigner`s): which windows an element belongs to, and
+//! the trigger used unless another is set.
+//!
+//! - Tumbling, sliding and session windows, in event time (on the element's timestamp) and
+//!   in processing time (on the slot's clock); session gaps static or per element.
+//! - [`GlobalWindows`]: one window for everything, fired only by a custom trigger (count
+//!   windows are global windows with a count trigger).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::triggers::{EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger, Trigger};
+use super::windows::{GlobalWindow, TimeWindow, Window};
+use crate::operator::OperatorError;
+use crate::record::NO_TIMESTAMP;
+
+/// Groups of windows that merge: (the window covering them, its members).
+pub type Merges<W> = Vec<(W, Vec<W>)>;
+
+/// Assigns elements of type `T` to windows of type [`WindowAssigner::W`].
+pub trait WindowAssigner<T>: Clone + Send + Sync + 'static {
+    /// The windows it assigns.
+    type W: Window;
+    /// The trigger used unless `trigger(...)` sets another.
+    type DefaultTrigger: Trigger<T, Self::W>;
+
+    /// Appends the windows of `element` (with `timestamp`, or [`NO_TIMESTAMP`]) to `out`;
+    /// `now` is the slot's wall clock in epoch milliseconds.
+    fn assign_windows(
+        &self,
+        element: &T,
+        timestamp: i64,
+        now: i64,
+        out: &mut Vec<Self::W>,
+    ) -> Result<(), OperatorError>;
+
+    /// The default trigger.
+    fn default_trigger(&self) -> Self::DefaultTrigger;
+
+    /// Whether windows are in event time (late elements, cleanup by the watermark).
+    fn is_event_time(&self) -> bool;
+
+    /// For merging assigners (sessions): groups the windows that merge, as (covering
+    /// window, members) for every group of two or more. `None`: the assigner never merges.
+    fn merge_windows(&self, _windows: &[Self::W]) -> Option<Merges<Self::W>> {
+        None
+    }
+}
+
+/// Milliseconds of a duration, saturating.
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Flink's error for an event-time window over an element without a timestamp.
+fn no_timestamp() -> OperatorError {
+    OperatorError::User(
+        "an element has no timestamp (NO_TIMESTAMP), but event-time windows need one: \
+         assign timestamps with assign_timestamps_and_watermarks(...) on the stream or \
+         its source, or use processing-time windows"
+            .into(),
+    )
+}
+
+/// The size and offset of tumbling windows, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tumbling {
+    size: i64,
+    offset: i64,
+}
+
+impl Tumbling {
+    fn new(what: &str, size: Duration, offset: i64) -> Result<Self, OperatorError> {
+        let size = millis(size);
+        if size <= 0 || offset.checked_abs().is_none_or(|o| o >= size) {
+            return Err(OperatorError::User(format!(
+                "{what}: the size must be at least 1 ms and |offset| below it \
+                 (size {size} ms, offset {offset} ms)"
+            )));
+        }
+        Ok(Self { size, offset })
+    }
+
+    fn window(&self, at: i64) -> TimeWindow {
+        let start = TimeWindow::start_with_offset(at, self.offset, self.size);
+        TimeWindow::new(start, start.saturating_add(self.size))
+    }
+}
+
+/// Tumbling event-time windows of a fixed size, aligned to the epoch (plus an offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TumblingEventTimeWindows(Tumbling);
+
+impl TumblingEventTimeWindows {
+    /// Windows of `size` (at least 1 ms).
+    pub fn of(size: Duration) -> Result<Self, OperatorError> {
+        Self::with_offset(size, 0)
+    }
+    /// Windows of `size` starting `offset` ms after the epoch-aligned instants.
+    pub fn with_offset(size: Duration, offset: i64) -> Result<Self, OperatorError> {
+        Tumbling::new("TumblingEventTimeWindows", size, offset).map(Self)
+    }
+}
+
+impl<T> WindowAssigner<T> for TumblingEventTimeWindows {
+    type W = TimeWindow;
+    type DefaultTrigger = EventTimeTrigger;
+    fn assign_windows(
+        &self,
+        _: &T,
+        timestamp: i64,
+        _: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        if timestamp == NO_TIMESTAMP {
+            return Err(no_timestamp());
+        }
+        out.push(self.0.window(timestamp));
+        Ok(())
+    }
+    fn default_trigger(&self) -> EventTimeTrigger {
+        EventTimeTrigger
+    }
+    fn is_event_time(&self) -> bool {
+        true
+    }
+}
+
+/// Tumbling processing-time windows of a fixed size, on the slot's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TumblingProcessingTimeWindows(Tumbling);
+
+impl TumblingProcessingTimeWindows {
+    /// Windows of `size` (at least 1 ms).
+    pub fn of(size: Duration) -> Result<Self, OperatorError> {
+        Self::with_offset(size, 0)
+    }
+    /// Windows of `size` starting `offset` ms after the epoch-aligned instants.
+    pub fn with_offset(size: Duration, offset: i64) -> Result<Self, OperatorError> {
+        Tumbling::new("TumblingProcessingTimeWindows", size, offset).map(Self)
+    }
+}
+
+impl<T> WindowAssigner<T> for TumblingProcessingTimeWindows {
+    type W = TimeWindow;
+    type DefaultTrigger = ProcessingTimeTrigger;
+    fn assign_windows(
+        &self,
+        _: &T,
+        _: i64,
+        now: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        out.push(self.0.window(now));
+        Ok(())
+    }
+    fn default_trigger(&self) -> ProcessingTimeTrigger {
+        ProcessingTimeTrigger
+    }
+    fn is_event_time(&self) -> bool {
+        false
+    }
+}
+
+/// The size, slide and offset of sliding windows, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sliding {
+    pub(crate) size: i64,
+    pub(crate) slide: i64,
+    pub(crate) offset: i64,
+}
+
+impl Sliding {
+    fn new(
+        what: &str,
+        size: Duration,
+        slide: Duration,
+        offset: i64,
+    ) -> Result<Self, OperatorError> {
+        let (size, slide) = (millis(size), millis(slide));
+        if size <= 0 || slide <= 0 || offset.checked_abs().is_none_or(|o| o >= slide) {
+            return Err(OperatorError::User(format!(
+                "{what}: size and slide must be at least 1 ms and |offset| below the slide \
+                 (size {size} ms, slide {slide} ms, offset {offset} ms)"
+            )));
+        }
+        Ok(Self {
+            size,
+            slide,
+            offset,
+        })
+    }
+
+    /// Every window holding `at`, latest start first (as Flink lists them).
+    fn windows(&self, at: i64, out: &mut Vec<TimeWindow>) {
+        let last_start = TimeWindow::start_with_offset(at, self.offset, self.slide);
+        let mut start = last_start;
+        while start > at.saturating_sub(self.size) {
+            out.push(TimeWindow::new(start, start.saturating_add(self.size)));
+            start = start.saturating_sub(self.slide);
+            if start == i64::MIN {
+                break;
+            }
+        }
+    }
+}
+
+/// Sliding event-time windows: `size` long, one starting every `slide`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlidingEventTimeWindows(pub(crate) Sliding);
+
+impl SlidingEventTimeWindows {
+    /// Windows of `size`, one every `slide`.
+    pub fn of(size: Duration, slide: Duration) -> Result<Self, OperatorError> {
+        Self::with_offset(size, slide, 0)
+    }
+    /// Windows of `size`, one every `slide`, shifted by `offset` ms.
+    pub fn with_offset(
+        size: Duration,
+        slide: Duration,
+        offset: i64,
+    ) -> Result<Self, OperatorError> {
+        Sliding::new("SlidingEventTimeWindows", size, slide, offset).map(Self)
+    }
+}
+
+impl<T> WindowAssigner<T> for SlidingEventTimeWindows {
+    type W = TimeWindow;
+    type DefaultTrigger = EventTimeTrigger;
+    fn assign_windows(
+        &self,
+        _: &T,
+        timestamp: i64,
+        _: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        if timestamp == NO_TIMESTAMP {
+            return Err(no_timestamp());
+        }
+        self.0.windows(timestamp, out);
+        Ok(())
+    }
+    fn default_trigger(&self) -> EventTimeTrigger {
+        EventTimeTrigger
+    }
+    fn is_event_time(&self) -> bool {
+        true
+    }
+}
+
+/// Sliding processing-time windows: `size` long, one starting every `slide`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlidingProcessingTimeWindows(Sliding);
+
+impl SlidingProcessingTimeWindows {
+    /// Windows of `size`, one every `slide`.
+    pub fn of(size: Duration, slide: Duration) -> Result<Self, OperatorError> {
+        Self::with_offset(size, slide, 0)
+    }
+    /// Windows of `size`, one every `slide`, shifted by `offset` ms.
+    pub fn with_offset(
+        size: Duration,
+        slide: Duration,
+        offset: i64,
+    ) -> Result<Self, OperatorError> {
+        Sliding::new("SlidingProcessingTimeWindows", size, slide, offset).map(Self)
+    }
+}
+
+impl<T> WindowAssigner<T> for SlidingProcessingTimeWindows {
+    type W = TimeWindow;
+    type DefaultTrigger = ProcessingTimeTrigger;
+    fn assign_windows(
+        &self,
+        _: &T,
+        _: i64,
+        now: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        self.0.windows(now, out);
+        Ok(())
+    }
+    fn default_trigger(&self) -> ProcessingTimeTrigger {
+        ProcessingTimeTrigger
+    }
+    fn is_event_time(&self) -> bool {
+        false
+    }
+}
+
+/// The gap of session windows: fixed, or computed per element.
+pub enum SessionGap<T> {
+    /// The same gap for every element, in ms.
+    Static(i64),
+    /// A gap per element (Flink's `SessionWindowTimeGapExtractor`).
+    Dynamic(Arc<dyn Fn(&T) -> Duration + Send + Sync>),
+}
+
+impl<T> Clone for SessionGap<T> {
+    fn clone(&self) -> Self {
+        match self {
+            SessionGap::Static(g) => SessionGap::Static(*g),
+            SessionGap::Dynamic(f) => SessionGap::Dynamic(Arc::clone(f)),
+        }
+    }
+}
+
+impl<T> SessionGap<T> {
+    fn gap(&self, element: &T) -> Result<i64, OperatorError> {
+        let gap = match self {
+            SessionGap::Static(g) => *g,
+            SessionGap::Dynamic(f) => millis(f(element)),
+        };
+        if gap <= 0 {
+            return Err(OperatorError::User(format!(
+                "session windows: the gap must be at least 1 ms, got {gap} ms"
+            )));
+        }
+        Ok(gap)
+    }
+
+    fn session(&self, element: &T, at: i64) -> Result<TimeWindow, OperatorError> {
+        Ok(TimeWindow::new(at, at.saturating_add(self.gap(element)?)))
+    }
+}
+
+fn static_gap<T>(what: &str, gap: Duration) -> Result<SessionGap<T>, OperatorError> {
+    let gap = millis(gap);
+    if gap <= 0 {
+        return Err(OperatorError::User(format!(
+            "{what}: the session gap must be at least 1 ms, got {gap} ms"
+        )));
+    }
+    Ok(SessionGap::Static(gap))
+}
+
+/// Event-time session windows: an element opens `[timestamp, timestamp + gap)`, and
+/// windows that overlap or touch merge into one session.
+pub struct EventTimeSessionWindows<T>(SessionGap<T>);
+
+impl<T> Clone for EventTimeSessionWindows<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> EventTimeSessionWindows<T> {
+    /// Sessions closed by `gap` of inactivity (at least 1 ms).
+    pub fn with_gap(gap: Duration) -> Result<Self, OperatorError> {
+        static_gap("EventTimeSessionWindows", gap).map(Self)
+    }
+    /// Sessions with a gap computed per element (Flink's `withDynamicGap`).
+    pub fn with_dynamic_gap(gap: impl Fn(&T) -> Duration + Send + Sync + 'static) -> Self {
+        Self(SessionGap::Dynamic(Arc::new(gap)))
+    }
+}
+
+impl<T: 'static> WindowAssigner<T> for EventTimeSessionWindows<T> {
+    type W = TimeWindow;
+    type DefaultTrigger = EventTimeTrigger;
+    fn assign_windows(
+        &self,
+        element: &T,
+        timestamp: i64,
+        _: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        if timestamp == NO_TIMESTAMP {
+            return Err(no_timestamp());
+        }
+        out.push(self.0.session(element, timestamp)?);
+        Ok(())
+    }
+    fn default_trigger(&self) -> EventTimeTrigger {
+        EventTimeTrigger
+    }
+    fn is_event_time(&self) -> bool {
+        true
+    }
+    fn merge_windows(&self, windows: &[TimeWindow]) -> Option<Merges<TimeWindow>> {
+        Some(TimeWindow::merge_windows(windows))
+    }
+}
+
+/// Processing-time session windows on the slot's clock.
+pub struct ProcessingTimeSessionWindows<T>(SessionGap<T>);
+
+impl<T> Clone for ProcessingTimeSessionWindows<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> ProcessingTimeSessionWindows<T> {
+    /// Sessions closed by `gap` of inactivity (at least 1 ms).
+    pub fn with_gap(gap: Duration) -> Result<Self, OperatorError> {
+        static_gap("ProcessingTimeSessionWindows", gap).map(Self)
+    }
+    /// Sessions with a gap computed per element.
+    pub fn with_dynamic_gap(gap: impl Fn(&T) -> Duration + Send + Sync + 'static) -> Self {
+        Self(SessionGap::Dynamic(Arc::new(gap)))
+    }
+}
+
+impl<T: 'static> WindowAssigner<T> for ProcessingTimeSessionWindows<T> {
+    type W = TimeWindow;
+    type DefaultTrigger = ProcessingTimeTrigger;
+    fn assign_windows(
+        &self,
+        element: &T,
+        _: i64,
+        now: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        out.push(self.0.session(element, now)?);
+        Ok(())
+    }
+    fn default_trigger(&self) -> ProcessingTimeTrigger {
+        ProcessingTimeTrigger
+    }
+    fn is_event_time(&self) -> bool {
+        false
+    }
+    fn merge_windows(&self, windows: &[TimeWindow]) -> Option<Merges<TimeWindow>> {
+        Some(TimeWindow::merge_windows(windows))
+    }
+}
+
+/// Every element in the one [`GlobalWindow`]; its default trigger never fires.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GlobalWindows;
+
+impl GlobalWindows {
+    /// The global window assigner.
+    pub fn create() -> Self {
+        GlobalWindows
+    }
+}
+
+impl<T> WindowAssigner<T> for GlobalWindows {
+    type W = GlobalWindow;
+    type DefaultTrigger = NeverTrigger;
+    fn assign_windows(
+        &self,
+        _: &T,
+        _: i64,
+        _: i64,
+        out: &mut Vec<GlobalWindow>,
+    ) -> Result<(), OperatorError> {
+        out.push(GlobalWindow);
+        Ok(())
+    }
+    fn default_trigger(&self) -> NeverTrigger {
+        NeverTrigger
+    }
+    fn is_event_time(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows<A: WindowAssigner<u8>>(a: &A, ts: i64, now: i64) -> Vec<A::W> {
+        let mut out = Vec::new();
+        a.assign_windows(&0, ts, now, &mut out).unwrap();
+        out
+    }
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn tumbling_windows_hold_their_start_and_not_their_end() {
+        let a = TumblingEventTimeWindows::of(S(10)).unwrap();
+        assert_eq!(
+            windows(&a, 10_000, 0),
+            vec![TimeWindow::new(10_000, 20_000)]
+        );
+        assert_eq!(
+            windows(&a, 19_999, 0),
+            vec![TimeWindow::new(10_000, 20_000)]
+        );
+        assert!(a
+            .assign_windows(&0u8, NO_TIMESTAMP, 0, &mut Vec::new())
+            .is_err());
+        let p = TumblingProcessingTimeWindows::of(S(10)).unwrap();
+        assert_eq!(
+            windows(&p, NO_TIMESTAMP, 25_000),
+            vec![TimeWindow::new(20_000, 30_000)]
+        );
+        assert!(TumblingEventTimeWindows::of(Duration::ZERO).is_err());
+        assert!(TumblingEventTimeWindows::with_offset(S(10), 10_000).is_err());
+    }
+
+    #[test]
+    fn a_sliding_element_lands_in_size_over_slide_windows() {
+        let a = SlidingEventTimeWindows::of(S(10), S(2)).unwrap();
+        let w = windows(&a, 12_500, 0);
+        assert_eq!(w.len(), 5);
+        assert_eq!(w[0], TimeWindow::new(12_000, 22_000));
+        assert_eq!(w[4], TimeWindow::new(4_000, 14_000));
+        assert!(w.iter().all(|w| w.start <= 12_500 && 12_500 < w.end));
+        // A slide that does not divide the size.
+        let b = SlidingEventTimeWindows::of(S(10), S(3)).unwrap();
+        let w = windows(&b, 9_000, 0);
+        assert!(w.iter().all(|w| w.start <= 9_000 && 9_000 < w.end));
+        assert_eq!(w.len(), 4, "starts 9 000, 6 000, 3 000 and 0");
+        assert!(SlidingEventTimeWindows::with_offset(S(10), S(2), 2_000).is_err());
+    }
+
+    #[test]
+    fn sessions_open_a_gap_long_window_and_merge_when_touching() {
+        let a = EventTimeSessionWindows::<u8>::with_gap(S(10)).unwrap();
+        assert_eq!(windows(&a, 5_000, 0), vec![TimeWindow::new(5_000, 15_000)]);
+        let merged = a
+            .merge_windows(&[TimeWindow::new(0, 10_000), TimeWindow::new(10_000, 20_000)])
+            .unwrap();
+        assert_eq!(merged[0].0, TimeWindow::new(0, 20_000));
+        let d = EventTimeSessionWindows::<u8>::with_dynamic_gap(|v| {
+            Duration::from_millis(u64::from(*v))
+        });
+        assert!(
+            d.assign_windows(&0, 1, 0, &mut Vec::new()).is_err(),
+            "zero gap"
+        );
+        assert_eq!(windows(&GlobalWindows::create(), 1, 2), vec![GlobalWindow]);
+    }
+}

@@ -1,0 +1,39 @@
+//! Windows (Flink's windowing): grouping a keyed stream's elements into finite windows
+//! and computing a result per window.
+//!
+//! - [`windows`]: [`TimeWindow`] (half-open, epoch-aligned spans) and [`GlobalWindow`].
+//! - [`assigners`]: tumbling, sliding and session windows in event and processing time,
+//!   global windows.
+//! - [`triggers`]: when windows fire and purge ([`TriggerResult`]); event-time,
+//!   processing-time, count, purging, continuous event-time triggers and the trait for
+//!   custom ones.
+//! - [`evictors`]: count, time and delta evictors, before or after the window function.
+//! - [`contents`]: what a window keeps in keyed state (an accumulator, its elements, or
+//!   its elements with timestamps).
+//! - [`function`]: [`ProcessWindowFunction`] and its [`WindowContext`].
+//! - `merging`: the in-flight session windows of a key and their state windows.
+//! - [`operator`]: the window operator itself.
+//!
+//! The API is in `crate::api::windowed`.
+
+pub mod assigners;
+pub mod contents;
+pub mod evictors;
+pub mod function;
+mod merging;
+pub mod operator;
+pub mod triggers;
+pub mod windows;
+
+pub use assigners::{
+    EventTimeSessionWindows, GlobalWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
+    SlidingProcessingTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
+    WindowAssigner,
+};
+pub use evictors::{CountEvictor, DeltaEvictor, Evictor, TimeEvictor, TimestampedValue};
+pub use function::{ProcessWindowFunction, WindowContext};
+pub use triggers::{
+    ContinuousEventTimeTrigger, CountTrigger, EventTimeTrigger, NeverTrigger,
+    ProcessingTimeTrigger, PurgingTrigger, Trigger, TriggerContext, TriggerResult,
+};
+pub use windows::{GlobalWindow, TimeWindow, Window};

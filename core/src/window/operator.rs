@@ -1,0 +1,596 @@
+//! The window operator (Flink's `WindowOperator` and `EvictingWindowOperator`): assigns
+//! each element of a keyed stream to windows, keeps what the windows hold in keyed state
+//! (the window as namespace), asks the trigger when to fire and purge, calls the window
+//! function, and drops a window's state once event time passes its end plus the allowed
+//! lateness. Elements late for every window go to the late-data side output or are
+//! dropped (counted).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use weir_state::keyed::{BackendKey, ValueState, ValueStateDescriptor};
+use weir_state::HeapKeyedStateBackend;
+
+use super::assigners::WindowAssigner;
+use super::contents::{Stored, WindowContents};
+use super::function::{ProcessWindowFunction, WindowContext};
+use super::merging::{Merge, MergingWindows};
+use super::triggers::{Trigger, TriggerContext, TriggerResult, WindowTimers};
+use super::windows::Window;
+use crate::graph::factory::BuildContext;
+use crate::operator::process::{Collector, OutputTag, SideOutputs};
+use crate::operator::rolling::KeyFn;
+use crate::operator::{BoxOutput, OpResult, OperatorError, Output};
+use crate::record::{Data, Record};
+use crate::runtime::clock::SharedClock;
+use crate::runtime::timers::{ProcessingTimeCallback, ProcessingTimeService, TimerTarget};
+use crate::time::WatermarkStatus;
+
+/// How a window operator is set up, apart from its functions.
+pub struct WindowSettings<T> {
+    /// How long after a window's end late elements still update it (ms, event time).
+    pub allowed_lateness: i64,
+    /// Where elements late for every window go; dropped (and counted) without one.
+    pub late_data: Option<OutputTag<T>>,
+}
+
+impl<T> Clone for WindowSettings<T> {
+    fn clone(&self) -> Self {
+        Self {
+            allowed_lateness: self.allowed_lateness,
+            late_data: self.late_data.clone(),
+        }
+    }
+}
+
+/// The merging-window set of each key, in keyed state.
+type MergingState<W> = ValueState<(), Stored<Vec<(W, W)>>>;
+
+/// What the window operator keeps, shared with the task's processing-time timers.
+pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
+    assigner: A,
+    trigger: Tr,
+    contents: C,
+    function: F,
+    settings: WindowSettings<T>,
+    state: HeapKeyedStateBackend<K>,
+    timers: WindowTimers<K, A::W>,
+    merging: Option<MergingState<A::W>>,
+    out: BoxOutput<O>,
+    side: SideOutputs,
+    watermark: i64,
+    clock: SharedClock,
+    service: ProcessingTimeService,
+    target: Option<TimerTarget>,
+    wake_at: Option<i64>,
+    /// Scratch for the windows of one element.
+    windows: Vec<A::W>,
+    /// Elements dropped for being late (Flink's `numLateRecordsDropped`).
+    pub(crate) late_dropped: u64,
+}
+
+/// Borrows the parts of the core a trigger call needs, for `key` and `window`.
+macro_rules! trigger_ctx {
+    ($core:expr, $key:expr, $window:expr, $now:expr) => {
+        TriggerContext {
+            key: $key,
+            window: $window,
+            watermark: $core.watermark,
+            now: $now,
+            timers: &mut $core.timers,
+            state: &mut $core.state,
+        }
+    };
+}
+
+impl<K, T, A, Tr, C, F, O> WindowCore<K, T, A, Tr, C, F, O>
+where
+    K: BackendKey,
+    T: Data,
+    A: WindowAssigner<T>,
+    Tr: Trigger<T, A::W>,
+    C: WindowContents<K, T, A::W>,
+    F: ProcessWindowFunction<K, C::Out, O, A::W>,
+    O: Data,
+{
+    fn event_time(&self) -> bool {
+        self.assigner.is_event_time()
+    }
+
+    /// When a window's state is dropped: its end plus the allowed lateness in event time,
+    /// its end in processing time.
+    fn cleanup_time(&self, window: &A::W) -> i64 {
+        if self.event_time() {
+            window
+                .max_timestamp()
+                .saturating_add(self.settings.allowed_lateness)
+        } else {
+            window.max_timestamp()
+        }
+    }
+
+    fn is_window_late(&self, window: &A::W) -> bool {
+        self.event_time() && self.cleanup_time(window) <= self.watermark
+    }
+
+    fn is_element_late(&self, timestamp: i64) -> bool {
+        self.event_time()
+            && timestamp.saturating_add(self.settings.allowed_lateness) <= self.watermark
+    }
+
+    fn register_cleanup_timer(&mut self, key: &K, window: &A::W) {
+        let at = self.cleanup_time(window);
+        if at == i64::MAX {
+            return; // a window that never ends is never cleaned up
+        }
+        let queue = if self.event_time() {
+            &mut self.timers.event
+        } else {
+            &mut self.timers.processing
+        };
+        queue.register(key.clone(), window.clone(), at);
+    }
+
+    fn delete_cleanup_timer(&mut self, key: &K, window: &A::W) {
+        let at = self.cleanup_time(window);
+        let queue = if self.event_time() {
+            &mut self.timers.event
+        } else {
+            &mut self.timers.processing
+        };
+        queue.delete(key, window, at);
+    }
+
+    /// Calls the window function for `window` of `key` with `elements`.
+    fn emit(&mut self, key: &K, window: &A::W, elements: Vec<C::Out>, now: i64) -> OpResult {
+        let mut out = Collector::new(&mut self.out, window.max_timestamp());
+        let mut ctx = WindowContext {
+            window,
+            watermark: self.watermark,
+            now,
+            state: &mut self.state,
+            side: &mut self.side,
+            error: None,
+        };
+        let result = self.function.process(key, &mut ctx, elements, &mut out);
+        if let Some(e) = out.into_error().or(ctx.error) {
+            return Err(e);
+        }
+        result
+    }
+
+    /// Fires and purges `window` (whose state lives in `state_window`) as `result` says.
+    fn act(
+        &mut self,
+        key: &K,
+        window: &A::W,
+        state_window: &A::W,
+        result: TriggerResult,
+        now: i64,
+    ) -> OpResult {
+        if result.is_fire() {
+            if let Some(elements) = self.contents.get(&mut self.state, state_window)? {
+                self.emit(key, window, elements, now)?;
+            }
+        }
+        if result.is_purge() {
+            self.contents.clear(&mut self.state, state_window)?;
+        }
+        Ok(())
+    }
+
+    /// Processes one element of `key`.
+    fn element(&mut self, key: K, value: T, timestamp: i64) -> OpResult {
+        self.state.set_current_key(key.clone())?;
+        let now = self.clock.epoch_millis();
+        let mut windows = std::mem::take(&mut self.windows);
+        windows.clear();
+        self.assigner
+            .assign_windows(&value, timestamp, now, &mut windows)?;
+        let result = if self.merging.is_some() {
+            self.merging_element(&key, value, timestamp, &windows, now)
+        } else {
+            self.plain_element(&key, value, timestamp, &windows, now)
+        };
+        self.windows = windows;
+        result?;
+        self.schedule_wake_up();
+        Ok(())
+    }
+
+    fn plain_element(
+        &mut self,
+        key: &K,
+        value: T,
+        timestamp: i64,
+        windows: &[A::W],
+        now: i64,
+    ) -> OpResult {
+        let live: Vec<usize> = (0..windows.len())
+            .filter(|&i| !self.is_window_late(&windows[i]))
+            .collect();
+        let Some(&last) = live.last() else {
+            return self.late(value, timestamp);
+        };
+        let mut value = Some(value);
+        for &i in &live {
+            let window = &windows[i];
+            let Some(v) = value.as_ref() else { break };
+            let result = self.trigger.on_element(
+                v,
+                timestamp,
+                window,
+                &mut trigger_ctx!(self, key, window, now),
+            )?;
+            let v = if i == last {
+                value.take()
+            } else {
+                value.clone()
+            };
+            if let Some(v) = v {
+                self.contents.add(&mut self.state, window, v, timestamp)?;
+            }
+            self.act(key, window, window, result, now)?;
+            self.register_cleanup_timer(key, window);
+        }
+        Ok(())
+    }
+
+    fn merging_element(
+        &mut self,
+        key: &K,
+        value: T,
+        timestamp: i64,
+        windows: &[A::W],
+        now: i64,
+    ) -> OpResult {
+        let handle = self.merging.ok_or_else(not_open)?;
+        let mapping = handle
+            .value(&mut self.state, &())?
+            .map(|s| s.0)
+            .unwrap_or_default();
+        let mut set = MergingWindows::new(mapping);
+        let mut skipped = true;
+        for window in windows {
+            let merges = self
+                .assigner
+                .merge_windows(&set.with(window))
+                .unwrap_or_default();
+            let (actual, todo) = set.add(window.clone(), merges);
+            for merge in todo {
+                self.merge(key, merge, now)?;
+            }
+            if self.is_window_late(&actual) {
+                set.retire(&actual);
+                continue;
+            }
+            skipped = false;
+            let state_window = set.state_window(&actual).cloned().ok_or_else(|| {
+                OperatorError::User(format!("window {actual:?} has no state window"))
+            })?;
+            let result = self.trigger.on_element(
+                &value,
+                timestamp,
+                &actual,
+                &mut trigger_ctx!(self, key, &actual, now),
+            )?;
+            self.contents
+                .add(&mut self.state, &state_window, value.clone(), timestamp)?;
+            self.act(key, &actual, &state_window, result, now)?;
+            self.register_cleanup_timer(key, &actual);
+        }
+        self.persist(handle, set)?;
+        if skipped {
+            return self.late(value, timestamp);
+        }
+        Ok(())
+    }
+
+    fn persist(&mut self, handle: MergingState<A::W>, set: MergingWindows<A::W>) -> OpResult {
+        if set.mapping.is_empty() {
+            handle.clear(&mut self.state, &())?;
+        } else {
+            handle.update(&mut self.state, &(), Stored(set.mapping))?;
+        }
+        Ok(())
+    }
+
+    /// Combines trigger state, timers and contents of merged windows (Flink's merge
+    /// function of `WindowOperator`).
+    fn merge(&mut self, key: &K, m: Merge<A::W>, now: i64) -> OpResult {
+        let end = m.result.max_timestamp();
+        if self.event_time() && end.saturating_add(self.settings.allowed_lateness) <= self.watermark
+        {
+            return Err(OperatorError::User(format!(
+                "merging windows into {:?} would end it before the current watermark {}",
+                m.result, self.watermark
+            )));
+        }
+        if !self.event_time() && end <= now {
+            return Err(OperatorError::User(format!(
+                "merging windows into {:?} would end it before the current processing time {now}",
+                m.result
+            )));
+        }
+        self.trigger.on_merge(
+            &m.result,
+            &m.merged,
+            &mut trigger_ctx!(self, key, &m.result, now),
+        )?;
+        for w in &m.merged {
+            self.trigger
+                .clear(w, &mut trigger_ctx!(self, key, w, now))?;
+            self.delete_cleanup_timer(key, w);
+        }
+        self.contents
+            .merge(&mut self.state, &m.state_window, &m.merged_state)?;
+        Ok(())
+    }
+
+    /// An element late for every window: to the late-data output, or counted and dropped.
+    fn late(&mut self, value: T, timestamp: i64) -> OpResult {
+        if !self.is_element_late(timestamp) {
+            return Ok(());
+        }
+        match &self.settings.late_data {
+            Some(tag) => self.side.emit(tag, value, timestamp),
+            None => {
+                self.late_dropped += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// A timer of `window` of `key` fired at `time`.
+    fn on_timer(&mut self, key: K, window: A::W, time: i64, event_time_domain: bool) -> OpResult {
+        self.state.set_current_key(key.clone())?;
+        let now = self.clock.epoch_millis();
+        let mut set = None;
+        let state_window = match self.merging {
+            Some(handle) => {
+                let mapping = handle
+                    .value(&mut self.state, &())?
+                    .map(|s| s.0)
+                    .unwrap_or_default();
+                let s = MergingWindows::new(mapping);
+                // A timer of a window merged away since: nothing to do.
+                let Some(sw) = s.state_window(&window).cloned() else {
+                    return Ok(());
+                };
+                set = Some((handle, s));
+                sw
+            }
+            None => window.clone(),
+        };
+        let result = {
+            let mut ctx = trigger_ctx!(self, &key, &window, now);
+            if event_time_domain {
+                self.trigger.on_event_time(time, &window, &mut ctx)?
+            } else {
+                self.trigger.on_processing_time(time, &window, &mut ctx)?
+            }
+        };
+        self.act(&key, &window, &state_window, result, now)?;
+        if event_time_domain == self.event_time() && time == self.cleanup_time(&window) {
+            self.contents.clear(&mut self.state, &state_window)?;
+            self.trigger
+                .clear(&window, &mut trigger_ctx!(self, &key, &window, now))?;
+            let mut ctx = WindowContext {
+                window: &window,
+                watermark: self.watermark,
+                now,
+                state: &mut self.state,
+                side: &mut self.side,
+                error: None,
+            };
+            self.function.clear(&mut ctx)?;
+            if let Some((_, s)) = set.as_mut() {
+                s.retire(&window);
+            }
+        }
+        if let Some((handle, s)) = set {
+            self.persist(handle, s)?;
+        }
+        Ok(())
+    }
+
+    /// Event time advances: due timers fire in timestamp order, then the watermark goes on.
+    fn watermark(&mut self, watermark: i64) -> OpResult {
+        self.watermark = self.watermark.max(watermark);
+        while let Some(t) = self.timers.event.pop_due(self.watermark) {
+            self.on_timer(t.key, t.namespace, t.timestamp, true)?;
+        }
+        self.schedule_wake_up();
+        self.side.for_each(|s| s.watermark(watermark))?;
+        self.out.emit_watermark(watermark)
+    }
+
+    /// Asks the task's processing-time service to wake us for the earliest
+    /// processing-time timer, if that is earlier than the wake-up already asked for.
+    fn schedule_wake_up(&mut self) {
+        let (Some(target), Some(next)) = (self.target, self.timers.processing.peek_timestamp())
+        else {
+            return;
+        };
+        if self.wake_at.is_some_and(|w| w <= next) {
+            return;
+        }
+        self.wake_at = Some(next);
+        let delay_ms = next.saturating_sub(self.clock.epoch_millis()).max(0) as u64;
+        let at = self
+            .service
+            .now()
+            .saturating_add(delay_ms.saturating_mul(1_000_000));
+        self.service.schedule(target, at);
+    }
+}
+
+fn not_open() -> OperatorError {
+    OperatorError::User("window operator used before open".into())
+}
+
+impl<K, T, A, Tr, C, F, O> ProcessingTimeCallback for WindowCore<K, T, A, Tr, C, F, O>
+where
+    K: BackendKey,
+    T: Data,
+    A: WindowAssigner<T>,
+    Tr: Trigger<T, A::W>,
+    C: WindowContents<K, T, A::W>,
+    F: ProcessWindowFunction<K, C::Out, O, A::W>,
+    O: Data,
+{
+    fn on_processing_time(&mut self, _at: u64, _now: u64) -> OpResult {
+        self.wake_at = None;
+        let now_ms = self.clock.epoch_millis();
+        while let Some(t) = self.timers.processing.pop_due(now_ms) {
+            self.on_timer(t.key, t.namespace, t.timestamp, false)?;
+        }
+        self.schedule_wake_up();
+        Ok(())
+    }
+}
+
+impl<K: BackendKey, T, A: WindowAssigner<T>, Tr, C, F, O: Data> crate::runtime::metrics::StateSize
+    for WindowCore<K, T, A, Tr, C, F, O>
+{
+    fn state_size(&self) -> (usize, usize) {
+        (self.state.key_count(), self.state.state_size_bytes())
+    }
+}
+
+/// The functions of a window operator.
+pub struct WindowParts<T, A, Tr, C, F> {
+    /// Assigns elements to windows.
+    pub assigner: A,
+    /// Decides when windows fire.
+    pub trigger: Tr,
+    /// What windows keep.
+    pub contents: C,
+    /// Computes the output of a window.
+    pub function: F,
+    /// Lateness and late data.
+    pub settings: WindowSettings<T>,
+}
+
+/// A window core shared between the chain and the task's timers.
+type SharedWindowCore<K, T, A, Tr, C, F, O> = Rc<RefCell<WindowCore<K, T, A, Tr, C, F, O>>>;
+
+/// Runs windows over a keyed stream inside a chain; shared with the task's timers.
+pub struct WindowOperator<K, T: Data, A: WindowAssigner<T>, Tr, C, F, O: Data> {
+    core: SharedWindowCore<K, T, A, Tr, C, F, O>,
+    key: KeyFn<T, K>,
+}
+
+impl<K, T, A, Tr, C, F, O> WindowOperator<K, T, A, Tr, C, F, O>
+where
+    K: BackendKey,
+    T: Data,
+    A: WindowAssigner<T>,
+    Tr: Trigger<T, A::W>,
+    C: WindowContents<K, T, A::W>,
+    F: ProcessWindowFunction<K, C::Out, O, A::W>,
+    O: Data,
+{
+    /// A window operator over elements keyed by `key`, in the subtask `ctx` describes.
+    pub fn new(
+        parts: WindowParts<T, A, Tr, C, F>,
+        key: KeyFn<T, K>,
+        out: BoxOutput<O>,
+        side: SideOutputs,
+        ctx: &BuildContext,
+    ) -> Result<Self, OperatorError> {
+        let WindowParts {
+            assigner,
+            mut trigger,
+            mut contents,
+            mut function,
+            settings,
+        } = parts;
+        if settings.allowed_lateness < 0 {
+            return Err(OperatorError::User(format!(
+                "{}: the allowed lateness must not be negative",
+                ctx.name
+            )));
+        }
+        let merging_assigner = assigner.merge_windows(&[]).is_some();
+        if merging_assigner && !trigger.can_merge() {
+            return Err(OperatorError::User(format!(
+                "{}: a merging window assigner (session windows) needs a trigger that can \
+                 merge",
+                ctx.name
+            )));
+        }
+        let mut state = ctx.keyed_state_backend()?;
+        trigger.open(&mut state)?;
+        contents.open(&mut state)?;
+        function.open(&mut state)?;
+        let merging = if merging_assigner {
+            Some(state.value_state(&ValueStateDescriptor::new("merging-window-set"))?)
+        } else {
+            None
+        };
+        let core = Rc::new(RefCell::new(WindowCore {
+            assigner,
+            trigger,
+            contents,
+            function,
+            settings,
+            state,
+            timers: WindowTimers::new(),
+            merging,
+            out,
+            side,
+            watermark: i64::MIN,
+            clock: ctx.clock.clone(),
+            service: ctx.timers.clone(),
+            target: None,
+            wake_at: None,
+            windows: Vec::new(),
+            late_dropped: 0,
+        }));
+        let weak = Rc::downgrade(&core);
+        let target = ctx.timers.register(weak);
+        core.borrow_mut().target = Some(target);
+        let weak = Rc::downgrade(&core);
+        ctx.state_sizes.register(weak);
+        Ok(Self { core, key })
+    }
+
+    /// Elements dropped so far for being late for every window.
+    pub fn late_dropped(&self) -> u64 {
+        self.core.borrow().late_dropped
+    }
+}
+
+impl<K, T, A, Tr, C, F, O> Output<T> for WindowOperator<K, T, A, Tr, C, F, O>
+where
+    K: BackendKey,
+    T: Data,
+    A: WindowAssigner<T>,
+    Tr: Trigger<T, A::W>,
+    C: WindowContents<K, T, A::W>,
+    F: ProcessWindowFunction<K, C::Out, O, A::W>,
+    O: Data,
+{
+    fn collect(&mut self, record: Record<'_, T>, timestamp: i64) -> OpResult {
+        let value = record.into_owned()?;
+        let key = (self.key)(&value);
+        self.core.borrow_mut().element(key, value, timestamp)
+    }
+    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+        self.core.borrow_mut().watermark(watermark)
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+        let core = &mut *self.core.borrow_mut();
+        core.side.for_each(|s| s.watermark_status(status))?;
+        core.out.emit_watermark_status(status)
+    }
+    fn finish(&mut self) -> OpResult {
+        let core = &mut *self.core.borrow_mut();
+        core.side.for_each(|s| s.finish())?;
+        core.out.finish()
+    }
+    fn pause_until(&self) -> Option<u64> {
+        self.core.borrow().out.pause_until()
+    }
+}

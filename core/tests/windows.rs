@@ -1,0 +1,403 @@
+//! Windows end to end: assigners, triggers, evictors, window functions, allowed lateness
+//! and late data, each against a straightforward computation of the expected result.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use weir_core::api::StreamExecutionEnvironment;
+use weir_core::operator::process::{Collector, OutputTag};
+use weir_core::operator::{OpResult, OperatorError};
+use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
+use weir_core::time::WatermarkStrategy;
+use weir_core::window::{
+    ContinuousEventTimeTrigger, CountEvictor, EventTimeSessionWindows, ProcessWindowFunction,
+    SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, WindowContext,
+};
+use weir_state::keyed::AggregateFunction;
+
+mod common;
+
+/// An element: (key, value, timestamp).
+type Elem = (u64, i64, i64);
+
+fn env_of(parallelism: usize) -> StreamExecutionEnvironment {
+    let env = common::env_with(2, "1 ms");
+    env.set_parallelism(parallelism).unwrap();
+    env
+}
+
+/// `n` elements over `keys` keys, timestamps increasing with bounded disorder (never more
+/// than 900 ms behind the largest so far), from a fixed-seed generator.
+fn elements(n: usize, keys: u64) -> Vec<Elem> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..n)
+        .map(|i| {
+            let ts = i as i64 * 37 - (next() % 900) as i64;
+            (next() % keys, (next() % 100) as i64, ts.max(0))
+        })
+        .collect()
+}
+
+fn stamped(env: &StreamExecutionEnvironment, input: Vec<Elem>) -> weir_core::api::DataStream<Elem> {
+    env.from_collection(input)
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(1))
+                .with_timestamp_assigner(|e: &Elem, _| e.2),
+        )
+        .set_parallelism(1)
+}
+
+/// Emits (key, window start, window end, result) for each firing.
+#[derive(Clone)]
+struct Tag;
+
+impl ProcessWindowFunction<u64, i64, (u64, i64, i64, i64), TimeWindow> for Tag {
+    fn process(
+        &mut self,
+        key: &u64,
+        ctx: &mut WindowContext<'_, u64, TimeWindow>,
+        elements: Vec<i64>,
+        out: &mut Collector<'_, (u64, i64, i64, i64)>,
+    ) -> OpResult {
+        let w = *ctx.window();
+        for e in elements {
+            out.collect((*key, w.start, w.end, e));
+        }
+        Ok(())
+    }
+}
+
+/// Sums the values.
+#[derive(Clone)]
+struct Sum;
+
+impl AggregateFunction<Elem, i64, i64> for Sum {
+    fn create_accumulator(&self) -> i64 {
+        0
+    }
+    fn add(&self, value: Elem, acc: &mut i64) {
+        *acc += value.1;
+    }
+    fn get_result(&self, acc: &i64) -> i64 {
+        *acc
+    }
+    fn merge(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+/// Sum per key and window, for windows given by `windows_of(timestamp)`.
+fn expected_sums(
+    input: &[Elem],
+    windows_of: impl Fn(i64) -> Vec<(i64, i64)>,
+) -> Vec<(u64, i64, i64, i64)> {
+    let mut sums: BTreeMap<(u64, i64, i64), i64> = BTreeMap::new();
+    for &(k, v, ts) in input {
+        for (s, e) in windows_of(ts) {
+            *sums.entry((k, s, e)).or_default() += v;
+        }
+    }
+    sums.into_iter()
+        .map(|((k, s, e), v)| (k, s, e, v))
+        .collect()
+}
+
+#[test]
+fn tumbling_event_time_sums_match_a_batch_computation_at_parallelism_1_and_2() {
+    let input = elements(3_000, 7);
+    let want = expected_sums(&input, |ts| {
+        let s = ts - ts.rem_euclid(1_000);
+        vec![(s, s + 1_000)]
+    });
+    for p in [1, 2] {
+        let env = env_of(p);
+        let out = stamped(&env, input.clone())
+            .key_by(|e: &Elem| e.0)
+            .window(TumblingEventTimeWindows::of(Duration::from_secs(1)).unwrap())
+            .aggregate_with(Sum, Tag)
+            .collect();
+        let result = env.execute("tumbling").unwrap();
+        assert_eq!(sorted(out.values()), want, "parallelism {p}");
+        let keys: u64 = result.tasks.iter().map(|t| t.state_keys).sum();
+        assert_eq!(
+            keys, 0,
+            "every window's state is gone once event time passed it"
+        );
+    }
+}
+
+#[test]
+fn sliding_windows_put_each_element_in_size_over_slide_windows() {
+    let input = elements(2_000, 5);
+    let want = expected_sums(&input, |ts| {
+        let last = ts - ts.rem_euclid(500);
+        (0..4)
+            .map(|i| (last - i * 500, last - i * 500 + 2_000))
+            .collect()
+    });
+    let env = env_of(2);
+    let out = stamped(&env, input)
+        .key_by(|e: &Elem| e.0)
+        .window(
+            SlidingEventTimeWindows::of(Duration::from_secs(2), Duration::from_millis(500))
+                .unwrap(),
+        )
+        .reduce_with(|a: Elem, b: Elem| (a.0, a.1 + b.1, a.2.max(b.2)), TagElem)
+        .collect();
+    env.execute("sliding").unwrap();
+    assert_eq!(sorted(out.values()), want);
+}
+
+/// Like [`Tag`], for windows reduced to an element.
+#[derive(Clone)]
+struct TagElem;
+
+impl ProcessWindowFunction<u64, Elem, (u64, i64, i64, i64), TimeWindow> for TagElem {
+    fn process(
+        &mut self,
+        key: &u64,
+        ctx: &mut WindowContext<'_, u64, TimeWindow>,
+        elements: Vec<Elem>,
+        out: &mut Collector<'_, (u64, i64, i64, i64)>,
+    ) -> OpResult {
+        let w = *ctx.window();
+        for e in elements {
+            out.collect((*key, w.start, w.end, e.1));
+        }
+        Ok(())
+    }
+}
+
+/// Sessions per key: sorted timestamps split where the gap to the previous one exceeds
+/// `gap` (a gap of exactly `gap` joins, since touching windows merge).
+fn expected_sessions(input: &[Elem], gap: i64) -> Vec<(u64, i64, i64, i64)> {
+    let mut by_key: BTreeMap<u64, Vec<(i64, i64)>> = BTreeMap::new();
+    for &(k, v, ts) in input {
+        by_key.entry(k).or_default().push((ts, v));
+    }
+    let mut out = Vec::new();
+    for (k, mut items) in by_key {
+        items.sort();
+        let (mut start, mut last, mut sum) = (items[0].0, items[0].0, 0);
+        for &(ts, v) in &items {
+            if ts > last + gap {
+                out.push((k, start, last + gap, sum));
+                start = ts;
+                sum = 0;
+            }
+            last = ts;
+            sum += v;
+        }
+        out.push((k, start, last + gap, sum));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn session_windows_merge_per_key_like_a_batch_sessionization() {
+    // Sparse keys so that sessions both form and end.
+    let mut input = elements(1_500, 40);
+    // Two elements exactly one gap apart must share a session.
+    input.push((99, 1, 100_000));
+    input.push((99, 2, 100_400));
+    input.push((99, 4, 100_801));
+    let want = expected_sessions(&input, 400);
+    for p in [1, 2] {
+        let env = env_of(p);
+        let out = stamped(&env, input.clone())
+            .key_by(|e: &Elem| e.0)
+            .window(EventTimeSessionWindows::with_gap(Duration::from_millis(400)).unwrap())
+            .aggregate_with(Sum, Tag)
+            .collect();
+        env.execute("sessions").unwrap();
+        let got = sorted(out.values());
+        assert!(got.contains(&(99, 100_000, 100_800, 3)));
+        assert!(got.contains(&(99, 100_801, 101_201, 4)));
+        let extra: Vec<_> = got.iter().filter(|r| !want.contains(r)).collect();
+        let missing: Vec<_> = want.iter().filter(|r| !got.contains(r)).collect();
+        assert!(
+            extra.is_empty() && missing.is_empty(),
+            "parallelism {p}: extra {extra:?}, missing {missing:?}"
+        );
+    }
+}
+
+/// Plays a script of elements and watermarks, then ends.
+#[derive(Clone)]
+enum Step {
+    Elem(Elem),
+    Watermark(i64),
+}
+
+struct Script(Vec<Step>);
+
+impl Source<Elem> for Script {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, Elem>,
+        _max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        for step in self.0.drain(..) {
+            match step {
+                Step::Elem(e) => ctx.collect_with_timestamp(e, e.2)?,
+                Step::Watermark(w) => ctx.emit_watermark(w)?,
+            }
+        }
+        Ok(SourceStatus::Finished)
+    }
+}
+
+fn scripted(
+    env: &StreamExecutionEnvironment,
+    steps: Vec<Step>,
+) -> weir_core::api::DataStream<Elem> {
+    env.add_source("Script", move |_| Ok(Script(steps.clone())))
+        .set_parallelism(1)
+}
+
+#[test]
+fn allowed_lateness_refires_with_late_elements_and_later_ones_go_to_the_side_output() {
+    use Step::{Elem as E, Watermark as W};
+    let env = env_of(1);
+    let late = OutputTag::<Elem>::new("late");
+    let steps = vec![
+        E((1, 1, 1)),
+        E((1, 5, 5)),
+        W(12),        // [0, 10) fires: 6
+        E((1, 3, 3)), // late, within 5 ms of lateness: fires again with 9
+        W(20),        // cleanup at 9 + 5 = 14: the window is gone
+        E((1, 4, 4)), // too late: side output
+        E((1, 7, 25)),
+    ];
+    let windowed = scripted(&env, steps)
+        .key_by(|e: &Elem| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_millis(10)).unwrap())
+        .allowed_lateness(Duration::from_millis(5))
+        .side_output_late_data(&late)
+        .aggregate_with(Sum, Tag);
+    let late_out = windowed.side_output(&late).collect();
+    let out = windowed.collect();
+    env.execute("lateness").unwrap();
+    assert_eq!(
+        out.values(),
+        vec![(1, 0, 10, 6), (1, 0, 10, 9), (1, 20, 30, 7)]
+    );
+    assert_eq!(late_out.values(), vec![(1, 4, 4)]);
+}
+
+#[test]
+fn count_windows_fire_every_n_elements_per_key() {
+    let env = env_of(2);
+    let input: Vec<Elem> = (0..20).map(|i| (i % 2, i as i64, i as i64)).collect();
+    let tumbling = env
+        .from_collection(input.clone())
+        .key_by(|e: &Elem| e.0)
+        .count_window(3)
+        .reduce(|a: Elem, b: Elem| (a.0, a.1 + b.1, 0))
+        .collect();
+    let sliding = env
+        .from_collection(input)
+        .key_by(|e: &Elem| e.0)
+        .count_window_sliding(3, 2)
+        .apply_evicting(
+            |k: &u64, _, elements: Vec<Elem>, out: &mut Collector<'_, (u64, Vec<i64>)>| {
+                out.collect((*k, elements.iter().map(|e| e.1).collect()));
+            },
+        )
+        .collect();
+    env.execute("count windows").unwrap();
+    // Key 0 sees 0, 2, 4, …, 18: full windows of three, the last partial one never fires.
+    let want: Vec<Elem> = vec![
+        (0, 6, 0),
+        (0, 24, 0),
+        (0, 42, 0),
+        (1, 9, 0),
+        (1, 27, 0),
+        (1, 45, 0),
+    ];
+    assert_eq!(sorted(tumbling.values()), want);
+    let got = sorted(sliding.values());
+    assert_eq!(got.len(), 10, "every second element per key fires");
+    assert!(got.contains(&(0, vec![0, 2])));
+    assert!(got.contains(&(0, vec![2, 4, 6])));
+    assert!(got.contains(&(1, vec![15, 17, 19])));
+}
+
+#[test]
+fn a_count_evictor_keeps_the_last_elements_of_a_time_window() {
+    let env = env_of(1);
+    let input: Vec<Elem> = (0..10).map(|i| (1, i, i * 100)).collect();
+    let out = stamped(&env, input)
+        .key_by(|e: &Elem| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_millis(500)).unwrap())
+        .evictor(CountEvictor::of(2))
+        .reduce_evicting(|a: Elem, b: Elem| (a.0, a.1 + b.1, 0))
+        .collect();
+    env.execute("evictor").unwrap();
+    // [0, 500): 3 + 4; [500, 1000): 8 + 9.
+    assert_eq!(sorted(out.values()), vec![(1, 7, 0), (1, 17, 0)]);
+}
+
+#[test]
+fn window_all_sums_a_non_keyed_stream_in_one_subtask() {
+    let input = elements(1_000, 3);
+    let want: BTreeMap<i64, i64> = input.iter().fold(BTreeMap::new(), |mut m, e| {
+        *m.entry(e.2 - e.2 % 1_000).or_default() += e.1;
+        m
+    });
+    let env = env_of(2);
+    let out = stamped(&env, input)
+        .window_all(TumblingEventTimeWindows::of(Duration::from_secs(1)).unwrap())
+        .apply(
+            |_: &u8, w: &TimeWindow, elements: Vec<Elem>, out: &mut Collector<'_, (i64, i64)>| {
+                out.collect((w.start, elements.iter().map(|e| e.1).sum()));
+            },
+        )
+        .collect();
+    env.execute("window all").unwrap();
+    let got: BTreeMap<i64, i64> = out.values().into_iter().collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_continuous_trigger_fires_early_and_at_the_end() {
+    use Step::{Elem as E, Watermark as W};
+    let env = env_of(1);
+    let steps = vec![
+        E((1, 1, 10)),
+        W(25),
+        E((1, 2, 30)),
+        W(55),
+        E((1, 4, 60)),
+        W(200),
+    ];
+    let out = scripted(&env, steps)
+        .key_by(|e: &Elem| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_millis(100)).unwrap())
+        .trigger(ContinuousEventTimeTrigger::of(Duration::from_millis(20)).unwrap())
+        .aggregate(Sum)
+        .collect();
+    env.execute("continuous").unwrap();
+    // Fires at 20 (1), 40 (3), then the 40 timer registered 60, which fires at 200 with
+    // 80 and 99 after it: partial sums, then the final sum at the window's end.
+    let got = out.values();
+    assert_eq!(got.first(), Some(&1));
+    assert_eq!(got.last(), Some(&7));
+    assert!(
+        got.windows(2).all(|w| w[0] <= w[1]),
+        "sums only grow: {got:?}"
+    );
+    assert!(got.contains(&3));
+}
