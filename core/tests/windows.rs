@@ -401,3 +401,75 @@ fn a_continuous_trigger_fires_early_and_at_the_end() {
     );
     assert!(got.contains(&3));
 }
+
+/// Counts per window, counting how often `add` runs.
+#[derive(Clone)]
+struct CountingAdds(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl AggregateFunction<Elem, i64, i64> for CountingAdds {
+    fn create_accumulator(&self) -> i64 {
+        0
+    }
+    fn add(&self, value: Elem, acc: &mut i64) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *acc += value.1;
+    }
+    fn get_result(&self, acc: &i64) -> i64 {
+        *acc
+    }
+    fn merge(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+#[test]
+fn sliding_aggregates_update_one_slice_per_element_and_match_full_windows() {
+    let input = elements(3_000, 9);
+    // A slide that does not divide the size: slices of gcd(3 000, 1 200) = 600 ms.
+    let (size, slide) = (3_000, 1_200);
+    let want = expected_sums(&input, |ts| {
+        let last = ts - ts.rem_euclid(slide);
+        (0..)
+            .map(|i| last - i * slide)
+            .take_while(|s| *s > ts - size)
+            .map(|s| (s, s + size))
+            .collect()
+    });
+    for p in [1, 2] {
+        let adds = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let env = env_of(p);
+        let assigner = SlidingEventTimeWindows::of(
+            Duration::from_millis(size as u64),
+            Duration::from_millis(slide as u64),
+        )
+        .unwrap();
+        let sliced = stamped(&env, input.clone())
+            .key_by(|e: &Elem| e.0)
+            .window(assigner)
+            .aggregate_with(CountingAdds(adds.clone()), Tag)
+            .collect();
+        // The same windows with all elements kept, as a cross-check.
+        let full = stamped(&env, input.clone())
+            .key_by(|e: &Elem| e.0)
+            .window(assigner)
+            .apply(
+                |k: &u64,
+                 w: &TimeWindow,
+                 e: Vec<Elem>,
+                 out: &mut Collector<'_, (u64, i64, i64, i64)>| {
+                    out.collect((*k, w.start, w.end, e.iter().map(|e| e.1).sum()));
+                },
+            )
+            .collect();
+        let result = env.execute("sliced").unwrap();
+        assert_eq!(sorted(sliced.values()), want, "sliced, parallelism {p}");
+        assert_eq!(sorted(full.values()), want, "full windows, parallelism {p}");
+        assert_eq!(
+            adds.load(std::sync::atomic::Ordering::Relaxed),
+            input.len() as u64,
+            "one accumulator update per element, not size / slide"
+        );
+        let keys: u64 = result.tasks.iter().map(|t| t.state_keys).sum();
+        assert_eq!(keys, 0, "every slice is dropped once its last window fired");
+    }
+}

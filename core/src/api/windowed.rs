@@ -212,7 +212,7 @@ where
     /// `aggregate`).
     pub fn aggregate<ACC, OUT, G>(&self, f: G) -> DataStream<OUT>
     where
-        ACC: Send + 'static,
+        ACC: Clone + Send + 'static,
         OUT: Data,
         G: AggregateFunction<T, ACC, OUT> + 'static,
     {
@@ -227,7 +227,7 @@ where
         process: impl ProcessWindowFunction<K, OUT, O, A::W>,
     ) -> DataStream<O>
     where
-        ACC: Send + 'static,
+        ACC: Clone + Send + 'static,
         OUT: Send + 'static,
         O: Data,
         G: AggregateFunction<T, ACC, OUT> + 'static,

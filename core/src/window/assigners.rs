@@ -45,6 +45,68 @@ pub trait WindowAssigner<T>: Clone + Send + Sync + 'static {
     fn merge_windows(&self, _windows: &[Self::W]) -> Option<Merges<Self::W>> {
         None
     }
+
+    /// For event-time windows that are unions of equal, aligned slices (sliding windows):
+    /// the slicing, so that an element updates one slice instead of every window it is in.
+    fn slicing(&self) -> Option<Slicing<Self::W>> {
+        None
+    }
+}
+
+/// Sliding windows cut into slices: windows of `size` end every `slide` (at `offset` from
+/// the epoch-aligned instants), and each is the union of `size / slice` slices of `slice`
+/// (the greatest common divisor of size and slide).
+#[derive(Debug)]
+pub struct Slicing<W> {
+    pub(crate) size: i64,
+    pub(crate) slide: i64,
+    pub(crate) slice: i64,
+    pub(crate) offset: i64,
+    /// Makes the window `[start, end)`.
+    pub(crate) make: fn(i64, i64) -> W,
+}
+
+impl<W> Clone for Slicing<W> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<W> Copy for Slicing<W> {}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+impl<W> Slicing<W> {
+    /// The slice holding `timestamp`.
+    pub(crate) fn slice_of(&self, timestamp: i64) -> W {
+        let start = TimeWindow::start_with_offset(timestamp, self.offset, self.slice);
+        (self.make)(start, start.saturating_add(self.slice))
+    }
+
+    /// The end of the last window holding `timestamp`.
+    pub(crate) fn last_end(&self, timestamp: i64) -> i64 {
+        TimeWindow::start_with_offset(timestamp, self.offset, self.slide).saturating_add(self.size)
+    }
+
+    /// The window ending at `end`.
+    pub(crate) fn window_ending(&self, end: i64) -> W {
+        (self.make)(end.saturating_sub(self.size), end)
+    }
+
+    /// The slices of the window ending at `end`, oldest first.
+    pub(crate) fn slices_ending(&self, end: i64) -> impl Iterator<Item = W> + '_ {
+        let first = end.saturating_sub(self.size);
+        (0..self.size / self.slice).map(move |i| {
+            let start = first + i * self.slice;
+            (self.make)(start, start + self.slice)
+        })
+    }
 }
 
 /// Milliseconds of a duration, saturating.
@@ -227,6 +289,20 @@ impl SlidingEventTimeWindows {
 impl<T> WindowAssigner<T> for SlidingEventTimeWindows {
     type W = TimeWindow;
     type DefaultTrigger = EventTimeTrigger;
+    fn slicing(&self) -> Option<Slicing<TimeWindow>> {
+        let Sliding {
+            size,
+            slide,
+            offset,
+        } = self.0;
+        Some(Slicing {
+            size,
+            slide,
+            slice: gcd(size, slide),
+            offset,
+            make: TimeWindow::new,
+        })
+    }
     fn assign_windows(
         &self,
         _: &T,
@@ -507,6 +583,24 @@ mod tests {
         assert!(w.iter().all(|w| w.start <= 9_000 && 9_000 < w.end));
         assert_eq!(w.len(), 4, "starts 9 000, 6 000, 3 000 and 0");
         assert!(SlidingEventTimeWindows::with_offset(S(10), S(2), 2_000).is_err());
+    }
+
+    #[test]
+    fn slices_tile_the_sliding_windows() {
+        let a = SlidingEventTimeWindows::of(S(10), S(4)).unwrap();
+        let s = WindowAssigner::<u8>::slicing(&a).unwrap();
+        assert_eq!(s.slice, 2_000);
+        assert_eq!(s.slice_of(12_500), TimeWindow::new(12_000, 14_000));
+        // The windows of 12 500 end at 16 000, 20 000 (starts 6 000, 10 000): 20 000 last.
+        assert_eq!(s.last_end(12_500), 20_000);
+        let slices: Vec<_> = s.slices_ending(20_000).collect();
+        assert_eq!(slices.len(), 5);
+        assert_eq!(slices[0], TimeWindow::new(10_000, 12_000));
+        assert_eq!(slices[4], TimeWindow::new(18_000, 20_000));
+        assert_eq!(s.window_ending(20_000), TimeWindow::new(10_000, 20_000));
+        assert!(
+            WindowAssigner::<u8>::slicing(&TumblingEventTimeWindows::of(S(1)).unwrap()).is_none()
+        );
     }
 
     #[test]

@@ -47,6 +47,23 @@ pub trait WindowContents<K, T, W>: Clone + Send + Sync + 'static {
     fn clear(&self, state: &mut HeapKeyedStateBackend<K>, window: &W) -> OpResult;
     /// Moves what the `sources` hold into `target` (merging windows).
     fn merge(&self, state: &mut HeapKeyedStateBackend<K>, target: &W, sources: &[W]) -> OpResult;
+    /// Whether [`WindowContents::get_combined`] works: the contents of slices combine into
+    /// those of a window.
+    fn combines(&self) -> bool {
+        false
+    }
+    /// What the union of `windows` holds, leaving them unchanged, and for each whether it
+    /// holds anything (for sliced windows); `None` if none holds anything.
+    fn get_combined(
+        &self,
+        _state: &mut HeapKeyedStateBackend<K>,
+        _windows: &[W],
+        _present: &mut Vec<bool>,
+    ) -> Result<Option<Vec<Self::Out>>, OperatorError> {
+        Err(OperatorError::User(
+            "these window contents cannot be combined from slices".into(),
+        ))
+    }
 }
 
 fn unopened() -> OperatorError {
@@ -109,13 +126,40 @@ impl<K, T, ACC, OUT, X, W, F> WindowContents<K, T, W> for Aggregated<F, T, ACC, 
 where
     K: BackendKey,
     T: Send + 'static,
-    ACC: Send + 'static,
+    ACC: Clone + Send + 'static,
     OUT: Send + 'static,
     X: Send + 'static,
     W: Window,
     F: AggregateFunction<T, ACC, OUT> + 'static,
 {
     type Out = X;
+    fn combines(&self) -> bool {
+        true
+    }
+    fn get_combined(
+        &self,
+        state: &mut HeapKeyedStateBackend<K>,
+        windows: &[W],
+        present: &mut Vec<bool>,
+    ) -> Result<Option<Vec<X>>, OperatorError> {
+        let s = self.state.ok_or_else(unopened)?;
+        present.clear();
+        let mut combined: Option<ACC> = None;
+        for w in windows {
+            let acc = s.with_accumulator(state, w, |a| a.map(|a| a.0.clone()))?;
+            present.push(acc.is_some());
+            if let Some(acc) = acc {
+                combined = Some(match combined {
+                    Some(c) => self.function.merge(c, acc),
+                    None => acc,
+                });
+            }
+        }
+        Ok(combined
+            .map(|acc| self.function.get_result(&acc))
+            .and_then(self.finish)
+            .map(|x| vec![x]))
+    }
     fn open(&mut self, state: &mut HeapKeyedStateBackend<K>) -> OpResult {
         let f = StoredAggregate(Arc::clone(&self.function), PhantomData);
         let d = AggregatingStateDescriptor::new("window-contents", f);

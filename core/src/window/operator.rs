@@ -11,11 +11,11 @@ use std::rc::Rc;
 use weir_state::keyed::{BackendKey, ValueState, ValueStateDescriptor};
 use weir_state::HeapKeyedStateBackend;
 
-use super::assigners::WindowAssigner;
+use super::assigners::{Slicing, WindowAssigner};
 use super::contents::{Stored, WindowContents};
 use super::function::{ProcessWindowFunction, WindowContext};
 use super::merging::{Merge, MergingWindows};
-use super::triggers::{Trigger, TriggerContext, TriggerResult, WindowTimers};
+use super::triggers::{EventTimeTrigger, Trigger, TriggerContext, TriggerResult, WindowTimers};
 use super::windows::Window;
 use crate::graph::factory::BuildContext;
 use crate::operator::process::{Collector, OutputTag, SideOutputs};
@@ -63,8 +63,13 @@ pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
     service: ProcessingTimeService,
     target: Option<TimerTarget>,
     wake_at: Option<i64>,
+    /// For sliding event-time windows with an incremental function and the default
+    /// trigger: the slicing (one update per element, windows combined from slices).
+    slicing: Option<Slicing<A::W>>,
     /// Scratch for the windows of one element.
     windows: Vec<A::W>,
+    /// Scratch: which slices of a window hold something.
+    present: Vec<bool>,
     /// Elements dropped for being late (Flink's `numLateRecordsDropped`).
     pub(crate) late_dropped: u64,
 }
@@ -182,6 +187,9 @@ where
     /// Processes one element of `key`.
     fn element(&mut self, key: K, value: T, timestamp: i64) -> OpResult {
         self.state.set_current_key(key.clone())?;
+        if let Some(slicing) = self.slicing {
+            return self.sliced_element(&key, slicing, value, timestamp);
+        }
         let now = self.clock.epoch_millis();
         let mut windows = std::mem::take(&mut self.windows);
         windows.clear();
@@ -195,6 +203,84 @@ where
         self.windows = windows;
         result?;
         self.schedule_wake_up();
+        Ok(())
+    }
+
+    /// An element of sliced windows: added to its slice only, with a timer at the end of
+    /// the first of its windows that is not late yet (the windows after it are reached by
+    /// the timer chain of [`WindowCore::sliced_timer`]).
+    fn sliced_element(&mut self, key: &K, s: Slicing<A::W>, value: T, timestamp: i64) -> OpResult {
+        if timestamp == crate::record::NO_TIMESTAMP {
+            // The assigner's own error for a missing timestamp.
+            let mut scratch = Vec::new();
+            return self
+                .assigner
+                .assign_windows(&value, timestamp, 0, &mut scratch);
+        }
+        let mut end = s.last_end(timestamp);
+        if end.saturating_sub(1) <= self.watermark {
+            return self.late(value, timestamp);
+        }
+        // Earlier windows holding the element, while they are not late.
+        while end - s.slide > timestamp && end - s.slide - 1 > self.watermark {
+            end -= s.slide;
+        }
+        let slice = s.slice_of(timestamp);
+        self.contents
+            .add(&mut self.state, &slice, value, timestamp)?;
+        self.timers
+            .event
+            .register(key.clone(), s.window_ending(end), end - 1);
+        Ok(())
+    }
+
+    /// The window of sliced windows ending at `time + 1` fires: its slices are combined,
+    /// the slices no later window needs are dropped, and the next window's timer is set if
+    /// it holds something.
+    fn sliced_timer(&mut self, key: K, s: Slicing<A::W>, window: A::W, time: i64) -> OpResult {
+        self.state.set_current_key(key.clone())?;
+        let now = self.clock.epoch_millis();
+        let end = time.saturating_add(1);
+        let slices: Vec<A::W> = s.slices_ending(end).collect();
+        let mut present = std::mem::take(&mut self.present);
+        let combined = self
+            .contents
+            .get_combined(&mut self.state, &slices, &mut present);
+        let result = match combined {
+            Ok(Some(elements)) => self.emit(&key, &window, elements, now),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        // Slices before the next window's start are done.
+        let next_start = end + s.slide - s.size;
+        let mut next_has_data = false;
+        for (i, slice) in slices.iter().enumerate() {
+            let start = end - s.size + i as i64 * s.slice;
+            if start < next_start {
+                if present.get(i).copied().unwrap_or(false) {
+                    self.contents.clear(&mut self.state, slice)?;
+                }
+            } else if present.get(i).copied().unwrap_or(false) {
+                next_has_data = true;
+            }
+        }
+        self.present = present;
+        result?;
+        let mut ctx = WindowContext {
+            window: &window,
+            watermark: self.watermark,
+            now,
+            state: &mut self.state,
+            side: &mut self.side,
+            error: None,
+        };
+        self.function.clear(&mut ctx)?;
+        if next_has_data {
+            let next = end + s.slide;
+            self.timers
+                .event
+                .register(key, s.window_ending(next), next - 1);
+        }
         Ok(())
     }
 
@@ -398,7 +484,10 @@ where
     fn watermark(&mut self, watermark: i64) -> OpResult {
         self.watermark = self.watermark.max(watermark);
         while let Some(t) = self.timers.event.pop_due(self.watermark) {
-            self.on_timer(t.key, t.namespace, t.timestamp, true)?;
+            match self.slicing {
+                Some(s) => self.sliced_timer(t.key, s, t.namespace, t.timestamp)?,
+                None => self.on_timer(t.key, t.namespace, t.timestamp, true)?,
+            }
         }
         self.schedule_wake_up();
         self.side.for_each(|s| s.watermark(watermark))?;
@@ -524,6 +613,13 @@ where
         trigger.open(&mut state)?;
         contents.open(&mut state)?;
         function.open(&mut state)?;
+        // Sliding event-time windows with an incremental function, the default trigger,
+        // no lateness and no evictor are computed from slices.
+        let slicing = assigner.slicing().filter(|_| {
+            contents.combines()
+                && settings.allowed_lateness == 0
+                && std::any::TypeId::of::<Tr>() == std::any::TypeId::of::<EventTimeTrigger>()
+        });
         let merging = if merging_assigner {
             Some(state.value_state(&ValueStateDescriptor::new("merging-window-set"))?)
         } else {
@@ -545,7 +641,9 @@ where
             service: ctx.timers.clone(),
             target: None,
             wake_at: None,
+            slicing,
             windows: Vec::new(),
+            present: Vec::new(),
             late_dropped: 0,
         }));
         let weak = Rc::downgrade(&core);
@@ -559,6 +657,12 @@ where
     /// Elements dropped so far for being late for every window.
     pub fn late_dropped(&self) -> u64 {
         self.core.borrow().late_dropped
+    }
+
+    /// Whether windows are computed from slices (sliding event-time windows with an
+    /// incremental function and the default trigger).
+    pub fn is_sliced(&self) -> bool {
+        self.core.borrow().slicing.is_some()
     }
 }
 

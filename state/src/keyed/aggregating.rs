@@ -88,6 +88,25 @@ where
         }
     }
 
+    /// Calls `f` with the accumulator itself, borrowed (`None` if nothing was added): for
+    /// combining the accumulators of several namespaces without changing them.
+    pub fn with_accumulator<K: BackendKey, R>(
+        &self,
+        backend: &mut HeapKeyedStateBackend<K>,
+        namespace: &N,
+        f: impl FnOnce(Option<&ACC>) -> R,
+    ) -> Result<R, StateError> {
+        if self.timed {
+            single::read::<K, N, Timed<ACC>, AggregateFn<IN, ACC, OUT>, R>(
+                backend, self.id, namespace, f,
+            )
+        } else {
+            single::read::<K, N, Plain<ACC>, AggregateFn<IN, ACC, OUT>, R>(
+                backend, self.id, namespace, f,
+            )
+        }
+    }
+
     /// Adds `value` to the accumulator, created first if there is none (Flink's `add`).
     pub fn add<K: BackendKey>(
         &self,

@@ -102,6 +102,12 @@ fn aggregating_state_follows_flink_semantics() {
         .map(|(k, ns, acc)| (*k, *ns, *acc))
         .collect();
     assert_eq!(accumulators, [(5, 1, (13, 3))]);
+    let acc = avg.with_accumulator(&mut b, &1, |a| a.copied()).unwrap();
+    assert_eq!(acc, Some((13, 3)), "the accumulator itself, unchanged");
+    assert_eq!(
+        avg.with_accumulator(&mut b, &0, |a| a.copied()).unwrap(),
+        None
+    );
     avg.clear(&mut b, &1).unwrap();
     assert_eq!(avg.get(&mut b, &1).unwrap(), None);
     assert_eq!(b.key_count(), 0);
