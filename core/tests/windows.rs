@@ -473,3 +473,127 @@ fn sliding_aggregates_update_one_slice_per_element_and_match_full_windows() {
         assert_eq!(keys, 0, "every slice is dropped once its last window fired");
     }
 }
+
+/// Emits `n` elements at once, then stays (idle) for `stay` on the slot's clock.
+struct BurstThenStay {
+    n: u64,
+    clock: weir_core::runtime::clock::SharedClock,
+    until: Option<u64>,
+    stay: Duration,
+}
+
+impl Source<Elem> for BurstThenStay {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, Elem>,
+        _max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        let until = match self.until {
+            Some(u) => u,
+            None => {
+                for i in 0..self.n {
+                    ctx.collect((i % 2, 1, 0))?;
+                }
+                *self
+                    .until
+                    .insert(self.clock.now_nanos() + self.stay.as_nanos() as u64)
+            }
+        };
+        if self.clock.now_nanos() >= until {
+            return Ok(SourceStatus::Finished);
+        }
+        Ok(SourceStatus::IdleUntil(until))
+    }
+}
+
+#[test]
+fn processing_time_windows_fire_on_the_slot_clock() {
+    use weir_core::window::TumblingProcessingTimeWindows;
+    let env = env_of(1);
+    let out = env
+        .add_source("Burst", |ctx| {
+            Ok(BurstThenStay {
+                n: 100,
+                clock: ctx.clock.clone(),
+                until: None,
+                stay: Duration::from_millis(400),
+            })
+        })
+        .key_by(|e: &Elem| e.0)
+        .window(TumblingProcessingTimeWindows::of(Duration::from_millis(50)).unwrap())
+        .aggregate_with(Sum, Tag)
+        .collect();
+    env.execute("processing time").unwrap();
+    let got = out.values();
+    // The burst may straddle a window boundary; every element is counted exactly once,
+    // and the windows fired while the source stayed, before the end of input.
+    assert_eq!(got.iter().map(|r| r.3).sum::<i64>(), 100, "{got:?}");
+    assert!(got.iter().all(|r| r.2 - r.1 == 50));
+    assert!((2..=4).contains(&got.len()), "{got:?}");
+}
+
+#[test]
+fn window_join_and_co_group_match_a_nested_loop_per_window() {
+    let left = elements(800, 6);
+    let right: Vec<Elem> = elements(900, 6)
+        .into_iter()
+        .map(|(k, v, ts)| (k, v + 1_000, ts))
+        .collect();
+    let size = 1_000;
+    let window_of = |ts: i64| ts - ts.rem_euclid(size);
+    let mut want_join = Vec::new();
+    for l in &left {
+        for r in &right {
+            if l.0 == r.0 && window_of(l.2) == window_of(r.2) {
+                want_join.push((l.0, l.1, r.1));
+            }
+        }
+    }
+    want_join.sort();
+    let mut groups: BTreeMap<(u64, i64), (i64, i64)> = BTreeMap::new();
+    for l in &left {
+        groups.entry((l.0, window_of(l.2))).or_default().0 += 1;
+    }
+    for r in &right {
+        groups.entry((r.0, window_of(r.2))).or_default().1 += 1;
+    }
+    let want_groups: Vec<(u64, i64, i64)> = sorted(
+        groups
+            .into_iter()
+            .map(|((k, _), (a, b))| (k, a, b))
+            .collect(),
+    );
+    for p in [1, 2] {
+        let env = env_of(p);
+        let (a, b) = (stamped(&env, left.clone()), stamped(&env, right.clone()));
+        let tumbling = TumblingEventTimeWindows::of(Duration::from_millis(size as u64)).unwrap();
+        let joined = a
+            .join(&b)
+            .where_key(|e: &Elem| e.0)
+            .equal_to(|e: &Elem| e.0)
+            .window(tumbling)
+            .apply(|l: &Elem, r: &Elem| (l.0, l.1, r.1))
+            .collect();
+        let grouped = a
+            .co_group(&b)
+            .where_key(|e: &Elem| e.0)
+            .equal_to(|e: &Elem| e.0)
+            .window(tumbling)
+            .apply(
+                |l: Vec<Elem>, r: Vec<Elem>, out: &mut Collector<'_, (u64, i64, i64)>| {
+                    let key = l.first().or(r.first()).map_or(0, |e| e.0);
+                    out.collect((key, l.len() as i64, r.len() as i64));
+                },
+            )
+            .collect();
+        let result = env.execute("window join").unwrap();
+        assert_eq!(sorted(joined.values()), want_join, "join, parallelism {p}");
+        assert_eq!(
+            sorted(grouped.values()),
+            want_groups,
+            "co-group, parallelism {p}"
+        );
+        let keys: u64 = result.tasks.iter().map(|t| t.state_keys).sum();
+        assert_eq!(keys, 0, "windows are dropped once joined");
+    }
+}

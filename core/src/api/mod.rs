@@ -6,6 +6,7 @@
 //! - [`keyed`]: `KeyedStream` — rolling aggregates by key.
 //! - [`connected`]: `ConnectedStreams` — two inputs into one operator (`connect`).
 //! - [`windowed`]: `WindowedStream` — windows on a keyed stream, `window_all`.
+//! - [`window_join`]: window joins and co-groups (`join`, `co_group`).
 //! - [`sink`]: sinks on a stream and the handle of a collecting sink.
 
 pub mod connected;
@@ -13,6 +14,7 @@ pub mod datastream;
 pub mod environment;
 pub mod keyed;
 pub mod sink;
+pub mod window_join;
 pub mod windowed;
 
 pub use connected::{ConnectedStreams, KeyedConnectedStreams};

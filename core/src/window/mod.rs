@@ -11,6 +11,7 @@
 //! - [`contents`]: what a window keeps in keyed state (an accumulator, its elements, or
 //!   its elements with timestamps).
 //! - [`function`]: [`ProcessWindowFunction`] and its [`WindowContext`].
+//! - [`join`]: window joins and co-groups of two keyed inputs.
 //! - `merging`: the in-flight session windows of a key and their state windows.
 //! - [`operator`]: the window operator itself.
 //!
@@ -20,6 +21,7 @@ pub mod assigners;
 pub mod contents;
 pub mod evictors;
 pub mod function;
+pub mod join;
 mod merging;
 pub mod operator;
 pub mod triggers;
