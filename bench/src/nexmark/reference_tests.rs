@@ -1,7 +1,12 @@
-//! The reference queries: hand-made inputs pinning each edge case of QUERIES.md.
+//! The reference queries: hand-made inputs pinning each edge case of QUERIES.md, and
+//! cross-checks of every query's rows against properties computed a second way, on
+//! sample.csv and on a larger generated input with out-of-order events.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::*;
-use crate::nexmark::test_support::temp_path;
+use crate::nexmark::test_support::{shared_dir, temp_path};
+use crate::nexmark::{Generator, GeneratorConfig};
 
 /// 2015-07-15T00:00:00Z, a multiple of 10 s.
 const T0: i64 = 1_436_918_400_000;
@@ -361,4 +366,330 @@ fn read_events_names_the_bad_line() {
     );
     let missing = read_events(&path).unwrap_err().to_string();
     assert!(missing.starts_with("cannot read "), "{missing}");
+}
+
+// ---- cross-checks on real inputs ----
+
+fn sample_events() -> Vec<Event> {
+    read_events(&shared_dir().join("sample.csv")).unwrap()
+}
+
+#[test]
+fn sample_rows_pass_the_cross_checks() {
+    let events = sample_events();
+    assert_eq!(events.len(), 10_000);
+    let counts = check_every_query(&events);
+    // The same counts as an independent Python script over the file's text gave. The
+    // sample is in order and spans exactly the 10 s window [T0, T0 + 10 s), so q7 has one
+    // row (that window's top bid) and q5 one per hop window (9, no ties).
+    let expected = [
+        ("q0", 9_200),
+        ("q1", 9_200),
+        ("q2", 87),
+        ("q3", 54),
+        ("q4", 5),
+        ("q5", 9),
+        ("q7", 1),
+        ("q8", 119),
+        ("q11", 197),
+    ];
+    assert_eq!(
+        counts,
+        BTreeMap::from(expected),
+        "rows per query on sample.csv"
+    );
+}
+
+#[test]
+fn generated_out_of_order_rows_pass_the_cross_checks() {
+    // 200 s of event time, every event moved back by up to 3 s.
+    let cfg = GeneratorConfig {
+        seed: 42,
+        rate: 1000,
+        max_delay_ms: 3_000,
+    };
+    let events: Vec<Event> = Generator::new(cfg, 0..200_000, 1)
+        .unwrap()
+        .events()
+        .collect();
+    let counts = check_every_query(&events);
+    for (query, n) in counts {
+        assert!(n > 0, "{query} is empty on the generated input");
+    }
+}
+
+#[test]
+fn generated_input_later_than_the_bound_is_refused_by_windowed_queries() {
+    let cfg = GeneratorConfig {
+        seed: 3,
+        rate: 1000,
+        max_delay_ms: 20_000,
+    };
+    let events: Vec<Event> = Generator::new(cfg, 0..20_000, 1)
+        .unwrap()
+        .events()
+        .collect();
+    for query in ["q5", "q7", "q8", "q11"] {
+        late(query, &events);
+    }
+    assert!(!rows("q3", &events).is_empty());
+}
+
+/// Runs every query, checks its rows against what is computed here a second way, and
+/// returns the number of rows per query.
+fn check_every_query(events: &[Event]) -> BTreeMap<&'static str, usize> {
+    let input = Input::new(events);
+    let mut counts = BTreeMap::new();
+    for query in QUERIES {
+        let rows = rows(query, events);
+        assert!(
+            rows.windows(2).all(|w| w[0] <= w[1]),
+            "{query}: rows not sorted"
+        );
+        let cols: Vec<Vec<&str>> = rows.iter().map(|r| r.split(',').collect()).collect();
+        match query {
+            "q0" | "q1" => assert_eq!(rows.len(), input.bids.len()),
+            "q2" => check_q2(&input, &cols),
+            "q3" => check_q3(&input, &cols),
+            "q4" => check_q4(&input, &cols),
+            "q5" => check_q5(&input, &cols),
+            "q7" => check_q7(&input, &cols),
+            "q8" => check_q8(&input, &cols),
+            "q11" => check_q11(&input, &cols),
+            _ => unreachable!(),
+        }
+        counts.insert(query, rows.len());
+    }
+    counts
+}
+
+/// The input split by kind, bids sorted by time for range scans.
+struct Input<'a> {
+    persons: Vec<&'a Person>,
+    auctions: Vec<&'a Auction>,
+    bids: Vec<&'a Bid>,
+}
+
+impl<'a> Input<'a> {
+    fn new(events: &'a [Event]) -> Input<'a> {
+        let mut bids: Vec<&Bid> = super::bids(events).collect();
+        bids.sort_by_key(|b| b.date_time);
+        Input {
+            persons: super::persons(events).collect(),
+            auctions: super::auctions(events).collect(),
+            bids,
+        }
+    }
+
+    /// The bids with `from <= dateTime <= to`.
+    fn bids_between(&self, from: i64, to: i64) -> &[&'a Bid] {
+        let lo = self.bids.partition_point(|b| b.date_time < from);
+        let hi = self.bids.partition_point(|b| b.date_time <= to);
+        &self.bids[lo..hi.max(lo)]
+    }
+
+    /// Starts of the `step`-aligned windows of `size` that hold at least one bid.
+    fn bid_window_starts(&self, size: i64, step: i64) -> Vec<i64> {
+        let (Some(first), Some(last)) = (self.bids.first(), self.bids.last()) else {
+            return Vec::new();
+        };
+        let mut start = first.date_time.div_euclid(step) * step - size;
+        let mut starts = Vec::new();
+        while start <= last.date_time {
+            if !self.bids_between(start, start + size - 1).is_empty() {
+                starts.push(start);
+            }
+            start += step;
+        }
+        starts
+    }
+}
+
+fn int(s: &str) -> i64 {
+    s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"))
+}
+
+fn check_q2(input: &Input<'_>, cols: &[Vec<&str>]) {
+    let expected = input.bids.iter().filter(|b| b.auction % 123 == 0).count();
+    assert_eq!(cols.len(), expected);
+    assert!(cols.iter().all(|c| int(c[0]) % 123 == 0));
+}
+
+fn check_q3(input: &Input<'_>, cols: &[Vec<&str>]) {
+    let auctions: Vec<&Auction> = input
+        .auctions
+        .iter()
+        .copied()
+        .filter(|a| a.category == 10)
+        .collect();
+    let persons: Vec<&Person> = input
+        .persons
+        .iter()
+        .copied()
+        .filter(|p| matches!(p.state.as_str(), "OR" | "ID" | "CA"))
+        .collect();
+    let mut expected = Vec::new();
+    for a in &auctions {
+        for p in persons.iter().filter(|p| p.id == a.seller) {
+            expected.push(format!("{},{},{},{}", p.name, p.city, p.state, a.id));
+        }
+    }
+    let got: Vec<String> = cols.iter().map(|c| c.join(",")).collect();
+    assert_eq!(got, sorted(expected), "q3 against a nested loop");
+}
+
+/// Per auction (id, category) the highest price of its bids within its time range,
+/// found by a range search over the bids sorted by (auction, dateTime).
+fn auction_maxima(input: &Input<'_>) -> BTreeMap<(i64, i64), i64> {
+    let mut by_auction: Vec<(i64, i64, i64)> = input
+        .bids
+        .iter()
+        .map(|b| (b.auction, b.date_time, b.price))
+        .collect();
+    by_auction.sort_unstable();
+    let mut maxima = BTreeMap::new();
+    for a in &input.auctions {
+        let lo = by_auction.partition_point(|&(id, t, _)| (id, t) < (a.id, a.date_time));
+        let hi = by_auction.partition_point(|&(id, t, _)| (id, t) <= (a.id, a.expires));
+        if let Some(max) = by_auction[lo..hi.max(lo)].iter().map(|&(_, _, p)| p).max() {
+            let m = maxima.entry((a.id, a.category)).or_insert(max);
+            *m = (*m).max(max);
+        }
+    }
+    maxima
+}
+
+fn check_q4(input: &Input<'_>, cols: &[Vec<&str>]) {
+    let mut per_category: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (&(_, category), &max) in &auction_maxima(input) {
+        per_category.entry(category).or_default().push(max);
+    }
+    let got: BTreeMap<i64, i64> = cols.iter().map(|c| (int(c[0]), int(c[1]))).collect();
+    assert_eq!(got.len(), cols.len(), "q4: one row per category");
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        per_category.keys().collect::<Vec<_>>()
+    );
+    for (category, maxima) in per_category {
+        let value = got[&category];
+        let (lo, hi) = (maxima.iter().min().unwrap(), maxima.iter().max().unwrap());
+        assert!(
+            *lo <= value && value <= *hi,
+            "q4 category {category}: {value}"
+        );
+        let sum: i128 = maxima.iter().map(|&m| i128::from(m)).sum();
+        assert_eq!(i128::from(value), sum / maxima.len() as i128);
+    }
+}
+
+fn check_q5(input: &Input<'_>, cols: &[Vec<&str>]) {
+    let mut expected = BTreeSet::new();
+    for start in input.bid_window_starts(10_000, 2_000) {
+        let mut counts: HashMap<i64, i64> = HashMap::new();
+        for b in input.bids_between(start, start + 9_999) {
+            *counts.entry(b.auction).or_default() += 1;
+        }
+        let max = counts.values().copied().max().unwrap();
+        for (auction, n) in counts.into_iter().filter(|&(_, n)| n == max) {
+            expected.insert((auction, n, start, start + 10_000));
+        }
+    }
+    let got: BTreeSet<_> = cols
+        .iter()
+        .map(|c| (int(c[0]), int(c[1]), int(c[2]), int(c[3])))
+        .collect();
+    assert_eq!(got.len(), cols.len(), "q5: duplicate rows");
+    assert_eq!(got, expected, "q5 against per-window range counts");
+}
+
+fn check_q7(input: &Input<'_>, cols: &[Vec<&str>]) {
+    // (window end, maximum) per tumbling window with bids.
+    let windows: Vec<(i64, i64)> = input
+        .bid_window_starts(10_000, 10_000)
+        .into_iter()
+        .map(|start| {
+            let in_window = input.bids_between(start, start + 9_999);
+            (
+                start + 10_000,
+                in_window.iter().map(|b| b.price).max().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = 0;
+    for &(end, max) in &windows {
+        let range = input.bids_between(end - 10_000, end);
+        expected += range.iter().filter(|b| b.price == max).count();
+    }
+    assert_eq!(cols.len(), expected, "q7 rows against per-window scans");
+    for c in cols {
+        let (price, t) = (int(c[1]), int(c[3]));
+        assert!(
+            windows
+                .iter()
+                .any(|&(end, max)| max == price && end - 10_000 <= t && t <= end),
+            "q7 row {c:?} is no window's maximum"
+        );
+    }
+}
+
+fn check_q8(input: &Input<'_>, cols: &[Vec<&str>]) {
+    let window = |t: i64| t.div_euclid(10_000) * 10_000;
+    let mut people: HashMap<i64, Vec<&Person>> = HashMap::new();
+    for p in &input.persons {
+        people.entry(p.id).or_default().push(p);
+    }
+    let mut expected = BTreeSet::new();
+    for a in &input.auctions {
+        for p in people.get(&a.seller).into_iter().flatten() {
+            if window(p.date_time) == window(a.date_time) {
+                expected.insert((p.id, p.name.clone(), window(a.date_time)));
+            }
+        }
+    }
+    let got: BTreeSet<_> = cols
+        .iter()
+        .map(|c| (int(c[0]), c[1].to_string(), int(c[2])))
+        .collect();
+    assert_eq!(got.len(), cols.len(), "q8: duplicate rows");
+    assert_eq!(
+        got, expected,
+        "q8 against auctions joined with their sellers"
+    );
+}
+
+fn check_q11(input: &Input<'_>, cols: &[Vec<&str>]) {
+    let total: i64 = cols.iter().map(|c| int(c[1])).sum();
+    assert_eq!(total, input.bids.len() as i64, "q11: bids in sessions");
+    let mut times: HashMap<i64, Vec<i64>> = HashMap::new();
+    for b in &input.bids {
+        times.entry(b.bidder).or_default().push(b.date_time); // in time order, as input.bids
+    }
+    let mut sessions: BTreeMap<i64, Vec<(i64, i64, i64)>> = BTreeMap::new();
+    for c in cols {
+        let (bidder, count, start, end) = (int(c[0]), int(c[1]), int(c[2]), int(c[3]));
+        sessions
+            .entry(bidder)
+            .or_default()
+            .push((start, end, count));
+        let ts = &times[&bidder];
+        let inside: Vec<i64> = ts
+            .iter()
+            .copied()
+            .filter(|&t| start <= t && t <= end - 10_000)
+            .collect();
+        assert_eq!(inside.len() as i64, count, "q11 {c:?}");
+        assert_eq!((inside[0], inside[inside.len() - 1]), (start, end - 10_000));
+        assert!(
+            inside.windows(2).all(|w| w[1] - w[0] <= 10_000),
+            "q11 {c:?}: gap"
+        );
+    }
+    for list in sessions.values_mut() {
+        list.sort();
+        // The next session starts more than a gap after the previous one's last bid.
+        assert!(
+            list.windows(2).all(|w| w[1].0 > w[0].1),
+            "q11: touching sessions"
+        );
+    }
 }
