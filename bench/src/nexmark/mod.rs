@@ -8,11 +8,13 @@
 //! - `swar`: reading CSV fields a machine word at a time, for the parsers' fast paths.
 //! - [`queries`]: q0, q1, q2 on a stream of bids, typed rows and their CSV form.
 //! - [`run`]: running a query over a CSV file, and the generator benchmark.
+//! - [`reference`](mod@reference): q0–q5, q7, q8, q11 computed plainly, to test the queries.
 
 pub mod csv;
 pub mod generator;
 pub mod model;
 pub mod queries;
+pub mod reference;
 pub mod run;
 pub mod source;
 mod split;
