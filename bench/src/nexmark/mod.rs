@@ -7,11 +7,14 @@
 //! - [`source`]: the generator as a Weir source; CSV line parsers for the file source.
 //! - `swar`: reading CSV fields a machine word at a time, for the parsers' fast paths.
 //! - [`queries`]: q0, q1, q2 on a stream of bids, typed rows and their CSV form.
+//! - [`joins`]: q3 and q4 on a stream of events.
+//! - [`windowed`]: q5, q7, q8 and q11 on a stream of events in event time.
 //! - [`run`]: running a query over a CSV file, and the generator benchmark.
 //! - [`reference`](mod@reference): q0–q5, q7, q8, q11 computed plainly, to test the queries.
 
 pub mod csv;
 pub mod generator;
+pub mod joins;
 pub mod model;
 pub mod queries;
 pub mod reference;
@@ -19,6 +22,7 @@ pub mod run;
 pub mod source;
 mod split;
 mod swar;
+pub mod windowed;
 
 pub use csv::{
     parse_bid_borrowed, parse_event, parse_kind, write_event_csv, BidRef, CsvError, CsvErrorReason,

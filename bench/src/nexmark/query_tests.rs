@@ -48,6 +48,7 @@ fn expected(query: Query) -> Vec<String> {
                     let a: i64 = auction.parse().unwrap();
                     (a % 123 == 0).then(|| format!("{auction},{price}"))
                 }
+                other => panic!("{other} is not a bid query"),
             }
         })
         .collect();
@@ -83,6 +84,7 @@ fn run_collect_via(query: Query, parallelism: usize, exchange: bool) -> Vec<Stri
             env.execute("q2").unwrap();
             lines(h.values())
         }
+        other => panic!("{other} is not a bid query"),
     };
     got.sort();
     got

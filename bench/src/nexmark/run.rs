@@ -1,5 +1,5 @@
-//! Running q0–q2 as jobs: [`run_query`] over a Nexmark CSV file (what
-//! `weir nexmark --query q1 --input EVENTS.csv --output OUT.csv` runs) and
+//! Running the Nexmark queries as jobs: [`run_query`] over a Nexmark CSV file (what
+//! `weir nexmark --query q5 --input EVENTS.csv --output OUT.csv` runs) and
 //! [`bench_nexmark`], the in-process generator through a query into a blackhole,
 //! measured against the generator alone.
 
@@ -17,10 +17,13 @@ use weir_core::record::Data;
 use weir_core::runtime::file_source::{LineFileOptions, LineFileSource};
 
 use super::generator::GeneratorConfig;
-use super::model::Bid;
+use super::joins::{q3, q4};
+use super::model::{Bid, Event};
 use super::queries::{csv_formatter, q0, q1, q2, BidColumns, CsvRow, QueryBid};
-use super::source::{BidGeneratorSource, QueryBidCsvParser};
+use super::source::{BidGeneratorSource, EventCsvParser, QueryBidCsvParser};
+use super::windowed::{q11, q5, q7, q8, with_event_time};
 use weir_core::cluster::LocalCluster;
+use weir_core::operator::OperatorError;
 use weir_net::tcp::TcpTransport;
 
 /// One of the queries this module runs.
@@ -32,30 +35,69 @@ pub enum Query {
     Q1,
     /// Selection.
     Q2,
+    /// Local item suggestion (auction-person join).
+    Q3,
+    /// Average closing price per category.
+    Q4,
+    /// Hot items (sliding windows).
+    Q5,
+    /// Highest bid (tumbling windows).
+    Q7,
+    /// Monitor new users (window co-group).
+    Q8,
+    /// User sessions (session windows).
+    Q11,
 }
 
 impl Query {
-    /// The query's name: `q0`, `q1` or `q2`.
+    /// Every query, in order.
+    pub const ALL: [Query; 9] = [
+        Query::Q0,
+        Query::Q1,
+        Query::Q2,
+        Query::Q3,
+        Query::Q4,
+        Query::Q5,
+        Query::Q7,
+        Query::Q8,
+        Query::Q11,
+    ];
+
+    /// The query's name: `q0`, `q1`, ….
     pub fn name(self) -> &'static str {
         match self {
             Query::Q0 => "q0",
             Query::Q1 => "q1",
             Query::Q2 => "q2",
+            Query::Q3 => "q3",
+            Query::Q4 => "q4",
+            Query::Q5 => "q5",
+            Query::Q7 => "q7",
+            Query::Q8 => "q8",
+            Query::Q11 => "q11",
         }
+    }
+
+    /// Whether the query reads bids only (q0–q2 read a projection of the bids).
+    pub fn bids_only(self) -> bool {
+        matches!(self, Query::Q0 | Query::Q1 | Query::Q2)
     }
 }
 
 impl FromStr for Query {
     type Err = RunError;
     fn from_str(s: &str) -> Result<Query, RunError> {
-        match s.to_ascii_lowercase().as_str() {
-            "q0" => Ok(Query::Q0),
-            "q1" => Ok(Query::Q1),
-            "q2" => Ok(Query::Q2),
-            _ => Err(RunError::Invalid(format!(
-                "unknown query '{s}': expected q0, q1 or q2"
-            ))),
-        }
+        let lower = s.to_ascii_lowercase();
+        Query::ALL
+            .into_iter()
+            .find(|q| q.name() == lower)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Query::ALL.iter().map(|q| q.name()).collect();
+                RunError::Invalid(format!(
+                    "unknown query '{s}': expected one of {}",
+                    names.join(", ")
+                ))
+            })
     }
 }
 
@@ -225,20 +267,82 @@ fn sink_rows<T: Data + CsvRow>(rows: DataStream<T>, output: &QueryOutput) {
     }
 }
 
-/// Adds `query` over `bids` and its sink.
-pub fn add_query<B: BidColumns>(bids: &DataStream<B>, query: Query, output: &QueryOutput) {
+/// Adds `query` over `bids` and its sink (q0–q2; the others need every event).
+pub fn add_query<B: BidColumns>(
+    bids: &DataStream<B>,
+    query: Query,
+    output: &QueryOutput,
+) -> Result<(), RunError> {
     match query {
         Query::Q0 => sink_rows(q0(bids), output),
         Query::Q1 => sink_rows(q1(bids), output),
         Query::Q2 => sink_rows(q2(bids), output),
+        other => {
+            return Err(RunError::Invalid(format!(
+                "{other} reads persons and auctions too, not bids alone"
+            )))
+        }
     }
+    Ok(())
+}
+
+/// Adds `query` over `events` (in event time on `dateTime`, watermarks 4 s behind) and its
+/// sink.
+pub fn add_event_query(
+    events: &DataStream<Event>,
+    query: Query,
+    output: &QueryOutput,
+) -> Result<(), RunError> {
+    let events = with_event_time(events);
+    let bids = || {
+        events.flat_map(|e: Event| match e {
+            Event::Bid(b) => Some(b),
+            _ => None,
+        })
+    };
+    let invalid = |e: OperatorError| RunError::Invalid(e.to_string());
+    match query {
+        Query::Q0 => sink_rows(q0(&bids()), output),
+        Query::Q1 => sink_rows(q1(&bids()), output),
+        Query::Q2 => sink_rows(q2(&bids()), output),
+        Query::Q3 => sink_rows(q3(&events), output),
+        Query::Q4 => sink_rows(q4(&events), output),
+        Query::Q5 => sink_rows(q5(&events).map_err(invalid)?, output),
+        Query::Q7 => sink_rows(q7(&events), output),
+        Query::Q8 => sink_rows(q8(&events).map_err(invalid)?, output),
+        Query::Q11 => sink_rows(q11(&events).map_err(invalid)?, output),
+    }
+    Ok(())
+}
+
+/// Every event of a Nexmark CSV file, read in parallel.
+pub fn csv_events(
+    env: &StreamExecutionEnvironment,
+    path: PathBuf,
+    options: LineFileOptions,
+) -> DataStream<Event> {
+    let path = Arc::new(path);
+    env.add_source("Nexmark CSV Source", move |ctx| {
+        LineFileSource::open(
+            &path,
+            EventCsvParser,
+            &options,
+            ctx.subtask,
+            ctx.parallelism,
+        )
+    })
 }
 
 /// Runs a query over a Nexmark CSV file (see [`RunOptions`]).
 pub fn run_query(opts: &RunOptions) -> Result<JobResult, RunError> {
     let env = environment(opts.parallelism, opts.buffer_timeout)?;
-    let bids = csv_bids(&env, opts.input.clone(), opts.input_options.clone());
-    add_query(&bids, opts.query, &opts.output);
+    if opts.query.bids_only() {
+        let bids = csv_bids(&env, opts.input.clone(), opts.input_options.clone());
+        add_query(&bids, opts.query, &opts.output)?;
+    } else {
+        let events = csv_events(&env, opts.input.clone(), opts.input_options.clone());
+        add_event_query(&events, opts.query, &opts.output)?;
+    }
     Ok(env.execute(&format!("nexmark {}", opts.query))?)
 }
 
@@ -285,7 +389,7 @@ pub fn bench_nexmark(
         Exchange::Rebalance | Exchange::Tcp => bids.rebalance(),
         Exchange::Hash => bids.key_by(|b: &Bid| b.auction).stream().clone(),
     };
-    add_query(&bids, query, &QueryOutput::Blackhole);
+    add_query(&bids, query, &QueryOutput::Blackhole)?;
     let name = format!("nexmark {query} ({})", exchange.name());
     let seconds = match exchange {
         Exchange::Tcp => {
@@ -323,3 +427,7 @@ pub fn bench_nexmark(
 #[cfg(test)]
 #[path = "query_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "event_query_tests.rs"]
+mod event_query_tests;
