@@ -5,16 +5,19 @@
 //! - [`datastream`]: `DataStream` — transformations, partitioning, operator settings.
 //! - [`keyed`]: `KeyedStream` — rolling aggregates by key.
 //! - [`connected`]: `ConnectedStreams` — two inputs into one operator (`connect`).
+//! - [`join`]: joins of two keyed streams — `interval_join`.
 //! - [`sink`]: sinks on a stream and the handle of a collecting sink.
 
 pub mod connected;
 pub mod datastream;
 pub mod environment;
+pub mod join;
 pub mod keyed;
 pub mod sink;
 
 pub use connected::{ConnectedStreams, KeyedConnectedStreams};
 pub use datastream::DataStream;
 pub use environment::StreamExecutionEnvironment;
+pub use join::{IntervalJoin, IntervalJoined};
 pub use keyed::KeyedStream;
 pub use sink::{CollectHandle, DataStreamSink};
