@@ -1,10 +1,14 @@
 //! Joins of two keyed streams through the runtime, at parallelism 1 and 2: the interval
-//! join against a nested-loop join, late data, state cleanup.
+//! join against a nested-loop join, late data, state cleanup; the regular join in state
+//! against a batch join of its final result, retractions, state retention.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use weir_core::api::StreamExecutionEnvironment;
-use weir_core::operator::join::JoinContext;
+use weir_core::operator::join::{Change, JoinContext, JoinType, RowKind};
 use weir_core::operator::process::{Collector, Context, OutputTag};
 use weir_core::time::WatermarkStrategy;
 
@@ -193,4 +197,169 @@ fn an_interval_join_fails_on_elements_without_timestamps_naming_itself() {
     let err = env.execute("no timestamps").unwrap_err().to_string();
     assert!(err.contains("payments by order (1/1)"), "{err}");
     assert!(err.contains("has no timestamp"), "{err}");
+}
+
+/// An output row of the regular join: the left and right ids, `None` where padded.
+type Row = (Option<i64>, Option<i64>);
+
+/// Applies a changelog: an insert adds a row, a delete removes one earlier occurrence.
+fn apply_changelog(changes: &[Change<Row>]) -> Vec<Row> {
+    let mut rows: HashMap<Row, usize> = HashMap::new();
+    for c in changes {
+        match c.kind {
+            RowKind::Insert => *rows.entry(c.row).or_default() += 1,
+            RowKind::Delete => {
+                let n = rows.get_mut(&c.row).filter(|n| **n > 0);
+                *n.unwrap_or_else(|| panic!("{c:?} deletes a row not in the result")) -= 1;
+            }
+        }
+    }
+    let mut out: Vec<Row> = rows
+        .into_iter()
+        .flat_map(|(row, n)| std::iter::repeat_n(row, n))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The batch join of `left` and `right` by key.
+fn batch_join(left: &[Event], right: &[Event], kind: JoinType) -> Vec<Row> {
+    let mut out = Vec::new();
+    for l in left {
+        let partners: Vec<&Event> = right.iter().filter(|r| r.0 == l.0).collect();
+        out.extend(partners.iter().map(|r| (Some(l.1), Some(r.1))));
+        if partners.is_empty() && kind.left_is_outer() {
+            out.push((Some(l.1), None));
+        }
+    }
+    for r in right.iter().filter(|r| !left.iter().any(|l| l.0 == r.0)) {
+        if kind.right_is_outer() {
+            out.push((None, Some(r.1)));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn regular_joins_converge_to_the_batch_join_of_their_inputs() {
+    let mut rng = Rng(11);
+    // Keys 0..12 on the left, 4..16 on the right: some keys are one-sided.
+    let left: Vec<Event> = events(&mut rng, 150, 0, 12, 1, 1);
+    let right: Vec<Event> = events(&mut rng, 120, 1_000, 12, 1, 1)
+        .into_iter()
+        .map(|(k, id, ts)| (k + 4, id, ts))
+        .collect();
+    let kinds = [
+        JoinType::Inner,
+        JoinType::LeftOuter,
+        JoinType::RightOuter,
+        JoinType::FullOuter,
+    ];
+    for parallelism in [1, 2] {
+        let env = env_at(parallelism);
+        let l = env.from_collection(left.clone()).key_by(|e: &Event| e.0);
+        let r = env.from_collection(right.clone()).key_by(|e: &Event| e.0);
+        let handles: Vec<_> = kinds
+            .iter()
+            .map(|&kind| {
+                l.join_in_state(&r, kind)
+                    .apply(|l: Option<&Event>, r: Option<&Event>| (l.map(|e| e.1), r.map(|e| e.1)))
+                    .collect()
+            })
+            .collect();
+        let result = env.execute("regular joins").unwrap();
+        for (kind, handle) in kinds.iter().zip(handles) {
+            let changes = handle.values();
+            let deletes = changes.iter().filter(|c| c.kind == RowKind::Delete).count();
+            if *kind == JoinType::Inner {
+                assert_eq!(deletes, 0, "an inner join only inserts");
+            }
+            let got = apply_changelog(&changes);
+            let want = batch_join(&left, &right, *kind);
+            assert_eq!(got, want, "{kind:?} at parallelism {parallelism}");
+        }
+        // Without retention every row stays: an entry per key and side, in each join.
+        let distinct = |events: &[Event]| {
+            let mut keys: Vec<i64> = events.iter().map(|e| e.0).collect();
+            keys.sort();
+            keys.dedup();
+            keys.len() as u64
+        };
+        assert_eq!(
+            state_of(&result, "Regular Join").0,
+            kinds.len() as u64 * (distinct(&left) + distinct(&right))
+        );
+    }
+}
+
+#[test]
+fn a_padded_row_is_retracted_when_its_first_match_arrives() {
+    use Step::{Await, Record as Rec};
+    for parallelism in [1, 2] {
+        let env = env_at(parallelism);
+        let padded = Arc::new(AtomicBool::new(false));
+        // The right row comes only once the padded left row has left the join.
+        let l = scripted(&env, "left", vec![Rec((7, 1, 0))]).key_by(|e: &Event| e.0);
+        let r = scripted(&env, "right", vec![Await(padded.clone()), Rec((7, 2, 0))])
+            .key_by(|e: &Event| e.0);
+        let seen = padded.clone();
+        let changes = l
+            .join_in_state(&r, JoinType::LeftOuter)
+            .apply(|l: Option<&Event>, r: Option<&Event>| (l.map(|e| e.1), r.map(|e| e.1)))
+            .map(move |c: Change<Row>| {
+                seen.store(true, Ordering::SeqCst);
+                c
+            })
+            .collect();
+        env.execute("retraction").unwrap();
+        assert_eq!(
+            changes.values(),
+            [
+                Change::insert((Some(1), None)),
+                Change::delete((Some(1), None)),
+                Change::insert((Some(1), Some(2))),
+            ]
+        );
+    }
+}
+
+#[test]
+fn a_regular_join_forgets_rows_after_the_state_retention_time() {
+    use Step::{Await, Record as Rec, Sleep};
+    let env = env_at(2);
+    let padded = Arc::new(AtomicBool::new(false));
+    // Key 1: the right row comes 900 ms after the left row was stored, with a retention
+    // of 300 ms. Key 2: both rows come at once.
+    let l = scripted(&env, "left", vec![Rec((2, 20, 0)), Rec((1, 10, 0))]).key_by(|e: &Event| e.0);
+    let r = scripted(
+        &env,
+        "right",
+        vec![
+            Rec((2, 21, 0)),
+            Await(padded.clone()),
+            Sleep(Duration::from_millis(900)),
+            Rec((1, 11, 0)),
+        ],
+    )
+    .key_by(|e: &Event| e.0);
+    let seen = padded.clone();
+    let changes = l
+        .join_in_state(&r, JoinType::LeftOuter)
+        .state_ttl(Duration::from_millis(300))
+        .apply(|l: Option<&Event>, r: Option<&Event>| (l.map(|e| e.1), r.map(|e| e.1)))
+        .map(move |c: Change<Row>| {
+            if c.row == (Some(10), None) {
+                seen.store(true, Ordering::SeqCst);
+            }
+            c
+        })
+        .collect();
+    env.execute("retention").unwrap();
+    let got = apply_changelog(&changes.values());
+    assert_eq!(
+        got,
+        [(Some(10), None), (Some(20), Some(21))],
+        "left row 10 was forgotten"
+    );
 }

@@ -1,5 +1,6 @@
 //! Joins of two keyed streams with the same key type: the interval join (Flink's
-//! `KeyedStream.intervalJoin`).
+//! `KeyedStream.intervalJoin`) and the regular join in state (what Flink SQL's streaming
+//! join does, which Flink's DataStream API lacks).
 //!
 //! ```ignore
 //! let pairs = orders
@@ -9,9 +10,14 @@
 //!     .process(|o: &Order, p: &Payment, _ctx: &mut JoinContext<'_>, out: &mut Collector<'_, Paid>| {
 //!         out.collect(Paid::new(o, p))
 //!     });
+//! let changes = orders
+//!     .join_in_state(&payments, JoinType::LeftOuter)
+//!     .state_ttl(Duration::from_secs(3600))
+//!     .apply(|o: Option<&Order>, p: Option<&Payment>| (o.cloned(), p.cloned()));
 //! ```
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use weir_state::keyed::BackendKey;
 
@@ -19,7 +25,10 @@ use super::connected::{two_input, MakeTwoInput};
 use super::datastream::DataStream;
 use super::keyed::KeyedStream;
 use crate::graph::factory::BuildContext;
-use crate::operator::join::{IntervalBounds, IntervalJoiner, JoinError, ProcessJoinFunction};
+use crate::operator::join::regular::{retention_ttl, JoinFn};
+use crate::operator::join::{
+    Change, IntervalBounds, IntervalJoiner, JoinError, JoinType, ProcessJoinFunction, RegularJoiner,
+};
 use crate::operator::process::OutputTag;
 use crate::operator::rolling::KeyFn;
 use crate::operator::two_input::KeyedCoProcessOperator;
@@ -87,6 +96,20 @@ impl<L: Data, K: BackendKey> KeyedStream<L, K> {
     pub fn interval_join<R: Data>(&self, other: &KeyedStream<R, K>) -> IntervalJoin<L, R, K> {
         IntervalJoin {
             inputs: Inputs::of(self, other),
+        }
+    }
+
+    /// Joins this stream (left) with `other` (right) by key, keeping both in state (Flink
+    /// SQL's regular streaming join); finish with [`RegularJoin::apply`].
+    pub fn join_in_state<R: Data>(
+        &self,
+        other: &KeyedStream<R, K>,
+        kind: JoinType,
+    ) -> RegularJoin<L, R, K> {
+        RegularJoin {
+            inputs: Inputs::of(self, other),
+            kind,
+            ttl: Duration::ZERO,
         }
     }
 }
@@ -165,6 +188,41 @@ impl<L: Data, R: Data, K: BackendKey> IntervalJoined<L, R, K> {
                 left_late.clone(),
                 right_late.clone(),
             ))
+        })
+    }
+}
+
+/// A regular join in state before its output function is given.
+pub struct RegularJoin<L: Data, R: Data, K> {
+    inputs: Inputs<L, R, K>,
+    kind: JoinType,
+    ttl: Duration,
+}
+
+impl<L: Data, R: Data, K: BackendKey> RegularJoin<L, R, K> {
+    /// Forgets a row `ttl` of processing time after it was last written (Flink's
+    /// `table.exec.state.ttl`, whole milliseconds); 0, the default, keeps rows forever.
+    pub fn state_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Builds each output row with `f(left, right)` (`None` for the padded side of an
+    /// outer join) and emits the join's changelog, without timestamps. (`Change<O>` is a
+    /// record whenever `O` is: the bound only spells that out.)
+    pub fn apply<O: Data>(
+        &self,
+        f: impl Fn(Option<&L>, Option<&R>) -> O + Send + Sync + 'static,
+    ) -> DataStream<Change<O>>
+    where
+        Change<O>: Data,
+    {
+        let f: JoinFn<L, R, O> = Arc::new(f);
+        let (kind, ttl) = (self.kind, self.ttl);
+        self.inputs.join("Regular Join", move |name| {
+            let ttl = retention_ttl(ttl)
+                .map_err(|e| OperatorError::User(format!("{name}: state retention: {e}")))?;
+            Ok(RegularJoiner::new(f.clone(), kind, ttl, name))
         })
     }
 }

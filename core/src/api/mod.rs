@@ -5,7 +5,7 @@
 //! - [`datastream`]: `DataStream` — transformations, partitioning, operator settings.
 //! - [`keyed`]: `KeyedStream` — rolling aggregates by key.
 //! - [`connected`]: `ConnectedStreams` — two inputs into one operator (`connect`).
-//! - [`join`]: joins of two keyed streams — `interval_join`.
+//! - [`join`]: joins of two keyed streams — `interval_join` and `join_in_state`.
 //! - [`sink`]: sinks on a stream and the handle of a collecting sink.
 
 pub mod connected;
@@ -18,6 +18,6 @@ pub mod sink;
 pub use connected::{ConnectedStreams, KeyedConnectedStreams};
 pub use datastream::DataStream;
 pub use environment::StreamExecutionEnvironment;
-pub use join::{IntervalJoin, IntervalJoined};
+pub use join::{IntervalJoin, IntervalJoined, RegularJoin};
 pub use keyed::KeyedStream;
 pub use sink::{CollectHandle, DataStreamSink};

@@ -6,7 +6,7 @@
 //! - [`keyed_process`]: keyed process functions with timers per key.
 //! - [`two_input`]: two-input operators: CoMap, CoFlatMap, (keyed) CoProcess.
 //! - [`broadcast`]: the broadcast state pattern (keyed stream + broadcast stream).
-//! - [`join`]: joins of two keyed streams (the interval join).
+//! - [`join`]: joins of two keyed streams: interval join, regular join in state.
 //! - [`rolling`]: keyed rolling aggregates (reduce, sum, min, max, min_by, max_by).
 //! - [`sink`]: sinks (print, CSV file, blackhole, collect) with an optional rate limit.
 //! - [`watermarks`]: assigning timestamps and generating watermarks in a stream.

@@ -2,6 +2,8 @@
 //! scripted source, and the keyed state a job's vertices ended with.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weir_core::api::{DataStream, StreamExecutionEnvironment};
@@ -57,6 +59,8 @@ pub enum Step {
     Watermark(i64),
     /// Waits this long (wall clock).
     Sleep(Duration),
+    /// Waits until the flag is set.
+    Await(Arc<AtomicBool>),
 }
 
 struct Scripted {
@@ -83,6 +87,8 @@ impl Source<Event> for Scripted {
                     }
                     self.until = None;
                 }
+                Step::Await(flag) if !flag.load(Ordering::SeqCst) => return Ok(later),
+                Step::Await(_) => {}
             }
             self.steps.pop_front();
         }

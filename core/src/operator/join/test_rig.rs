@@ -16,11 +16,12 @@ use crate::runtime::timers::ProcessingTimeService;
 /// Left and right elements are `(key, value)` pairs; the operator keys them by `.0`.
 pub(crate) type Pair = (String, i64);
 
-/// A keyed co-process operator over two inputs of [`Pair`]s, its captured output and
-/// where it reports its state size.
+/// A keyed co-process operator over two inputs of [`Pair`]s, its captured output, its
+/// clock (at 1 000 s) and where it reports its state size.
 pub(crate) struct Rig<O: Data, F> {
     pub(crate) op: KeyedCoProcessOperator<String, Pair, Pair, O, F>,
     pub(crate) seen: Seen<O>,
+    pub(crate) clock: Arc<ManualClock>,
     pub(crate) sizes: StateSizes,
 }
 
@@ -54,6 +55,7 @@ where
     Rig {
         op,
         seen,
+        clock,
         sizes: ctx.state_sizes,
     }
 }
