@@ -53,6 +53,14 @@ impl<K: BackendKey> KeyedContext<'_, K> {
         self.state
     }
 
+    /// The keyed state and the side outputs at once, for a function that emits to side
+    /// outputs while it iterates over state.
+    pub(crate) fn state_and_side_outputs(
+        &mut self,
+    ) -> (&mut HeapKeyedStateBackend<K>, &mut SideOutputs) {
+        (self.state, self.side)
+    }
+
     /// The key of the element (or of the timer) being processed.
     pub fn current_key(&self) -> &K {
         self.key

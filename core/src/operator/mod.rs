@@ -6,12 +6,14 @@
 //! - [`keyed_process`]: keyed process functions with timers per key.
 //! - [`two_input`]: two-input operators: CoMap, CoFlatMap, (keyed) CoProcess.
 //! - [`broadcast`]: the broadcast state pattern (keyed stream + broadcast stream).
+//! - [`join`]: joins of two keyed streams: interval join, regular join in state.
 //! - [`rolling`]: keyed rolling aggregates (reduce, sum, min, max, min_by, max_by).
 //! - [`sink`]: sinks (print, CSV file, blackhole, collect) with an optional rate limit.
 //! - [`watermarks`]: assigning timestamps and generating watermarks in a stream.
 
 pub mod basic;
 pub mod broadcast;
+pub mod join;
 pub mod keyed_process;
 pub mod process;
 pub mod rolling;

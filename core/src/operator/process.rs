@@ -201,6 +201,12 @@ impl<'a, O: Data> Collector<'a, O> {
         self.error
     }
 
+    /// Stamps what is emitted from now on with `timestamp` (Flink's
+    /// `TimestampedCollector.setAbsoluteTimestamp`; [`NO_TIMESTAMP`] for none).
+    pub(crate) fn set_timestamp(&mut self, timestamp: i64) {
+        self.timestamp = timestamp;
+    }
+
     /// Emits `value` with the input element's timestamp.
     pub fn collect(&mut self, value: O) {
         if self.error.is_none() {
