@@ -119,9 +119,9 @@ fn interval_joins_match_a_nested_loop_join_and_clean_their_state() {
 #[test]
 fn late_elements_are_dropped_or_sent_to_their_side_outputs() {
     use Step::{Record as Rec, Sleep, Watermark as Wm};
-    // Each side sends its watermark 1000 at once and, 300 ms later, an element behind
+    // Each side sends its watermark 1000 at once and, 1 s later, an element behind
     // it (late: the other side's watermark has reached the join by then) and one at it.
-    let pause = Sleep(Duration::from_millis(300));
+    let pause = Sleep(Duration::from_millis(1_000));
     let left = vec![
         Rec((1, 1, 990)),
         Wm(1000),
@@ -329,8 +329,8 @@ fn a_regular_join_forgets_rows_after_the_state_retention_time() {
     use Step::{Await, Record as Rec, Sleep};
     let env = env_at(2);
     let padded = Arc::new(AtomicBool::new(false));
-    // Key 1: the right row comes 900 ms after the left row was stored, with a retention
-    // of 300 ms. Key 2: both rows come at once.
+    // Key 1: the right row comes 2.5 s after the left row was stored, with a retention
+    // of 1 s (generous, for loaded machines). Key 2: both rows come at once.
     let l = scripted(&env, "left", vec![Rec((2, 20, 0)), Rec((1, 10, 0))]).key_by(|e: &Event| e.0);
     let r = scripted(
         &env,
@@ -338,7 +338,7 @@ fn a_regular_join_forgets_rows_after_the_state_retention_time() {
         vec![
             Rec((2, 21, 0)),
             Await(padded.clone()),
-            Sleep(Duration::from_millis(900)),
+            Sleep(Duration::from_millis(2_500)),
             Rec((1, 11, 0)),
         ],
     )
@@ -346,7 +346,7 @@ fn a_regular_join_forgets_rows_after_the_state_retention_time() {
     let seen = padded.clone();
     let changes = l
         .join_in_state(&r, JoinType::LeftOuter)
-        .state_ttl(Duration::from_millis(300))
+        .state_ttl(Duration::from_millis(1_000))
         .apply(|l: Option<&Event>, r: Option<&Event>| (l.map(|e| e.1), r.map(|e| e.1)))
         .map(move |c: Change<Row>| {
             if c.row == (Some(10), None) {
