@@ -19,9 +19,9 @@ pub enum Bench {
     /// The in-process Nexmark generator into a query into a blackhole, against the
     /// generator alone (the machine's limit), measured in the same run.
     Nexmark {
-        /// The query.
+        /// The query (q0, q1, q2, q3, q4, q5, q7, q8, q11), or `all` for every one.
         #[arg(long, default_value = "q1")]
-        query: Query,
+        query: QueryChoice,
         /// Events generated (bids are 46 of every 50).
         #[arg(long, default_value_t = 10_000_000)]
         events: u64,
@@ -115,7 +115,29 @@ fn nexmark_row(r: &NexmarkBenchResult) -> Row {
             Value::Float(r.generator_events_per_sec),
         ),
         ("ratio_to_generator", Value::Float(r.ratio_to_generator)),
+        ("peak_state_bytes", Value::UInt(r.peak_state_bytes)),
     ])
+}
+
+/// One query, or all of them.
+#[derive(Debug, Clone, Copy)]
+pub enum QueryChoice {
+    /// Every query, in order.
+    All,
+    /// One query.
+    One(Query),
+}
+
+impl std::str::FromStr for QueryChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(QueryChoice::All);
+        }
+        s.parse::<Query>()
+            .map(QueryChoice::One)
+            .map_err(|e| format!("{e}, or all"))
+    }
 }
 
 fn rows<R: Report>(results: &[R]) -> Vec<Row> {
@@ -136,14 +158,22 @@ pub fn run(args: &BenchArgs) -> Result<(), Box<dyn Error>> {
             exchange,
             buffer_timeout,
         } => {
-            let r = bench_nexmark(
-                *query,
-                *events,
-                *parallelism as usize,
-                *exchange,
-                *buffer_timeout,
-            )?;
-            vec![nexmark_row(&r)]
+            let queries = match query {
+                QueryChoice::All => Query::ALL.to_vec(),
+                QueryChoice::One(q) => vec![*q],
+            };
+            let mut out = Vec::new();
+            for q in queries {
+                let r = bench_nexmark(
+                    q,
+                    *events,
+                    *parallelism as usize,
+                    *exchange,
+                    *buffer_timeout,
+                )?;
+                out.push(nexmark_row(&r));
+            }
+            out
         }
         Bench::Latency {
             rate,

@@ -20,7 +20,7 @@ use super::generator::GeneratorConfig;
 use super::joins::{q3, q4};
 use super::model::{Bid, Event};
 use super::queries::{csv_formatter, q0, q1, q2, BidColumns, CsvRow, QueryBid};
-use super::source::{BidGeneratorSource, EventCsvParser, QueryBidCsvParser};
+use super::source::{BidGeneratorSource, EventCsvParser, GeneratorSource, QueryBidCsvParser};
 use super::windowed::{q11, q5, q7, q8, with_event_time};
 use weir_core::cluster::LocalCluster;
 use weir_core::operator::OperatorError;
@@ -244,6 +244,17 @@ pub fn csv_bids(
     })
 }
 
+/// The generator's events `0..events` (persons, auctions and bids), generated in process.
+pub fn generated_events(
+    env: &StreamExecutionEnvironment,
+    cfg: GeneratorConfig,
+    events: u64,
+) -> DataStream<Event> {
+    env.add_source("Nexmark Generator", move |ctx| {
+        GeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)
+    })
+}
+
 /// The bids of the generator's events `0..events`, generated in process.
 pub fn generated_bids(
     env: &StreamExecutionEnvironment,
@@ -367,6 +378,8 @@ pub struct NexmarkBenchResult {
     pub generator_events_per_sec: f64,
     /// `events_per_sec / generator_events_per_sec`: 1.0 means the query costs nothing.
     pub ratio_to_generator: f64,
+    /// The largest keyed state seen, summed over the tasks' peaks (bytes, estimated).
+    pub peak_state_bytes: u64,
 }
 
 /// Times the generator → `exchange` → `query` → blackhole against generator → blackhole.
@@ -379,29 +392,40 @@ pub fn bench_nexmark(
 ) -> Result<NexmarkBenchResult, RunError> {
     let cfg = GeneratorConfig::default();
     let env = environment(parallelism, buffer_timeout)?;
-    generated_bids(&env, cfg, events).blackhole(None);
+    if query.bids_only() {
+        generated_bids(&env, cfg, events).blackhole(None);
+    } else {
+        generated_events(&env, cfg, events).blackhole(None);
+    }
     let alone = env.execute("nexmark generator")?.duration.as_secs_f64();
 
     let env = environment(parallelism, buffer_timeout)?;
-    let bids = generated_bids(&env, cfg, events);
-    let bids = match exchange {
-        Exchange::None => bids,
-        Exchange::Rebalance | Exchange::Tcp => bids.rebalance(),
-        Exchange::Hash => bids.key_by(|b: &Bid| b.auction).stream().clone(),
-    };
-    add_query(&bids, query, &QueryOutput::Blackhole)?;
+    if query.bids_only() {
+        let bids = generated_bids(&env, cfg, events);
+        let bids = match exchange {
+            Exchange::None => bids,
+            Exchange::Rebalance | Exchange::Tcp => bids.rebalance(),
+            Exchange::Hash => bids.key_by(|b: &Bid| b.auction).stream().clone(),
+        };
+        add_query(&bids, query, &QueryOutput::Blackhole)?;
+    } else {
+        // The windowed and join queries exchange by their own keys.
+        add_event_query(&generated_events(&env, cfg, events), query, &QueryOutput::Blackhole)?;
+    }
     let name = format!("nexmark {query} ({})", exchange.name());
-    let seconds = match exchange {
+    let result = match exchange {
         Exchange::Tcp => {
             let cluster = LocalCluster::start(&env.config())?;
             let transport = TcpTransport::from_config(cluster.network().clone(), &env.config())
                 .map_err(|e| RunError::Invalid(format!("cannot start the TCP exchange: {e}")))?;
             let result = env.execute_on(&cluster, &name, &transport);
             let _ = transport.shutdown(std::time::Duration::from_secs(5));
-            result?.duration.as_secs_f64()
+            result?
         }
-        _ => env.execute(&name)?.duration.as_secs_f64(),
+        _ => env.execute(&name)?,
     };
+    let seconds = result.duration.as_secs_f64();
+    let peak_state_bytes = result.tasks.iter().map(|t| t.peak_state_bytes).sum();
 
     let rate = |s: f64| if s > 0.0 { events as f64 / s } else { 0.0 };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -421,6 +445,7 @@ pub fn bench_nexmark(
         } else {
             0.0
         },
+        peak_state_bytes,
     })
 }
 

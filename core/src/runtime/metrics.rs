@@ -44,6 +44,9 @@ pub struct TaskMetrics {
     pub state_keys: u64,
     /// Estimated bytes of that keyed state.
     pub state_bytes: u64,
+    /// The largest estimate of that keyed state seen while the task ran (sampled every
+    /// 250 ms and at the end).
+    pub peak_state_bytes: u64,
 }
 
 /// How much keyed state an operator holds: `(keys, bytes)`.

@@ -131,7 +131,12 @@ struct Task {
     metrics: TaskMetrics,
     timers: ProcessingTimeService,
     state_sizes: StateSizes,
+    /// When the keyed state's size is sampled next (task clock, ns), for its peak.
+    next_state_sample: u64,
 }
+
+/// How often a task samples the size of its keyed state for the peak it reports.
+const STATE_SAMPLE_INTERVAL_NS: u64 = 250_000_000;
 
 /// What building a subtask yields: its head, its writers by job edge, its timers.
 type BuiltTask = (
@@ -328,10 +333,21 @@ impl Task {
     /// whose timeout has expired.
     fn timers_and_flushes(&mut self, now: u64) -> OpResult {
         self.timers.fire_due(now)?;
+        if now >= self.next_state_sample {
+            self.next_state_sample = now.saturating_add(STATE_SAMPLE_INTERVAL_NS);
+            self.sample_state_size();
+        }
         for w in &self.writers {
             w.borrow_mut().flush_if_due(now)?;
         }
         Ok(())
+    }
+
+    /// Measures the keyed state of the task's operators, keeping its peak.
+    fn sample_state_size(&mut self) {
+        let (keys, bytes) = self.state_sizes.total();
+        (self.metrics.state_keys, self.metrics.state_bytes) = (keys, bytes);
+        self.metrics.peak_state_bytes = self.metrics.peak_state_bytes.max(bytes);
     }
 
     /// The earliest instant the task must act without input: a flush or a timer.
@@ -392,7 +408,7 @@ impl Task {
         self.metrics.records_in = src.records_emitted();
         self.metrics.records_skipped = src.records_skipped();
         src.finish().map_err(|e| self.fail(e))?;
-        (self.metrics.state_keys, self.metrics.state_bytes) = self.state_sizes.total();
+        self.sample_state_size();
         self.end_partitions().await.map_err(|e| self.fail(e))
     }
 
@@ -500,7 +516,7 @@ impl Task {
         }
         input.finish().map_err(|e| self.fail(e))?;
         // Before the chain (and the operators holding keyed state) is dropped.
-        (self.metrics.state_keys, self.metrics.state_bytes) = self.state_sizes.total();
+        self.sample_state_size();
         self.end_partitions().await.map_err(|e| self.fail(e))?;
         gate.gate.close();
         Ok(())
@@ -545,6 +561,7 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         metrics,
         timers,
         state_sizes,
+        next_state_sample: 0,
     };
     let result = match (head, input) {
         (Head::Source(s), _) => task.run_source(s).await,
