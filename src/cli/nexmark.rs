@@ -1,4 +1,5 @@
-//! `weir nexmark`: a built-in Nexmark query (q0–q2) over a file in the shared CSV format.
+//! `weir nexmark`: a built-in Nexmark query (q0–q5, q7, q8, q11) over a file in the shared
+//! CSV format.
 
 use std::error::Error;
 use std::io::Write;
@@ -14,7 +15,9 @@ use super::summary;
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("out").required(true).args(["output", "blackhole"])))]
 pub struct NexmarkArgs {
-    /// The query: q0 (pass-through), q1 (currency conversion) or q2 (selection).
+    /// The query: q0 (pass-through), q1 (currency conversion), q2 (selection), q3 (local
+    /// item suggestion), q4 (average price per category), q5 (hot items), q7 (highest
+    /// bid), q8 (new users) or q11 (user sessions).
     #[arg(long)]
     pub query: Query,
     /// Events in the CSV format of `shared/nexmark/FORMAT.md`.
@@ -63,7 +66,7 @@ pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
     };
     let result = run_query(&opts)?;
     if !args.quiet {
-        let bids: u64 = result
+        let kept: u64 = result
             .tasks
             .iter()
             .filter(|t| t.vertex.starts_with("Source"))
@@ -78,7 +81,8 @@ pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
             let rate = events as f64 / secs;
             let _ = writeln!(
                 err,
-                "{events} events ({bids} bids) in {secs:.3} s: {rate:.0} events/s"
+                "{events} events ({kept} of the kinds {query} reads) in {secs:.3} s: {rate:.0} events/s",
+                query = args.query
             );
         }
     }

@@ -3,10 +3,11 @@
 //! timestamp, deletable, popped in timestamp order (equal timestamps in registration
 //! order) once the watermark — or, for processing time, the clock — reaches them.
 //!
-//! Deletion is lazy: the heap keeps the entry and the live set says whether it still
-//! counts, so registering and deleting cost one hash operation and at most one heap push.
+//! Deletion is lazy: the heap keeps the entry and the live set (with each timer's
+//! registration sequence) says whether it still counts, so registering and deleting cost
+//! one hash operation and at most one heap push, and firing one heap pop and one hash
+//! operation.
 
-use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::Hash;
 
@@ -32,13 +33,41 @@ pub enum TimeDomain {
     ProcessingTime,
 }
 
+/// A timer in the heap with its registration sequence, ordered by (timestamp, sequence)
+/// only, earliest first.
+#[derive(Debug, Clone)]
+struct Entry<K, N> {
+    seq: u64,
+    timer: Timer<K, N>,
+}
+
+impl<K, N> PartialEq for Entry<K, N> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.timer.timestamp, self.seq) == (other.timer.timestamp, other.seq)
+    }
+}
+
+impl<K, N> Eq for Entry<K, N> {}
+
+impl<K, N> PartialOrd for Entry<K, N> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K, N> Ord for Entry<K, N> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Reversed: the standard heap is a max-heap.
+        (other.timer.timestamp, other.seq).cmp(&(self.timer.timestamp, self.seq))
+    }
+}
+
 /// The timers of one time domain.
 #[derive(Debug, Clone)]
 pub struct TimerQueue<K, N> {
-    /// (timestamp, registration sequence) → the timer; stale entries are skipped.
-    heap: BinaryHeap<Reverse<(i64, u64)>>,
-    /// Timers by registration sequence (what a heap entry points to).
-    by_seq: HashMap<u64, Timer<K, N>, BuildStateHasher>,
+    /// The timers by (timestamp, registration sequence); an entry whose sequence is not
+    /// the live one of its (key, namespace, timestamp) was deleted and is skipped.
+    heap: BinaryHeap<Entry<K, N>>,
     /// Live timers: (key, namespace, timestamp) → registration sequence.
     live: HashMap<(K, N, i64), u64, BuildStateHasher>,
     next_seq: u64,
@@ -48,7 +77,6 @@ impl<K, N> Default for TimerQueue<K, N> {
     fn default() -> Self {
         Self {
             heap: BinaryHeap::new(),
-            by_seq: HashMap::default(),
             live: HashMap::default(),
             next_seq: 0,
         }
@@ -61,42 +89,39 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone> TimerQueue<K, N> {
         Self::default()
     }
 
-    /// Registers a timer; `false` if the same one was already registered.
+    /// Registers a timer; `false` if the same one was already registered. One hash
+    /// operation, and a heap push for a new timer.
     pub fn register(&mut self, key: K, namespace: N, timestamp: i64) -> bool {
-        let id = (key, namespace, timestamp);
-        if self.live.contains_key(&id) {
-            return false;
-        }
         let seq = self.next_seq;
-        self.next_seq += 1;
-        let (key, namespace, timestamp) = id;
-        self.live
-            .insert((key.clone(), namespace.clone(), timestamp), seq);
-        self.by_seq.insert(
-            seq,
-            Timer {
-                timestamp,
-                key,
-                namespace,
-            },
-        );
-        self.heap.push(Reverse((timestamp, seq)));
-        true
+        match self.live.entry((key, namespace, timestamp)) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let (key, namespace, _) = slot.key().clone();
+                slot.insert(seq);
+                self.next_seq += 1;
+                self.heap.push(Entry {
+                    seq,
+                    timer: Timer {
+                        timestamp,
+                        key,
+                        namespace,
+                    },
+                });
+                true
+            }
+        }
     }
 
     /// Deletes a timer; `false` if there was none.
     pub fn delete(&mut self, key: &K, namespace: &N, timestamp: i64) -> bool {
-        match self
+        let removed = self
             .live
             .remove(&(key.clone(), namespace.clone(), timestamp))
-        {
-            Some(seq) => {
-                self.by_seq.remove(&seq);
-                self.compact_if_sparse();
-                true
-            }
-            None => false,
+            .is_some();
+        if removed {
+            self.compact_if_sparse();
         }
+        removed
     }
 
     /// Whether this timer is registered.
@@ -115,48 +140,64 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone> TimerQueue<K, N> {
         self.live.is_empty()
     }
 
+    /// Whether a heap entry is the live registration of its timer.
+    fn is_live(live: &HashMap<(K, N, i64), u64, BuildStateHasher>, e: &Entry<K, N>) -> bool {
+        let t = &e.timer;
+        live.get(&(t.key.clone(), t.namespace.clone(), t.timestamp)) == Some(&e.seq)
+    }
+
     /// The earliest registered timestamp.
     pub fn peek_timestamp(&mut self) -> Option<i64> {
-        self.drop_stale_head();
-        self.heap.peek().map(|Reverse((ts, _))| *ts)
+        while let Some(top) = self.heap.peek() {
+            if Self::is_live(&self.live, top) {
+                return Some(top.timer.timestamp);
+            }
+            self.heap.pop();
+        }
+        None
     }
 
     /// Removes and returns the earliest timer if it is due at `time` (`timestamp <=
     /// time`); call it until `None` to fire everything due.
     pub fn pop_due(&mut self, time: i64) -> Option<Timer<K, N>> {
-        self.drop_stale_head();
-        let Reverse((ts, seq)) = *self.heap.peek()?;
-        if ts > time {
-            return None;
+        loop {
+            if self.heap.peek()?.timer.timestamp > time {
+                return None;
+            }
+            let Entry { seq, timer } = self.heap.pop()?;
+            let id = (timer.key, timer.namespace, timer.timestamp);
+            match self.live.remove(&id) {
+                Some(live) if live == seq => {
+                    let (key, namespace, timestamp) = id;
+                    return Some(Timer {
+                        timestamp,
+                        key,
+                        namespace,
+                    });
+                }
+                // Deleted, then registered again: this entry is the deleted one.
+                Some(live) => {
+                    self.live.insert(id, live);
+                }
+                None => {}
+            }
         }
-        self.heap.pop();
-        let timer = self.by_seq.remove(&seq)?;
-        self.live
-            .remove(&(timer.key.clone(), timer.namespace.clone(), timer.timestamp));
-        Some(timer)
     }
 
     /// Every registered timer, in no particular order (for snapshots and tests).
     pub fn iter(&self) -> impl Iterator<Item = &Timer<K, N>> {
-        self.by_seq.values()
-    }
-
-    fn drop_stale_head(&mut self) {
-        while let Some(Reverse((_, seq))) = self.heap.peek() {
-            if self.by_seq.contains_key(seq) {
-                return;
-            }
-            self.heap.pop();
-        }
+        self.heap
+            .iter()
+            .filter(|e| Self::is_live(&self.live, e))
+            .map(|e| &e.timer)
     }
 
     /// Rebuilds the heap when deleted entries outnumber live ones, so that many deletes
     /// do not grow it without bound.
     fn compact_if_sparse(&mut self) {
-        if self.heap.len() > 64 && self.heap.len() > 2 * self.by_seq.len() {
-            let by_seq = &self.by_seq;
-            self.heap
-                .retain(|Reverse((_, seq))| by_seq.contains_key(seq));
+        if self.heap.len() > 64 && self.heap.len() > 2 * self.live.len() {
+            let live = &self.live;
+            self.heap.retain(|e| Self::is_live(live, e));
         }
     }
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use std::iter::FusedIterator;
 use std::ops::Range;
 
-use super::model::{Auction, Bid, Event, Person};
+use super::model::{Auction, Bid, Event, EventKind, Person};
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 const EVENT_MIX: u64 = 0xD1B5_4A32_D192_ED03;
@@ -282,6 +282,18 @@ pub fn event(id: u64, cfg: &GeneratorConfig) -> Event {
         };
         bid_into(id, ts, &mut rng, &mut b);
         Event::Bid(b)
+    }
+}
+
+/// The kind of event `id` (from its id alone, without generating it).
+pub fn event_kind(id: u64) -> EventKind {
+    let offset = id % PROPORTION_DENOMINATOR;
+    if offset < PERSON_PROPORTION {
+        EventKind::Person
+    } else if offset < PERSON_PROPORTION + AUCTION_PROPORTION {
+        EventKind::Auction
+    } else {
+        EventKind::Bid
     }
 }
 

@@ -29,7 +29,7 @@ pub use csv::{
     IntErrorKind,
 };
 pub use generator::{event, Events, Generator, GeneratorConfig, GeneratorError};
-pub use model::{ArchivedEvent, Auction, Bid, Event, EventKind, Person};
+pub use model::{ArchivedEvent, Auction, Bid, Event, EventKind, EventKinds, Person};
 
 #[cfg(test)]
 mod golden_tests;

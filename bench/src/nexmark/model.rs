@@ -82,6 +82,33 @@ pub enum Event {
     Bid(Bid),
 }
 
+/// A set of event kinds: the kinds a query reads, so that sources skip the others
+/// without generating or parsing them (Flink's filter push-down into a source).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EventKinds(u8);
+
+impl EventKinds {
+    /// Every kind.
+    pub const ALL: EventKinds = EventKinds(0b111);
+
+    /// The set of `kinds`.
+    pub const fn of(kinds: &[EventKind]) -> EventKinds {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < kinds.len() {
+            bits |= 1 << kinds[i] as u8;
+            i += 1;
+        }
+        EventKinds(bits)
+    }
+
+    /// Whether `kind` is in the set.
+    #[inline]
+    pub const fn contains(self, kind: EventKind) -> bool {
+        self.0 & (1 << kind as u8) != 0
+    }
+}
+
 /// Which of the three kinds an [`Event`] is; the discriminant is the CSV kind digit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {
@@ -259,6 +286,14 @@ mod tests {
             category: 10,
             extra: "x".into(),
         })
+    }
+
+    #[test]
+    fn kind_sets_hold_what_they_are_made_of() {
+        let s = EventKinds::of(&[EventKind::Person, EventKind::Bid]);
+        assert!(s.contains(EventKind::Person) && s.contains(EventKind::Bid));
+        assert!(!s.contains(EventKind::Auction));
+        assert!(EventKinds::ALL.contains(EventKind::Auction));
     }
 
     #[test]

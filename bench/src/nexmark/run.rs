@@ -18,7 +18,7 @@ use weir_core::runtime::file_source::{LineFileOptions, LineFileSource};
 
 use super::generator::GeneratorConfig;
 use super::joins::{q3, q4};
-use super::model::{Bid, Event};
+use super::model::{Bid, Event, EventKind, EventKinds};
 use super::queries::{csv_formatter, q0, q1, q2, BidColumns, CsvRow, QueryBid};
 use super::source::{BidGeneratorSource, EventCsvParser, GeneratorSource, QueryBidCsvParser};
 use super::windowed::{q11, q5, q7, q8, with_event_time};
@@ -75,6 +75,16 @@ impl Query {
             Query::Q7 => "q7",
             Query::Q8 => "q8",
             Query::Q11 => "q11",
+        }
+    }
+
+    /// The kinds of events the query reads; sources skip the others.
+    pub fn kinds(self) -> EventKinds {
+        use EventKind::{Auction, Bid, Person};
+        match self {
+            Query::Q3 | Query::Q8 => EventKinds::of(&[Person, Auction]),
+            Query::Q4 => EventKinds::of(&[Auction, Bid]),
+            _ => EventKinds::of(&[Bid]),
         }
     }
 
@@ -244,14 +254,16 @@ pub fn csv_bids(
     })
 }
 
-/// The generator's events `0..events` (persons, auctions and bids), generated in process.
+/// The generator's events `0..events` of `kinds` (ids of other kinds are skipped without
+/// being generated).
 pub fn generated_events(
     env: &StreamExecutionEnvironment,
     cfg: GeneratorConfig,
     events: u64,
+    kinds: EventKinds,
 ) -> DataStream<Event> {
     env.add_source("Nexmark Generator", move |ctx| {
-        GeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)
+        Ok(GeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)?.only(kinds))
     })
 }
 
@@ -326,17 +338,19 @@ pub fn add_event_query(
     Ok(())
 }
 
-/// Every event of a Nexmark CSV file, read in parallel.
+/// The events of `kinds` of a Nexmark CSV file, read in parallel (other lines are
+/// skipped by their first column).
 pub fn csv_events(
     env: &StreamExecutionEnvironment,
     path: PathBuf,
     options: LineFileOptions,
+    kinds: EventKinds,
 ) -> DataStream<Event> {
     let path = Arc::new(path);
     env.add_source("Nexmark CSV Source", move |ctx| {
         LineFileSource::open(
             &path,
-            EventCsvParser,
+            EventCsvParser(kinds),
             &options,
             ctx.subtask,
             ctx.parallelism,
@@ -351,7 +365,12 @@ pub fn run_query(opts: &RunOptions) -> Result<JobResult, RunError> {
         let bids = csv_bids(&env, opts.input.clone(), opts.input_options.clone());
         add_query(&bids, opts.query, &opts.output)?;
     } else {
-        let events = csv_events(&env, opts.input.clone(), opts.input_options.clone());
+        let events = csv_events(
+            &env,
+            opts.input.clone(),
+            opts.input_options.clone(),
+            opts.query.kinds(),
+        );
         add_event_query(&events, opts.query, &opts.output)?;
     }
     Ok(env.execute(&format!("nexmark {}", opts.query))?)
@@ -395,7 +414,7 @@ pub fn bench_nexmark(
     if query.bids_only() {
         generated_bids(&env, cfg, events).blackhole(None);
     } else {
-        generated_events(&env, cfg, events).blackhole(None);
+        generated_events(&env, cfg, events, query.kinds()).blackhole(None);
     }
     let alone = env.execute("nexmark generator")?.duration.as_secs_f64();
 
@@ -410,7 +429,8 @@ pub fn bench_nexmark(
         add_query(&bids, query, &QueryOutput::Blackhole)?;
     } else {
         // The windowed and join queries exchange by their own keys.
-        add_event_query(&generated_events(&env, cfg, events), query, &QueryOutput::Blackhole)?;
+        let events = generated_events(&env, cfg, events, query.kinds());
+        add_event_query(&events, query, &QueryOutput::Blackhole)?;
     }
     let name = format!("nexmark {query} ({})", exchange.name());
     let result = match exchange {

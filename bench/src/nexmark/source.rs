@@ -19,8 +19,8 @@ use weir_core::runtime::file_source::LineParser;
 use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
 
 use super::csv::{parse_bid_borrowed, parse_event};
-use super::generator::{bid_event_into, event, GeneratorConfig};
-use super::model::{Bid, Event};
+use super::generator::{bid_event_into, event, event_kind, GeneratorConfig};
+use super::model::{Bid, Event, EventKind, EventKinds};
 use super::queries::QueryBid;
 use super::swar::{ascii_str, fast_int, fast_text, skip_ascii_fields};
 
@@ -105,9 +105,11 @@ impl IdWalk {
     }
 }
 
-/// All Nexmark events of a run of ids, generated in process, split over the subtasks.
+/// The Nexmark events of a run of ids, generated in process, split over the subtasks;
+/// events of kinds outside `kinds` are skipped by their id, without being generated.
 pub struct GeneratorSource {
     walk: IdWalk,
+    kinds: EventKinds,
 }
 
 impl GeneratorSource {
@@ -121,7 +123,16 @@ impl GeneratorSource {
         rate_limit: Option<(f64, SharedClock)>,
     ) -> Result<Self, OperatorError> {
         let walk = IdWalk::new(cfg, ids, subtask, parallelism, rate_limit)?;
-        Ok(Self { walk })
+        Ok(Self {
+            walk,
+            kinds: EventKinds::ALL,
+        })
+    }
+
+    /// Emits only events of `kinds` (the others are skipped without being generated).
+    pub fn only(mut self, kinds: EventKinds) -> Self {
+        self.kinds = kinds;
+        self
     }
 }
 
@@ -137,6 +148,9 @@ impl Source<Event> for GeneratorSource {
         };
         for _ in 0..n {
             let Some(id) = self.walk.take() else { break };
+            if !self.kinds.contains(event_kind(id)) {
+                continue;
+            }
             let ev = event(id, &self.walk.cfg);
             let ts = ev.date_time();
             ctx.collect_with_timestamp(ev, ts)?;
@@ -190,12 +204,29 @@ impl Source<Bid> for BidGeneratorSource {
     }
 }
 
-/// Parses Nexmark CSV lines into [`Event`]s, stamped with their `dateTime`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EventCsvParser;
+/// Parses Nexmark CSV lines of the kinds in its set into [`Event`]s, stamped with their
+/// `dateTime`; lines of other kinds are dropped after their first column (`Ok(None)`),
+/// without being parsed or checked.
+#[derive(Debug, Clone, Copy)]
+pub struct EventCsvParser(pub EventKinds);
+
+impl Default for EventCsvParser {
+    fn default() -> Self {
+        EventCsvParser(EventKinds::ALL)
+    }
+}
 
 impl LineParser<Event> for EventCsvParser {
     fn parse(&mut self, line: &[u8]) -> Result<Option<Event>, String> {
+        let kind = match line {
+            [b'0', b',', ..] => Some(EventKind::Person),
+            [b'1', b',', ..] => Some(EventKind::Auction),
+            [b'2', b',', ..] => Some(EventKind::Bid),
+            _ => None,
+        };
+        if kind.is_some_and(|k| !self.0.contains(k)) {
+            return Ok(None);
+        }
         parse_event(line).map(Some).map_err(|e| e.to_string())
     }
     fn timestamp(&self, value: &Event) -> i64 {
@@ -411,6 +442,26 @@ mod tests {
     }
 
     #[test]
+    fn a_generator_of_some_kinds_yields_exactly_those_events() {
+        let cfg = GeneratorConfig::default();
+        let kinds = EventKinds::of(&[EventKind::Person, EventKind::Auction]);
+        let want: Vec<Event> = Generator::new(cfg, 0..500, 1)
+            .unwrap()
+            .events()
+            .filter(|e| !matches!(e, Event::Bid(_)))
+            .collect();
+        let got: Vec<Event> = drain(
+            GeneratorSource::new(cfg, 0..500, 0, 1, None)
+                .unwrap()
+                .only(kinds),
+        )
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn bid_source_yields_exactly_the_bids() {
         let cfg = GeneratorConfig::default();
         let want: Vec<Bid> = Generator::new(cfg, 0..777, 1)
@@ -466,9 +517,13 @@ mod tests {
             let mut line = Vec::new();
             write_event_csv(ev, &mut line);
             let line = &line[..line.len() - 1];
-            let parsed = EventCsvParser.parse(line).unwrap().unwrap();
+            let parsed = EventCsvParser::default().parse(line).unwrap().unwrap();
             assert_eq!(&parsed, ev);
-            assert_eq!(EventCsvParser.timestamp(&parsed), ev.date_time());
+            assert_eq!(EventCsvParser::default().timestamp(&parsed), ev.date_time());
+            // A parser of persons only drops the other kinds unread.
+            let mut persons = EventCsvParser(EventKinds::of(&[EventKind::Person]));
+            let kept = persons.parse(line).unwrap();
+            assert_eq!(kept.is_some(), matches!(ev, Event::Person(_)));
             match (ev, BidCsvParser.parse(line).unwrap()) {
                 (Event::Bid(b), Some(got)) => {
                     assert_eq!(&got, b);
@@ -506,6 +561,6 @@ mod tests {
         let err = BidCsvParser.parse(b"2,1,2,x,c,u,5,").unwrap_err();
         assert!(err.contains("price"), "{err}");
         assert!(BidCsvParser.parse(b"7,1").is_err());
-        assert!(EventCsvParser.parse(b"").is_err());
+        assert!(EventCsvParser::default().parse(b"").is_err());
     }
 }

@@ -25,7 +25,8 @@ pub trait WindowAssigner<T>: Clone + Send + Sync + 'static {
     type DefaultTrigger: Trigger<T, Self::W>;
 
     /// Appends the windows of `element` (with `timestamp`, or [`NO_TIMESTAMP`]) to `out`;
-    /// `now` is the slot's wall clock in epoch milliseconds.
+    /// `now` is the slot's wall clock in epoch milliseconds for processing-time assigners
+    /// ([`NO_TIMESTAMP`] for event-time ones, which must not need it).
     fn assign_windows(
         &self,
         element: &T,

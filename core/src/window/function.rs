@@ -11,12 +11,13 @@ use super::windows::Window;
 use crate::operator::process::{Collector, OutputTag, SideOutputs};
 use crate::operator::{OpResult, OperatorError};
 use crate::record::Data;
+use crate::runtime::clock::SharedClock;
 
 /// What a window function sees besides the elements.
 pub struct WindowContext<'a, K, W> {
     pub(crate) window: &'a W,
     pub(crate) watermark: i64,
-    pub(crate) now: i64,
+    pub(crate) clock: &'a SharedClock,
     pub(crate) state: &'a mut HeapKeyedStateBackend<K>,
     pub(crate) side: &'a mut SideOutputs,
     pub(crate) error: Option<OperatorError>,
@@ -33,7 +34,7 @@ impl<K: BackendKey, W: Window> WindowContext<'_, K, W> {
     }
     /// The slot's wall clock, epoch milliseconds.
     pub fn current_processing_time(&self) -> i64 {
-        self.now
+        self.clock.epoch_millis()
     }
     /// Keyed state of the current key: with the window as namespace it is the window's
     /// own state (Flink's `windowState()`, dropped by `clear`), with `()` the key's state

@@ -76,12 +76,12 @@ pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
 
 /// Borrows the parts of the core a trigger call needs, for `key` and `window`.
 macro_rules! trigger_ctx {
-    ($core:expr, $key:expr, $window:expr, $now:expr) => {
+    ($core:expr, $key:expr, $window:expr) => {
         TriggerContext {
             key: $key,
             window: $window,
             watermark: $core.watermark,
-            now: $now,
+            clock: &$core.clock,
             timers: &mut $core.timers,
             state: &mut $core.state,
         }
@@ -147,12 +147,12 @@ where
     }
 
     /// Calls the window function for `window` of `key` with `elements`.
-    fn emit(&mut self, key: &K, window: &A::W, elements: Vec<C::Out>, now: i64) -> OpResult {
+    fn emit(&mut self, key: &K, window: &A::W, elements: Vec<C::Out>) -> OpResult {
         let mut out = Collector::new(&mut self.out, window.max_timestamp());
         let mut ctx = WindowContext {
             window,
             watermark: self.watermark,
-            now,
+            clock: &self.clock,
             state: &mut self.state,
             side: &mut self.side,
             error: None,
@@ -171,11 +171,10 @@ where
         window: &A::W,
         state_window: &A::W,
         result: TriggerResult,
-        now: i64,
     ) -> OpResult {
         if result.is_fire() {
             if let Some(elements) = self.contents.get(&mut self.state, state_window)? {
-                self.emit(key, window, elements, now)?;
+                self.emit(key, window, elements)?;
             }
         }
         if result.is_purge() {
@@ -190,7 +189,12 @@ where
         if let Some(slicing) = self.slicing {
             return self.sliced_element(&key, slicing, value, timestamp);
         }
-        let now = self.clock.epoch_millis();
+        // The clock is read for processing-time windows only (a read per element costs).
+        let now = if self.event_time() {
+            crate::record::NO_TIMESTAMP
+        } else {
+            self.clock.epoch_millis()
+        };
         let mut windows = std::mem::take(&mut self.windows);
         windows.clear();
         self.assigner
@@ -198,7 +202,7 @@ where
         let result = if self.merging.is_some() {
             self.merging_element(&key, value, timestamp, &windows, now)
         } else {
-            self.plain_element(&key, value, timestamp, &windows, now)
+            self.plain_element(&key, value, timestamp, &windows)
         };
         self.windows = windows;
         result?;
@@ -239,7 +243,6 @@ where
     /// it holds something.
     fn sliced_timer(&mut self, key: K, s: Slicing<A::W>, window: A::W, time: i64) -> OpResult {
         self.state.set_current_key(key.clone())?;
-        let now = self.clock.epoch_millis();
         let end = time.saturating_add(1);
         let slices: Vec<A::W> = s.slices_ending(end).collect();
         let mut present = std::mem::take(&mut self.present);
@@ -247,7 +250,7 @@ where
             .contents
             .get_combined(&mut self.state, &slices, &mut present);
         let result = match combined {
-            Ok(Some(elements)) => self.emit(&key, &window, elements, now),
+            Ok(Some(elements)) => self.emit(&key, &window, elements),
             Ok(None) => Ok(()),
             Err(e) => Err(e),
         };
@@ -269,7 +272,7 @@ where
         let mut ctx = WindowContext {
             window: &window,
             watermark: self.watermark,
-            now,
+            clock: &self.clock,
             state: &mut self.state,
             side: &mut self.side,
             error: None,
@@ -284,14 +287,7 @@ where
         Ok(())
     }
 
-    fn plain_element(
-        &mut self,
-        key: &K,
-        value: T,
-        timestamp: i64,
-        windows: &[A::W],
-        now: i64,
-    ) -> OpResult {
+    fn plain_element(&mut self, key: &K, value: T, timestamp: i64, windows: &[A::W]) -> OpResult {
         let live: Vec<usize> = (0..windows.len())
             .filter(|&i| !self.is_window_late(&windows[i]))
             .collect();
@@ -306,7 +302,7 @@ where
                 v,
                 timestamp,
                 window,
-                &mut trigger_ctx!(self, key, window, now),
+                &mut trigger_ctx!(self, key, window),
             )?;
             let v = if i == last {
                 value.take()
@@ -316,7 +312,7 @@ where
             if let Some(v) = v {
                 self.contents.add(&mut self.state, window, v, timestamp)?;
             }
-            self.act(key, window, window, result, now)?;
+            self.act(key, window, window, result)?;
             self.register_cleanup_timer(key, window);
         }
         Ok(())
@@ -358,11 +354,11 @@ where
                 &value,
                 timestamp,
                 &actual,
-                &mut trigger_ctx!(self, key, &actual, now),
+                &mut trigger_ctx!(self, key, &actual),
             )?;
             self.contents
                 .add(&mut self.state, &state_window, value.clone(), timestamp)?;
-            self.act(key, &actual, &state_window, result, now)?;
+            self.act(key, &actual, &state_window, result)?;
             self.register_cleanup_timer(key, &actual);
         }
         self.persist(handle, set)?;
@@ -401,11 +397,10 @@ where
         self.trigger.on_merge(
             &m.result,
             &m.merged,
-            &mut trigger_ctx!(self, key, &m.result, now),
+            &mut trigger_ctx!(self, key, &m.result),
         )?;
         for w in &m.merged {
-            self.trigger
-                .clear(w, &mut trigger_ctx!(self, key, w, now))?;
+            self.trigger.clear(w, &mut trigger_ctx!(self, key, w))?;
             self.delete_cleanup_timer(key, w);
         }
         self.contents
@@ -430,7 +425,6 @@ where
     /// A timer of `window` of `key` fired at `time`.
     fn on_timer(&mut self, key: K, window: A::W, time: i64, event_time_domain: bool) -> OpResult {
         self.state.set_current_key(key.clone())?;
-        let now = self.clock.epoch_millis();
         let mut set = None;
         let state_window = match self.merging {
             Some(handle) => {
@@ -449,22 +443,22 @@ where
             None => window.clone(),
         };
         let result = {
-            let mut ctx = trigger_ctx!(self, &key, &window, now);
+            let mut ctx = trigger_ctx!(self, &key, &window);
             if event_time_domain {
                 self.trigger.on_event_time(time, &window, &mut ctx)?
             } else {
                 self.trigger.on_processing_time(time, &window, &mut ctx)?
             }
         };
-        self.act(&key, &window, &state_window, result, now)?;
+        self.act(&key, &window, &state_window, result)?;
         if event_time_domain == self.event_time() && time == self.cleanup_time(&window) {
             self.contents.clear(&mut self.state, &state_window)?;
             self.trigger
-                .clear(&window, &mut trigger_ctx!(self, &key, &window, now))?;
+                .clear(&window, &mut trigger_ctx!(self, &key, &window))?;
             let mut ctx = WindowContext {
                 window: &window,
                 watermark: self.watermark,
-                now,
+                clock: &self.clock,
                 state: &mut self.state,
                 side: &mut self.side,
                 error: None,

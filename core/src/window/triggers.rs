@@ -14,6 +14,7 @@ use weir_state::HeapKeyedStateBackend;
 
 use super::windows::Window;
 use crate::operator::{OpResult, OperatorError};
+use crate::runtime::clock::SharedClock;
 
 /// What a trigger decides (Flink's `TriggerResult`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +61,7 @@ pub struct TriggerContext<'a, K, W> {
     pub(crate) key: &'a K,
     pub(crate) window: &'a W,
     pub(crate) watermark: i64,
-    pub(crate) now: i64,
+    pub(crate) clock: &'a SharedClock,
     pub(crate) timers: &'a mut WindowTimers<K, W>,
     pub(crate) state: &'a mut HeapKeyedStateBackend<K>,
 }
@@ -72,7 +73,7 @@ impl<K: BackendKey, W: Window> TriggerContext<'_, K, W> {
     }
     /// The slot's wall clock, epoch milliseconds.
     pub fn current_processing_time(&self) -> i64 {
-        self.now
+        self.clock.epoch_millis()
     }
     /// The current key.
     pub fn current_key(&self) -> &K {
