@@ -282,7 +282,7 @@ fn nexmark_command_writes_the_query_results() {
             "parallelism {p}"
         );
         assert!(
-            stderr(&out).contains("10000 events (9200 bids)"),
+            stderr(&out).contains("10000 events (9200 of the kinds q2 reads)"),
             "{}",
             stderr(&out)
         );
@@ -364,10 +364,28 @@ fn bench_prints_a_table_or_one_json_object_per_result() {
         "events_per_sec_per_core",
         "generator_events_per_sec",
         "ratio_to_generator",
+        "peak_state_bytes",
     ] {
         assert!(row.get(field).is_some(), "missing {field}: {row}");
     }
     assert_eq!(row["events"], 200_000);
+    // Every query, one JSON object each; the windowed ones hold keyed state.
+    let out = weir(&[
+        "bench", "nexmark", "--query", "all", "--events", "100000", "--format", "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["query"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11"]
+    );
+    for r in &rows[3..] {
+        assert!(r["peak_state_bytes"].as_u64().unwrap_or(0) > 0, "{r}");
+    }
     let out = weir(&[
         "bench",
         "backpressure",
