@@ -597,3 +597,29 @@ fn deduplicate_keeps_the_first_row_of_each_key() {
     );
     fails_with(&["run", &bad], "'ttl' must be above 0");
 }
+
+#[test]
+fn windowed_nexmark_examples_match_the_reference_implementation() {
+    use weir_bench::nexmark::reference::{read_events, reference_rows};
+    let events = read_events(&root().join("../shared/nexmark/sample.csv")).expect("sample.csv");
+    for query in ["q5", "q7", "q8", "q11"] {
+        let want = reference_rows(query, &events).expect("reference rows");
+        assert!(!want.is_empty(), "{query}");
+        for p in ["1", "2"] {
+            let out = weir(&[
+                "run",
+                &format!("examples/nexmark/{query}.toml"),
+                "--quiet",
+                "--set",
+                &format!("parallelism.default={p}"),
+            ]);
+            assert!(out.status.success(), "{query}: {}", stderr(&out));
+            let mut got: Vec<String> = stdout(&out)
+                .lines()
+                .map(|l| l.split_once("> ").map(|(_, r)| r).unwrap_or(l).to_string())
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "{query} at parallelism {p}");
+        }
+    }
+}

@@ -410,7 +410,11 @@ pub fn bench_nexmark(
         add_query(&bids, query, &QueryOutput::Blackhole)?;
     } else {
         // The windowed and join queries exchange by their own keys.
-        add_event_query(&generated_events(&env, cfg, events), query, &QueryOutput::Blackhole)?;
+        add_event_query(
+            &generated_events(&env, cfg, events),
+            query,
+            &QueryOutput::Blackhole,
+        )?;
     }
     let name = format!("nexmark {query} ({})", exchange.name());
     let result = match exchange {
