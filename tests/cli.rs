@@ -719,7 +719,7 @@ fn window_and_join_mistakes_are_named() {
             &format!("bad-{i}.toml"),
             &format!("{text}[[sink]]\ntype = \"print\"\n"),
         );
-        fails_with(&["run", &job], &format!("{want}"));
+        fails_with(&["run", &job], want);
         if want.starts_with(':') {
             fails_with(&["run", &job], &format!("bad-{i}.toml{want}"));
         }
