@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use super::doc::{Doc, JobFileError, Table};
 use weir_core::config::RawValue;
 
+pub mod joins;
 pub mod windows;
-pub use windows::{
-    AggFn, AggregateSpec, IntervalJoinStep, KeepSpec, WindowJoinStep, WindowKind, WindowStep,
-};
+pub use joins::{IntervalJoinStep, WindowJoinStep};
+pub use windows::{AggFn, AggregateSpec, KeepSpec, WindowKind, WindowStep};
 
 /// A parsed job file.
 #[derive(Debug, Clone)]
@@ -786,8 +786,8 @@ fn step(mut t: Table<'_, '_>, i: usize) -> Result<StepSpec, JobFileError> {
             (StepKind::Deduplicate { keys, ttl }, &["key", "ttl"])
         }
         "window" => windows::window(&mut t)?,
-        "interval_join" => windows::interval_join(&mut t)?,
-        "window_join" => windows::window_join(&mut t)?,
+        "interval_join" => joins::interval_join(&mut t)?,
+        "window_join" => joins::window_join(&mut t)?,
         rolling => {
             let kind = match rolling {
                 "sum" => RollingKind::Sum,
