@@ -615,3 +615,131 @@ fn deduplicate_keeps_the_first_row_of_each_key() {
     );
     fails_with(&["run", &bad], "'ttl' must be above 0");
 }
+
+#[test]
+fn windowed_nexmark_examples_match_the_reference_implementation() {
+    use weir_bench::nexmark::reference::{read_events, reference_rows};
+    let events = read_events(&root().join("../shared/nexmark/sample.csv")).expect("sample.csv");
+    for query in ["q5", "q7", "q8", "q11"] {
+        let want = reference_rows(query, &events).expect("reference rows");
+        assert!(!want.is_empty(), "{query}");
+        for p in ["1", "2"] {
+            let out = weir(&[
+                "run",
+                &format!("examples/nexmark/{query}.toml"),
+                "--quiet",
+                "--set",
+                &format!("parallelism.default={p}"),
+            ]);
+            assert!(out.status.success(), "{query}: {}", stderr(&out));
+            let mut got: Vec<String> = stdout(&out)
+                .lines()
+                .map(|l| l.split_once("> ").map(|(_, r)| r).unwrap_or(l).to_string())
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "{query} at parallelism {p}");
+        }
+    }
+}
+
+const EVENTS: &str = "a,1,1.5,1000\nb,2,2.0,1500\na,3,0.5,2500\na,5,1.0,9000\nb,4,3.0,12000\n";
+const EVENTS_SOURCE: &str = "[[source]]\nname = \"events\"\ntype = \"csv\"\npath = \"events.csv\"\nparallelism = 1\nschema = [\"k: string\", \"v: long\", \"d: double\", \"t: timestamp\"]\nwatermark = { column = \"t\" }\n";
+
+fn run_rows(dir: &Path, name: &str, job: &str) -> Vec<String> {
+    let job = write(dir, name, job);
+    let out = weir(&["run", &job, "--quiet"]);
+    assert!(out.status.success(), "{name}: {}", stderr(&out));
+    sorted_lines(&stdout(&out))
+}
+
+#[test]
+fn window_steps_aggregate_count_and_keep_rows() {
+    let dir = temp_dir("windows");
+    write(&dir, "events.csv", EVENTS);
+    let sink = "[[sink]]\ntype = \"print\"\n";
+    let rows = run_rows(&dir, "tumble.toml", &format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nkey = \"k\"\nwindow = \"tumble\"\nsize = \"10 s\"\naggregates = [\"count(*)\", \"sum(v)\", \"min(v)\", \"max(v)\", \"avg(v)\", \"avg(d) AS mean\", \"first(v)\", \"last(v)\"]\n{sink}"));
+    assert_eq!(
+        rows,
+        [
+            "a,3,9,1,5,3,1.0,1,5,0,10000",
+            "b,1,2,2,2,2,2.0,2,2,0,10000",
+            "b,1,4,4,4,4,3.0,4,4,10000,20000"
+        ]
+    );
+    // After key_by: sessions with a 2 s gap.
+    let rows = run_rows(&dir, "session.toml", &format!("{EVENTS_SOURCE}[[step]]\ntype = \"key_by\"\nkey = \"k\"\n[[step]]\ntype = \"window\"\nwindow = \"session\"\ngap = \"2 s\"\naggregates = [\"count(*) AS n\"]\nwindow-columns = [\"from\", \"to\"]\n{sink}"));
+    assert_eq!(
+        rows,
+        [
+            "a,1,9000,11000",
+            "a,2,1000,4500",
+            "b,1,12000,14000",
+            "b,1,1500,3500"
+        ]
+    );
+    // Count windows: only full ones fire.
+    let rows = run_rows(&dir, "count.toml", &format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nkey = \"k\"\nwindow = \"count\"\nsize = 2\naggregates = [\"count(*)\", \"sum(v)\"]\n{sink}"));
+    assert_eq!(rows, ["a,2,4", "b,2,6"]);
+    let rows = run_rows(&dir, "sliding.toml", &format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nkey = \"k\"\nwindow = \"count\"\nsize = 2\nslide = 1\naggregates = [\"sum(v)\"]\n{sink}"));
+    assert_eq!(rows, ["a,1", "a,4", "a,8", "b,2", "b,6"]);
+    // The rows holding each window's maximum, over the whole stream.
+    let rows = run_rows(&dir, "keep.toml", &format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nwindow = \"hop\"\nsize = \"10 s\"\nslide = \"5 s\"\nkeep = \"max(v)\"\n{sink}"));
+    assert_eq!(
+        rows,
+        [
+            "a,3,0.5,2500,-5000,5000",
+            "a,5,1.0,9000,0,10000",
+            "a,5,1.0,9000,5000,15000",
+            "b,4,3.0,12000,10000,20000"
+        ]
+    );
+}
+
+#[test]
+fn join_steps_pair_rows_by_key_and_time() {
+    let dir = temp_dir("joins");
+    write(&dir, "events.csv", EVENTS);
+    write(&dir, "other.csv", "a,100,2000\nb,200,14000\n");
+    let other = "[[source]]\nname = \"other\"\ntype = \"csv\"\npath = \"other.csv\"\nparallelism = 1\nschema = [\"k: string\", \"w: long\", \"t: timestamp\"]\nwatermark = { column = \"t\" }\n";
+    let sink = "[[sink]]\ntype = \"print\"\n";
+    let rows = run_rows(&dir, "interval.toml", &format!("{EVENTS_SOURCE}{other}[[step]]\ntype = \"interval_join\"\ninput = \"events\"\nwith = \"other\"\nkey = \"k\"\nbetween = [\"-1 s\", \"1 s\"]\n[[step]]\ntype = \"select\"\ncolumns = [\"k\", \"v\", \"other_k\", \"w\", \"other_t\"]\n{sink}"));
+    assert_eq!(rows, ["a,1,a,100,2000", "a,3,a,100,2000"]);
+    let rows = run_rows(&dir, "window.toml", &format!("{EVENTS_SOURCE}{other}[[step]]\ntype = \"window_join\"\ninput = \"events\"\nwith = \"other\"\nkey = \"k\"\nwith-key = \"k\"\nwindow = \"tumble\"\nsize = \"10 s\"\n{sink}"));
+    assert_eq!(
+        rows,
+        [
+            "a,1,1.5,1000,a,100,2000",
+            "a,3,0.5,2500,a,100,2000",
+            "a,5,1.0,9000,a,100,2000",
+            "b,4,3.0,12000,b,200,14000"
+        ]
+    );
+}
+
+#[test]
+fn window_and_join_mistakes_are_named() {
+    let dir = temp_dir("window-errors");
+    write(&dir, "events.csv", EVENTS);
+    let no_watermark = EVENTS_SOURCE.replace("watermark = { column = \"t\" }\n", "");
+    let cases: Vec<(String, &str)> = vec![
+        (format!("{no_watermark}[[step]]\ntype = \"window\"\nwindow = \"tumble\"\nsize = \"1 s\"\n"), ":9: step \"window-1\": event-time windows need event time"),
+        (format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nkey = \"kk\"\nwindow = \"tumble\"\nsize = \"1 s\"\n"), ":10: step \"window-1\": unknown column 'kk' (columns: k, v, d, t); did you mean 'k'?"),
+        (format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nwindow = \"tumble\"\nsize = \"1 s\"\naggregates = [\"sum(k)\"]\n"), ":12: step \"window-1\": in 'sum(k)': sum does not apply to a column of type string"),
+        (format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nkey = \"v\"\nwindow = \"tumble\"\nsize = \"1 s\"\naggregates = [\"max(d) AS v\"]\n"), ":8: step \"window-1\": the output has two columns named 'v'"),
+        (format!("{EVENTS_SOURCE}[[step]]\ntype = \"window\"\nwindow = \"tumble\"\nsize = \"1 s\"\nparallelism = 2\n"), "runs at parallelism 1"),
+        (format!("{EVENTS_SOURCE}[[step]]\ntype = \"interval_join\"\nwith = \"events\"\nkey = \"k\"\nwith-key = \"v\"\nbetween = [0, 0]\n"), ":12: step \"interval_join-1\": key columns differ in type: 'k' is string but 'v' of 'events' is long"),
+        (format!("{no_watermark}[[step]]\ntype = \"window_join\"\nwith = \"events\"\nkey = \"k\"\nwindow = \"tumble\"\nsize = \"1 s\"\n"), "joins run in event time, but 'input' has none"),
+        (format!("{EVENTS_SOURCE}[[step]]\ntype = \"window_join\"\nwith = \"evnts\"\nkey = \"k\"\nwindow = \"tumble\"\nsize = \"1 s\"\n"), "unknown input 'evnts' (sources and steps declared before this one: events); did you mean 'events'?"),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let job = write(
+            &dir,
+            &format!("bad-{i}.toml"),
+            &format!("{text}[[sink]]\ntype = \"print\"\n"),
+        );
+        fails_with(&["run", &job], want);
+        if want.starts_with(':') {
+            fails_with(&["run", &job], &format!("bad-{i}.toml{want}"));
+        }
+    }
+}

@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 use super::doc::{Doc, JobFileError, Table};
 use weir_core::config::RawValue;
 
+pub mod joins;
+pub mod windows;
+pub use joins::{IntervalJoinStep, WindowJoinStep};
+pub use windows::{AggFn, AggregateSpec, KeepSpec, WindowKind, WindowStep};
+
 /// A parsed job file.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
@@ -237,6 +242,12 @@ pub enum StepKind {
         /// How long a key is remembered after its first row.
         ttl: Option<std::time::Duration>,
     },
+    /// Windows with aggregates, or the rows holding a window's maximum.
+    Window(WindowStep),
+    /// Pairs of rows with equal keys whose times lie within bounds of each other.
+    IntervalJoin(IntervalJoinStep),
+    /// Pairs of rows with equal keys in the same window.
+    WindowJoin(WindowJoinStep),
 }
 
 /// A `[[sink]]`.
@@ -285,6 +296,9 @@ const STEP_TYPES: &[&str] = &[
     "max_by",
     "union",
     "deduplicate",
+    "window",
+    "interval_join",
+    "window_join",
 ];
 const SINK_TYPES: &[&str] = &["print", "csv", "blackhole"];
 const SETTINGS_KEYS: &[&str] = &[
@@ -771,6 +785,9 @@ fn step(mut t: Table<'_, '_>, i: usize) -> Result<StepSpec, JobFileError> {
             }
             (StepKind::Deduplicate { keys, ttl }, &["key", "ttl"])
         }
+        "window" => windows::window(&mut t)?,
+        "interval_join" => joins::interval_join(&mut t)?,
+        "window_join" => joins::window_join(&mut t)?,
         rolling => {
             let kind = match rolling {
                 "sum" => RollingKind::Sum,

@@ -3,16 +3,20 @@
 //! of their input, sinks write rows as CSV.
 //!
 //! - [`sources`]: `csv`, `text`, `nexmark-file`, `nexmark`, `sequence`.
-//! - [`steps`]: filter, select, split, key_by, rolling aggregates, union.
+//! - [`steps`]: filter, select, split, key_by, rolling aggregates, union, deduplicate.
+//! - [`windows`]: window steps (tumble, hop, session, count) with aggregates or `keep`.
+//! - [`joins`]: interval and window joins.
 //! - [`sinks`]: print, csv, blackhole.
 //! - [`ops`]: the row operators the steps run.
 //! - [`nexmark_rows`]: Nexmark events as rows.
 
+pub mod joins;
 pub mod nexmark_rows;
 pub mod ops;
 pub mod sinks;
 pub mod sources;
 pub mod steps;
+pub mod windows;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,6 +61,9 @@ pub struct Named {
     pub schema: Schema,
     /// Key columns when the stream was keyed by a `key_by` step.
     pub keys: Option<Vec<Located>>,
+    /// Whether its rows carry event time and watermarks (a source with a watermark, and
+    /// the steps after it that keep event time).
+    pub event_time: bool,
 }
 
 /// What the builder knows while walking the job file.

@@ -121,6 +121,7 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
         stream,
         schema,
         keys: None,
+        event_time: spec.watermark.is_some(),
     })
 }
 

@@ -28,10 +28,10 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
     if keyed
         && !matches!(
             step.kind,
-            StepKind::Rolling { .. } | StepKind::Deduplicate { .. }
+            StepKind::Rolling { .. } | StepKind::Deduplicate { .. } | StepKind::Window(_)
         )
     {
-        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by) or deduplicate", step.name)));
+        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by), deduplicate or window", step.name)));
     }
     let named = match &step.kind {
         StepKind::Filter { predicate } => {
@@ -116,6 +116,7 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
                 stream: input.stream.clone(),
                 schema: input.schema.clone(),
                 keys: Some(keys.clone()),
+                event_time: input.event_time,
             }
         }
         StepKind::Deduplicate { keys, ttl } => {
@@ -142,6 +143,7 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
                 stream,
                 schema: input.schema.clone(),
                 keys: None,
+                event_time: input.event_time,
             }
         }
         StepKind::Rolling { kind, field, keys } => {
@@ -186,6 +188,7 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
                 stream,
                 schema: input.schema.clone(),
                 keys: None,
+                event_time: input.event_time,
             }
         }
         StepKind::Union { inputs } => {
@@ -196,6 +199,7 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
                 return Err(b.error(step.line, format!("step \"{}\": union adds no operator; its settings go on the steps after it", step.name)));
             }
             let mut others: Vec<DataStream<Row>> = Vec::new();
+            let mut event_time = input.event_time;
             for other in inputs {
                 let o = b.input(Some(other), other.line)?;
                 if o.schema != input.schema {
@@ -210,14 +214,19 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
                         ),
                     ));
                 }
+                event_time &= o.event_time;
                 others.push(o.stream);
             }
             Named {
                 stream: input.stream.union(&others),
                 schema: input.schema.clone(),
                 keys: None,
+                event_time,
             }
         }
+        StepKind::Window(w) => super::windows::build(b, step, w, &input)?,
+        StepKind::IntervalJoin(j) => super::joins::interval(b, step, j, &input)?,
+        StepKind::WindowJoin(j) => super::joins::window(b, step, j, &input)?,
     };
     Ok(named)
 }
@@ -243,7 +252,8 @@ fn expr_error(
     )
 }
 
-fn column_index(
+/// The index of `column` in `schema`; an unknown column names the nearest one.
+pub(super) fn column_index(
     b: &Builder<'_>,
     step: &StepSpec,
     schema: &Schema,
@@ -288,6 +298,7 @@ fn row_step(
         stream,
         schema,
         keys: None,
+        event_time: input.event_time,
     })
 }
 
@@ -313,7 +324,9 @@ fn partitioned(
     })
 }
 
-fn settings(
+/// Applies a step's operator settings (parallelism, uid, slot sharing, chaining, buffer
+/// timeout) to its output.
+pub(super) fn settings(
     b: &Builder<'_>,
     step: &StepSpec,
     mut stream: DataStream<Row>,
