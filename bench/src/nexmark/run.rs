@@ -21,7 +21,7 @@ use super::joins::{q3, q4};
 use super::model::{Bid, Event, EventKind, EventKinds};
 use super::queries::{csv_formatter, q0, q1, q2, BidColumns, CsvRow, QueryBid};
 use super::source::{BidGeneratorSource, EventCsvParser, GeneratorSource, QueryBidCsvParser};
-use super::windowed::{q11, q5, q7, q8, with_event_time};
+use super::windowed::{bids_with_event_time, q11, q5, q7, q8, with_event_time};
 use weir_core::cluster::LocalCluster;
 use weir_core::operator::OperatorError;
 use weir_net::tcp::TcpTransport;
@@ -88,9 +88,13 @@ impl Query {
         }
     }
 
-    /// Whether the query reads bids only (q0–q2 read a projection of the bids).
+    /// Whether the query reads bids only: it then reads a projection of the bids (the
+    /// columns of [`QueryBid`], parsed a word at a time) instead of whole events.
     pub fn bids_only(self) -> bool {
-        matches!(self, Query::Q0 | Query::Q1 | Query::Q2)
+        matches!(
+            self,
+            Query::Q0 | Query::Q1 | Query::Q2 | Query::Q5 | Query::Q7 | Query::Q11
+        )
     }
 }
 
@@ -296,10 +300,15 @@ pub fn add_query<B: BidColumns>(
     query: Query,
     output: &QueryOutput,
 ) -> Result<(), RunError> {
+    let invalid = |e: OperatorError| RunError::Invalid(e.to_string());
+    let timed = || bids_with_event_time(bids);
     match query {
         Query::Q0 => sink_rows(q0(bids), output),
         Query::Q1 => sink_rows(q1(bids), output),
         Query::Q2 => sink_rows(q2(bids), output),
+        Query::Q5 => sink_rows(q5(&timed()).map_err(invalid)?, output),
+        Query::Q7 => sink_rows(q7(&timed()), output),
+        Query::Q11 => sink_rows(q11(&timed()).map_err(invalid)?, output),
         other => {
             return Err(RunError::Invalid(format!(
                 "{other} reads persons and auctions too, not bids alone"
@@ -310,30 +319,24 @@ pub fn add_query<B: BidColumns>(
 }
 
 /// Adds `query` over `events` (in event time on `dateTime`, watermarks 4 s behind) and its
-/// sink.
+/// sink; queries of bids alone run on the bids ([`add_query`]).
 pub fn add_event_query(
     events: &DataStream<Event>,
     query: Query,
     output: &QueryOutput,
 ) -> Result<(), RunError> {
-    let events = with_event_time(events);
-    let bids = || {
-        events.flat_map(|e: Event| match e {
-            Event::Bid(b) => Some(b),
-            _ => None,
-        })
-    };
     let invalid = |e: OperatorError| RunError::Invalid(e.to_string());
     match query {
-        Query::Q0 => sink_rows(q0(&bids()), output),
-        Query::Q1 => sink_rows(q1(&bids()), output),
-        Query::Q2 => sink_rows(q2(&bids()), output),
-        Query::Q3 => sink_rows(q3(&events), output),
-        Query::Q4 => sink_rows(q4(&events), output),
-        Query::Q5 => sink_rows(q5(&events).map_err(invalid)?, output),
-        Query::Q7 => sink_rows(q7(&events), output),
-        Query::Q8 => sink_rows(q8(&events).map_err(invalid)?, output),
-        Query::Q11 => sink_rows(q11(&events).map_err(invalid)?, output),
+        Query::Q3 => sink_rows(q3(&with_event_time(events)), output),
+        Query::Q4 => sink_rows(q4(&with_event_time(events)), output),
+        Query::Q8 => sink_rows(q8(&with_event_time(events)).map_err(invalid)?, output),
+        bid_query => {
+            let bids = events.flat_map(|e: Event| match e {
+                Event::Bid(b) => Some(b),
+                _ => None,
+            });
+            return add_query(&bids, bid_query, output);
+        }
     }
     Ok(())
 }

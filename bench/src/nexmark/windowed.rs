@@ -24,7 +24,7 @@ use weir_state::HeapKeyedStateBackend;
 
 use super::csv::write_i64;
 use super::model::Event;
-use super::queries::CsvRow;
+use super::queries::{BidColumns, CsvRow};
 
 /// Ten seconds, the window size (and session gap) of q5, q7, q8 and q11.
 const TEN_S: i64 = 10_000;
@@ -108,12 +108,12 @@ impl ProcessWindowFunction<i64, i64, KeyCount, TimeWindow> for TagCount {
     }
 }
 
-/// The (auction, dateTime) of every bid.
-fn bid_auctions(events: &DataStream<Event>) -> DataStream<(i64, i64)> {
-    events.flat_map(|e: Event| match e {
-        Event::Bid(b) => Some((b.auction, b.date_time)),
-        _ => None,
-    })
+/// Bids with timestamps on `dateTime` and watermarks 4 s behind the largest seen.
+pub fn bids_with_event_time<B: BidColumns>(bids: &DataStream<B>) -> DataStream<B> {
+    bids.assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(4))
+            .with_timestamp_assigner(|b: &B, _| b.date_time()),
+    )
 }
 
 fn secs(s: u64) -> Duration {
@@ -142,8 +142,9 @@ impl ProcessWindowFunction<i64, KeyCount, KeyCount, TimeWindow> for Hottest {
 
 /// q5: per sliding window (10 s, every 2 s) the bid count per auction; the auctions with
 /// the window's largest count. Rows: auction, num, window_start, window_end.
-pub fn q5(events: &DataStream<Event>) -> Result<DataStream<KeyCount>, OperatorError> {
-    let counts = bid_auctions(events)
+pub fn q5<B: BidColumns>(bids: &DataStream<B>) -> Result<DataStream<KeyCount>, OperatorError> {
+    let counts = bids
+        .map(|b: B| (b.auction(), b.date_time()))
         .key_by(|b: &(i64, i64)| b.0)
         .window(SlidingEventTimeWindows::of(secs(10), secs(2))?)
         .aggregate_with(CountAll, TagCount);
@@ -157,12 +158,9 @@ pub fn q5(events: &DataStream<Event>) -> Result<DataStream<KeyCount>, OperatorEr
 
 /// q11: per bidder, session windows with a 10 s gap; the bids per session. Rows: bidder,
 /// bid_count, window_start, window_end.
-pub fn q11(events: &DataStream<Event>) -> Result<DataStream<KeyCount>, OperatorError> {
-    Ok(events
-        .flat_map(|e: Event| match e {
-            Event::Bid(b) => Some((b.bidder, b.date_time)),
-            _ => None,
-        })
+pub fn q11<B: BidColumns>(bids: &DataStream<B>) -> Result<DataStream<KeyCount>, OperatorError> {
+    Ok(bids
+        .map(|b: B| (b.bidder(), b.date_time()))
         .key_by(|b: &(i64, i64)| b.0)
         .window(EventTimeSessionWindows::with_gap(secs(10))?)
         .aggregate_with(CountAll, TagCount))
@@ -293,23 +291,19 @@ impl KeyedProcessFunction<i64, (i64, Q7Row), Q7Row> for HighestBid {
 /// q7: the bids with the highest price of a tumbling 10 s window, among the bids from
 /// 10 s before the window's end up to its end inclusive. Rows: auction, price, bidder,
 /// dateTime, extra.
-pub fn q7(events: &DataStream<Event>) -> DataStream<Q7Row> {
-    events
-        .flat_map(|e: Event| {
-            let bid = match e {
-                Event::Bid(b) => Some(Q7Row {
-                    auction: b.auction,
-                    price: b.price,
-                    bidder: b.bidder,
-                    date_time: b.date_time,
-                    extra: b.extra,
-                }),
-                _ => None,
-            };
-            bid.into_iter().flat_map(q7_candidates)
-        })
-        .key_by(|c: &(i64, Q7Row)| c.0)
-        .process(HighestBid::default())
+pub fn q7<B: BidColumns>(bids: &DataStream<B>) -> DataStream<Q7Row> {
+    bids.flat_map(|b: B| {
+        let row = Q7Row {
+            auction: b.auction(),
+            price: b.price(),
+            bidder: b.bidder(),
+            date_time: b.date_time(),
+            extra: b.into_extra(),
+        };
+        q7_candidates(row)
+    })
+    .key_by(|c: &(i64, Q7Row)| c.0)
+    .process(HighestBid::default())
 }
 
 /// A q8 row: a person who opened an auction in the tumbling window they registered in.
