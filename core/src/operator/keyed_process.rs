@@ -24,7 +24,7 @@ use crate::graph::factory::BuildContext;
 use crate::operator::Output;
 use crate::record::{Data, Record, NO_TIMESTAMP};
 use crate::runtime::clock::SharedClock;
-use crate::runtime::timers::{ProcessingTimeCallback, ProcessingTimeService, TimerTarget};
+use crate::runtime::timers::{ProcessingTimeCallback, WakeUps};
 use crate::time::WatermarkStatus;
 
 /// The timers of one keyed operator, both domains.
@@ -210,10 +210,8 @@ pub(crate) struct Core<K, O: Data, F> {
     state: HeapKeyedStateBackend<K>,
     watermark: i64,
     clock: SharedClock,
-    service: ProcessingTimeService,
-    target: Option<TimerTarget>,
-    /// The processing-time instant (ms) the task service is set to wake us at, if any.
-    wake_at: Option<i64>,
+    /// Wake-ups for the processing-time timers.
+    wake_ups: WakeUps,
 }
 
 impl<K, O, F> Core<K, O, F>
@@ -244,13 +242,11 @@ where
             state,
             watermark: i64::MIN,
             clock,
-            service: service.clone(),
-            target: None,
-            wake_at: None,
+            wake_ups: WakeUps::new(service.clone()),
         }));
         let weak = Rc::downgrade(&core);
         let target = service.register(weak);
-        core.borrow_mut().target = Some(target);
+        core.borrow_mut().wake_ups.set_target(target);
         let weak = Rc::downgrade(&core);
         ctx.state_sizes.register(weak);
         Ok(core)
@@ -331,20 +327,8 @@ where
     /// Asks the task's processing-time service to wake us for the earliest
     /// processing-time timer, if it is earlier than the wake-up already asked for.
     fn schedule_wake_up(&mut self) {
-        let (Some(target), Some(next)) = (self.target, self.timers.processing.peek_timestamp())
-        else {
-            return;
-        };
-        if self.wake_at.is_some_and(|w| w <= next) {
-            return;
-        }
-        self.wake_at = Some(next);
-        let delay_ms = next.saturating_sub(self.clock.epoch_millis()).max(0) as u64;
-        let at = self
-            .service
-            .now()
-            .saturating_add(delay_ms.saturating_mul(1_000_000));
-        self.service.schedule(target, at);
+        let next = self.timers.processing.peek_timestamp();
+        self.wake_ups.schedule(next, &self.clock);
     }
 
     /// Event time advances: due timers fire in timestamp order, then the watermark
@@ -390,7 +374,7 @@ where
     F: TimerFn<K, O>,
 {
     fn on_processing_time(&mut self, _at: u64, _now: u64) -> OpResult {
-        self.wake_at = None;
+        self.wake_ups.woken();
         let now_ms = self.clock.epoch_millis();
         while let Some(t) = self.timers.processing.pop_due(now_ms) {
             self.fire(t.key, t.timestamp, TimeDomain::ProcessingTime)?;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::runtime::clock::ManualClock;
+use crate::runtime::timers::ProcessingTimeService;
 use std::sync::Arc;
 
 /// What reaches the operator's downstream, in order.

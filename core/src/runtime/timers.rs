@@ -104,6 +104,54 @@ impl ProcessingTimeService {
     }
 }
 
+/// An operator's wake-ups for its processing-time timers (epoch milliseconds on the slot
+/// clock): its target at the task's service and the instant it last asked to be woken at,
+/// so that it asks again only for an earlier one.
+pub(crate) struct WakeUps {
+    service: ProcessingTimeService,
+    target: Option<TimerTarget>,
+    wake_at: Option<i64>,
+}
+
+impl WakeUps {
+    /// Wake-ups from `service`, once [`WakeUps::set_target`] says whom to call.
+    pub(crate) fn new(service: ProcessingTimeService) -> Self {
+        Self {
+            service,
+            target: None,
+            wake_at: None,
+        }
+    }
+
+    /// The operator's target at the service.
+    pub(crate) fn set_target(&mut self, target: TimerTarget) {
+        self.target = Some(target);
+    }
+
+    /// Asks to be woken when the clock reaches `next`, the earliest processing-time timer
+    /// (epoch ms on `clock`), unless a wake-up no later than it is pending.
+    pub(crate) fn schedule(&mut self, next: Option<i64>, clock: &SharedClock) {
+        let (Some(target), Some(next)) = (self.target, next) else {
+            return;
+        };
+        if self.wake_at.is_some_and(|w| w <= next) {
+            return;
+        }
+        self.wake_at = Some(next);
+        let delay_ms = next.saturating_sub(clock.epoch_millis()).max(0) as u64;
+        let at = self
+            .service
+            .now()
+            .saturating_add(delay_ms.saturating_mul(1_000_000));
+        self.service.schedule(target, at);
+    }
+
+    /// The wake-up came: the next one is asked for afresh.
+    pub(crate) fn woken(&mut self) {
+        self.wake_at = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 //! - [`GlobalWindows`]: one window for everything, fired only by a custom trigger (count
 //!   windows are global windows with a count trigger).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,117 +126,133 @@ fn no_timestamp() -> OperatorError {
     )
 }
 
-/// The size and offset of tumbling windows, checked.
+/// The time an assigner places elements by: event time (the element's timestamp) or
+/// processing time (the slot's clock), with the trigger that goes with it.
+pub trait Domain: Copy + Send + Sync + 'static {
+    /// The domain's default trigger.
+    type Trigger: Default;
+    /// Whether this is event time.
+    const EVENT_TIME: bool;
+    /// The prefix of the assigners' names in errors (`EventTime`, `ProcessingTime`).
+    const NAME: &'static str;
+    /// The instant an element is placed at: its `timestamp`, or `now`.
+    fn instant(timestamp: i64, now: i64) -> Result<i64, OperatorError>;
+}
+
+/// Windows in event time, on element timestamps; fired by the watermark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventTime;
+
+impl Domain for EventTime {
+    type Trigger = EventTimeTrigger;
+    const EVENT_TIME: bool = true;
+    const NAME: &'static str = "EventTime";
+    fn instant(timestamp: i64, _: i64) -> Result<i64, OperatorError> {
+        if timestamp == NO_TIMESTAMP {
+            return Err(no_timestamp());
+        }
+        Ok(timestamp)
+    }
+}
+
+/// Windows in processing time, on the slot's clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessingTime;
+
+impl Domain for ProcessingTime {
+    type Trigger = ProcessingTimeTrigger;
+    const EVENT_TIME: bool = false;
+    const NAME: &'static str = "ProcessingTime";
+    fn instant(_: i64, now: i64) -> Result<i64, OperatorError> {
+        Ok(now)
+    }
+}
+
+/// Tumbling windows of a fixed size, aligned to the epoch (plus an offset), in the time
+/// domain `D`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Tumbling {
+pub struct TumblingWindows<D> {
     size: i64,
     offset: i64,
+    _domain: PhantomData<D>,
 }
 
-impl Tumbling {
-    fn new(what: &str, size: Duration, offset: i64) -> Result<Self, OperatorError> {
-        let size = millis(size);
-        if size <= 0 || offset.checked_abs().is_none_or(|o| o >= size) {
-            return Err(OperatorError::User(format!(
-                "{what}: the size must be at least 1 ms and |offset| below it \
-                 (size {size} ms, offset {offset} ms)"
-            )));
-        }
-        Ok(Self { size, offset })
-    }
+/// Tumbling event-time windows (Flink's `TumblingEventTimeWindows`).
+pub type TumblingEventTimeWindows = TumblingWindows<EventTime>;
+/// Tumbling processing-time windows (Flink's `TumblingProcessingTimeWindows`).
+pub type TumblingProcessingTimeWindows = TumblingWindows<ProcessingTime>;
 
-    fn window(&self, at: i64) -> TimeWindow {
-        let start = TimeWindow::start_with_offset(at, self.offset, self.size);
-        TimeWindow::new(start, start.saturating_add(self.size))
-    }
-}
-
-/// Tumbling event-time windows of a fixed size, aligned to the epoch (plus an offset).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TumblingEventTimeWindows(Tumbling);
-
-impl TumblingEventTimeWindows {
+impl<D: Domain> TumblingWindows<D> {
     /// Windows of `size` (at least 1 ms).
     pub fn of(size: Duration) -> Result<Self, OperatorError> {
         Self::with_offset(size, 0)
     }
     /// Windows of `size` starting `offset` ms after the epoch-aligned instants.
     pub fn with_offset(size: Duration, offset: i64) -> Result<Self, OperatorError> {
-        Tumbling::new("TumblingEventTimeWindows", size, offset).map(Self)
+        let size = millis(size);
+        if size <= 0 || offset.checked_abs().is_none_or(|o| o >= size) {
+            return Err(OperatorError::User(format!(
+                "Tumbling{}Windows: the size must be at least 1 ms and |offset| below it \
+                 (size {size} ms, offset {offset} ms)",
+                D::NAME
+            )));
+        }
+        Ok(Self {
+            size,
+            offset,
+            _domain: PhantomData,
+        })
     }
 }
 
-impl<T> WindowAssigner<T> for TumblingEventTimeWindows {
+impl<T, D: Domain> WindowAssigner<T> for TumblingWindows<D>
+where
+    D::Trigger: Trigger<T, TimeWindow>,
+{
     type W = TimeWindow;
-    type DefaultTrigger = EventTimeTrigger;
+    type DefaultTrigger = D::Trigger;
     fn assign_windows(
         &self,
         _: &T,
         timestamp: i64,
-        _: i64,
-        out: &mut Vec<TimeWindow>,
-    ) -> Result<(), OperatorError> {
-        if timestamp == NO_TIMESTAMP {
-            return Err(no_timestamp());
-        }
-        out.push(self.0.window(timestamp));
-        Ok(())
-    }
-    fn default_trigger(&self) -> EventTimeTrigger {
-        EventTimeTrigger
-    }
-    fn is_event_time(&self) -> bool {
-        true
-    }
-}
-
-/// Tumbling processing-time windows of a fixed size, on the slot's clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TumblingProcessingTimeWindows(Tumbling);
-
-impl TumblingProcessingTimeWindows {
-    /// Windows of `size` (at least 1 ms).
-    pub fn of(size: Duration) -> Result<Self, OperatorError> {
-        Self::with_offset(size, 0)
-    }
-    /// Windows of `size` starting `offset` ms after the epoch-aligned instants.
-    pub fn with_offset(size: Duration, offset: i64) -> Result<Self, OperatorError> {
-        Tumbling::new("TumblingProcessingTimeWindows", size, offset).map(Self)
-    }
-}
-
-impl<T> WindowAssigner<T> for TumblingProcessingTimeWindows {
-    type W = TimeWindow;
-    type DefaultTrigger = ProcessingTimeTrigger;
-    fn assign_windows(
-        &self,
-        _: &T,
-        _: i64,
         now: i64,
         out: &mut Vec<TimeWindow>,
     ) -> Result<(), OperatorError> {
-        out.push(self.0.window(now));
+        let at = D::instant(timestamp, now)?;
+        let start = TimeWindow::start_with_offset(at, self.offset, self.size);
+        out.push(TimeWindow::new(start, start.saturating_add(self.size)));
         Ok(())
     }
-    fn default_trigger(&self) -> ProcessingTimeTrigger {
-        ProcessingTimeTrigger
+    fn default_trigger(&self) -> D::Trigger {
+        D::Trigger::default()
     }
     fn is_event_time(&self) -> bool {
-        false
+        D::EVENT_TIME
     }
 }
 
-/// The size, slide and offset of sliding windows, checked.
+/// Sliding windows: `size` long, one starting every `slide` (aligned to the epoch plus an
+/// offset), in the time domain `D`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Sliding {
-    pub(crate) size: i64,
-    pub(crate) slide: i64,
-    pub(crate) offset: i64,
+pub struct SlidingWindows<D> {
+    size: i64,
+    slide: i64,
+    offset: i64,
+    _domain: PhantomData<D>,
 }
 
-impl Sliding {
-    fn new(
-        what: &str,
+/// Sliding event-time windows (Flink's `SlidingEventTimeWindows`).
+pub type SlidingEventTimeWindows = SlidingWindows<EventTime>;
+/// Sliding processing-time windows (Flink's `SlidingProcessingTimeWindows`).
+pub type SlidingProcessingTimeWindows = SlidingWindows<ProcessingTime>;
+
+impl<D: Domain> SlidingWindows<D> {
+    /// Windows of `size`, one every `slide`.
+    pub fn of(size: Duration, slide: Duration) -> Result<Self, OperatorError> {
+        Self::with_offset(size, slide, 0)
+    }
+    /// Windows of `size`, one every `slide`, shifted by `offset` ms.
+    pub fn with_offset(
         size: Duration,
         slide: Duration,
         offset: i64,
@@ -243,21 +260,36 @@ impl Sliding {
         let (size, slide) = (millis(size), millis(slide));
         if size <= 0 || slide <= 0 || offset.checked_abs().is_none_or(|o| o >= slide) {
             return Err(OperatorError::User(format!(
-                "{what}: size and slide must be at least 1 ms and |offset| below the slide \
-                 (size {size} ms, slide {slide} ms, offset {offset} ms)"
+                "Sliding{}Windows: size and slide must be at least 1 ms and |offset| below \
+                 the slide (size {size} ms, slide {slide} ms, offset {offset} ms)",
+                D::NAME
             )));
         }
         Ok(Self {
             size,
             slide,
             offset,
+            _domain: PhantomData,
         })
     }
+}
 
-    /// Every window holding `at`, latest start first (as Flink lists them).
-    fn windows(&self, at: i64, out: &mut Vec<TimeWindow>) {
-        let last_start = TimeWindow::start_with_offset(at, self.offset, self.slide);
-        let mut start = last_start;
+impl<T, D: Domain> WindowAssigner<T> for SlidingWindows<D>
+where
+    D::Trigger: Trigger<T, TimeWindow>,
+{
+    type W = TimeWindow;
+    type DefaultTrigger = D::Trigger;
+    fn assign_windows(
+        &self,
+        _: &T,
+        timestamp: i64,
+        now: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        let at = D::instant(timestamp, now)?;
+        // Every window holding `at`, latest start first (as Flink lists them).
+        let mut start = TimeWindow::start_with_offset(at, self.offset, self.slide);
         while start > at.saturating_sub(self.size) {
             out.push(TimeWindow::new(start, start.saturating_add(self.size)));
             start = start.saturating_sub(self.slide);
@@ -265,103 +297,22 @@ impl Sliding {
                 break;
             }
         }
+        Ok(())
     }
-}
-
-/// Sliding event-time windows: `size` long, one starting every `slide`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SlidingEventTimeWindows(pub(crate) Sliding);
-
-impl SlidingEventTimeWindows {
-    /// Windows of `size`, one every `slide`.
-    pub fn of(size: Duration, slide: Duration) -> Result<Self, OperatorError> {
-        Self::with_offset(size, slide, 0)
+    fn default_trigger(&self) -> D::Trigger {
+        D::Trigger::default()
     }
-    /// Windows of `size`, one every `slide`, shifted by `offset` ms.
-    pub fn with_offset(
-        size: Duration,
-        slide: Duration,
-        offset: i64,
-    ) -> Result<Self, OperatorError> {
-        Sliding::new("SlidingEventTimeWindows", size, slide, offset).map(Self)
+    fn is_event_time(&self) -> bool {
+        D::EVENT_TIME
     }
-}
-
-impl<T> WindowAssigner<T> for SlidingEventTimeWindows {
-    type W = TimeWindow;
-    type DefaultTrigger = EventTimeTrigger;
     fn slicing(&self) -> Option<Slicing<TimeWindow>> {
-        let Sliding {
-            size,
-            slide,
-            offset,
-        } = self.0;
-        Some(Slicing {
-            size,
-            slide,
-            slice: gcd(size, slide),
-            offset,
+        D::EVENT_TIME.then(|| Slicing {
+            size: self.size,
+            slide: self.slide,
+            slice: gcd(self.size, self.slide),
+            offset: self.offset,
             make: TimeWindow::new,
         })
-    }
-    fn assign_windows(
-        &self,
-        _: &T,
-        timestamp: i64,
-        _: i64,
-        out: &mut Vec<TimeWindow>,
-    ) -> Result<(), OperatorError> {
-        if timestamp == NO_TIMESTAMP {
-            return Err(no_timestamp());
-        }
-        self.0.windows(timestamp, out);
-        Ok(())
-    }
-    fn default_trigger(&self) -> EventTimeTrigger {
-        EventTimeTrigger
-    }
-    fn is_event_time(&self) -> bool {
-        true
-    }
-}
-
-/// Sliding processing-time windows: `size` long, one starting every `slide`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SlidingProcessingTimeWindows(Sliding);
-
-impl SlidingProcessingTimeWindows {
-    /// Windows of `size`, one every `slide`.
-    pub fn of(size: Duration, slide: Duration) -> Result<Self, OperatorError> {
-        Self::with_offset(size, slide, 0)
-    }
-    /// Windows of `size`, one every `slide`, shifted by `offset` ms.
-    pub fn with_offset(
-        size: Duration,
-        slide: Duration,
-        offset: i64,
-    ) -> Result<Self, OperatorError> {
-        Sliding::new("SlidingProcessingTimeWindows", size, slide, offset).map(Self)
-    }
-}
-
-impl<T> WindowAssigner<T> for SlidingProcessingTimeWindows {
-    type W = TimeWindow;
-    type DefaultTrigger = ProcessingTimeTrigger;
-    fn assign_windows(
-        &self,
-        _: &T,
-        _: i64,
-        now: i64,
-        out: &mut Vec<TimeWindow>,
-    ) -> Result<(), OperatorError> {
-        self.0.windows(now, out);
-        Ok(())
-    }
-    fn default_trigger(&self) -> ProcessingTimeTrigger {
-        ProcessingTimeTrigger
-    }
-    fn is_event_time(&self) -> bool {
-        false
     }
 }
 
@@ -382,9 +333,66 @@ impl<T> Clone for SessionGap<T> {
     }
 }
 
-impl<T> SessionGap<T> {
-    fn gap(&self, element: &T) -> Result<i64, OperatorError> {
-        let gap = match self {
+/// Session windows in the time domain `D`: an element opens `[t, t + gap)`, and windows
+/// that overlap or touch merge into one session.
+pub struct SessionWindows<T, D> {
+    gap: SessionGap<T>,
+    _domain: PhantomData<D>,
+}
+
+/// Event-time session windows (Flink's `EventTimeSessionWindows`).
+pub type EventTimeSessionWindows<T> = SessionWindows<T, EventTime>;
+/// Processing-time session windows (Flink's `ProcessingTimeSessionWindows`).
+pub type ProcessingTimeSessionWindows<T> = SessionWindows<T, ProcessingTime>;
+
+impl<T, D> Clone for SessionWindows<T, D> {
+    fn clone(&self) -> Self {
+        Self {
+            gap: self.gap.clone(),
+            _domain: PhantomData,
+        }
+    }
+}
+
+impl<T, D: Domain> SessionWindows<T, D> {
+    /// Sessions closed by `gap` of inactivity (at least 1 ms).
+    pub fn with_gap(gap: Duration) -> Result<Self, OperatorError> {
+        let gap = millis(gap);
+        if gap <= 0 {
+            return Err(OperatorError::User(format!(
+                "{}SessionWindows: the session gap must be at least 1 ms, got {gap} ms",
+                D::NAME
+            )));
+        }
+        Ok(Self {
+            gap: SessionGap::Static(gap),
+            _domain: PhantomData,
+        })
+    }
+    /// Sessions with a gap computed per element (Flink's `withDynamicGap`).
+    pub fn with_dynamic_gap(gap: impl Fn(&T) -> Duration + Send + Sync + 'static) -> Self {
+        Self {
+            gap: SessionGap::Dynamic(Arc::new(gap)),
+            _domain: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static, D: Domain> WindowAssigner<T> for SessionWindows<T, D>
+where
+    D::Trigger: Trigger<T, TimeWindow>,
+{
+    type W = TimeWindow;
+    type DefaultTrigger = D::Trigger;
+    fn assign_windows(
+        &self,
+        element: &T,
+        timestamp: i64,
+        now: i64,
+        out: &mut Vec<TimeWindow>,
+    ) -> Result<(), OperatorError> {
+        let at = D::instant(timestamp, now)?;
+        let gap = match &self.gap {
             SessionGap::Static(g) => *g,
             SessionGap::Dynamic(f) => millis(f(element)),
         };
@@ -393,110 +401,14 @@ impl<T> SessionGap<T> {
                 "session windows: the gap must be at least 1 ms, got {gap} ms"
             )));
         }
-        Ok(gap)
-    }
-
-    fn session(&self, element: &T, at: i64) -> Result<TimeWindow, OperatorError> {
-        Ok(TimeWindow::new(at, at.saturating_add(self.gap(element)?)))
-    }
-}
-
-fn static_gap<T>(what: &str, gap: Duration) -> Result<SessionGap<T>, OperatorError> {
-    let gap = millis(gap);
-    if gap <= 0 {
-        return Err(OperatorError::User(format!(
-            "{what}: the session gap must be at least 1 ms, got {gap} ms"
-        )));
-    }
-    Ok(SessionGap::Static(gap))
-}
-
-/// Event-time session windows: an element opens `[timestamp, timestamp + gap)`, and
-/// windows that overlap or touch merge into one session.
-pub struct EventTimeSessionWindows<T>(SessionGap<T>);
-
-impl<T> Clone for EventTimeSessionWindows<T> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl<T> EventTimeSessionWindows<T> {
-    /// Sessions closed by `gap` of inactivity (at least 1 ms).
-    pub fn with_gap(gap: Duration) -> Result<Self, OperatorError> {
-        static_gap("EventTimeSessionWindows", gap).map(Self)
-    }
-    /// Sessions with a gap computed per element (Flink's `withDynamicGap`).
-    pub fn with_dynamic_gap(gap: impl Fn(&T) -> Duration + Send + Sync + 'static) -> Self {
-        Self(SessionGap::Dynamic(Arc::new(gap)))
-    }
-}
-
-impl<T: 'static> WindowAssigner<T> for EventTimeSessionWindows<T> {
-    type W = TimeWindow;
-    type DefaultTrigger = EventTimeTrigger;
-    fn assign_windows(
-        &self,
-        element: &T,
-        timestamp: i64,
-        _: i64,
-        out: &mut Vec<TimeWindow>,
-    ) -> Result<(), OperatorError> {
-        if timestamp == NO_TIMESTAMP {
-            return Err(no_timestamp());
-        }
-        out.push(self.0.session(element, timestamp)?);
+        out.push(TimeWindow::new(at, at.saturating_add(gap)));
         Ok(())
     }
-    fn default_trigger(&self) -> EventTimeTrigger {
-        EventTimeTrigger
+    fn default_trigger(&self) -> D::Trigger {
+        D::Trigger::default()
     }
     fn is_event_time(&self) -> bool {
-        true
-    }
-    fn merge_windows(&self, windows: &[TimeWindow]) -> Option<Merges<TimeWindow>> {
-        Some(TimeWindow::merge_windows(windows))
-    }
-}
-
-/// Processing-time session windows on the slot's clock.
-pub struct ProcessingTimeSessionWindows<T>(SessionGap<T>);
-
-impl<T> Clone for ProcessingTimeSessionWindows<T> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl<T> ProcessingTimeSessionWindows<T> {
-    /// Sessions closed by `gap` of inactivity (at least 1 ms).
-    pub fn with_gap(gap: Duration) -> Result<Self, OperatorError> {
-        static_gap("ProcessingTimeSessionWindows", gap).map(Self)
-    }
-    /// Sessions with a gap computed per element.
-    pub fn with_dynamic_gap(gap: impl Fn(&T) -> Duration + Send + Sync + 'static) -> Self {
-        Self(SessionGap::Dynamic(Arc::new(gap)))
-    }
-}
-
-impl<T: 'static> WindowAssigner<T> for ProcessingTimeSessionWindows<T> {
-    type W = TimeWindow;
-    type DefaultTrigger = ProcessingTimeTrigger;
-    fn assign_windows(
-        &self,
-        element: &T,
-        _: i64,
-        now: i64,
-        out: &mut Vec<TimeWindow>,
-    ) -> Result<(), OperatorError> {
-        out.push(self.0.session(element, now)?);
-        Ok(())
-    }
-    fn default_trigger(&self) -> ProcessingTimeTrigger {
-        ProcessingTimeTrigger
-    }
-    fn is_event_time(&self) -> bool {
-        false
+        D::EVENT_TIME
     }
     fn merge_windows(&self, windows: &[TimeWindow]) -> Option<Merges<TimeWindow>> {
         Some(TimeWindow::merge_windows(windows))
@@ -592,8 +504,8 @@ mod tests {
         let s = WindowAssigner::<u8>::slicing(&a).unwrap();
         assert_eq!(s.slice, 2_000);
         assert_eq!(s.slice_of(12_500), TimeWindow::new(12_000, 14_000));
-        // The windows of 12 500 end at 16 000, 20 000 (starts 6 000, 10 000): 20 000 last.
-        assert_eq!(s.last_end(12_500), 20_000);
+        // The windows of 12 500 start at 12 000, 8 000 and 4 000: the last ends at 22 000.
+        assert_eq!(s.last_end(12_500), 22_000);
         let slices: Vec<_> = s.slices_ending(20_000).collect();
         assert_eq!(slices.len(), 5);
         assert_eq!(slices[0], TimeWindow::new(10_000, 12_000));

@@ -31,6 +31,27 @@ pub trait Evictor<T>: Clone + Send + Sync + 'static {
     fn evict_after(&self, elements: &mut Vec<TimestampedValue<T>>);
 }
 
+/// Implements [`Evictor`] for an evictor type with an `after` flag and an `evict` method:
+/// it evicts after the window function if `after`, else before it.
+macro_rules! evicts_before_or_after {
+    ($($ty:ty),*) => {$(
+        impl<T: Clone + Send + 'static> Evictor<T> for $ty {
+            fn evict_before(&self, elements: &mut Vec<TimestampedValue<T>>) {
+                if !self.after {
+                    self.evict(elements);
+                }
+            }
+            fn evict_after(&self, elements: &mut Vec<TimestampedValue<T>>) {
+                if self.after {
+                    self.evict(elements);
+                }
+            }
+        }
+    )*};
+}
+
+evicts_before_or_after!(CountEvictor, TimeEvictor, DeltaEvictor<T>);
+
 /// Keeps at most `max_count` elements, dropping the oldest (Flink's `CountEvictor`).
 #[derive(Clone, Copy, Debug)]
 pub struct CountEvictor {
@@ -54,19 +75,6 @@ impl CountEvictor {
         if elements.len() > self.max_count {
             let excess = elements.len() - self.max_count;
             elements.drain(..excess);
-        }
-    }
-}
-
-impl<T: Clone + Send + 'static> Evictor<T> for CountEvictor {
-    fn evict_before(&self, elements: &mut Vec<TimestampedValue<T>>) {
-        if !self.after {
-            self.evict(elements);
-        }
-    }
-    fn evict_after(&self, elements: &mut Vec<TimestampedValue<T>>) {
-        if self.after {
-            self.evict(elements);
         }
     }
 }
@@ -103,19 +111,6 @@ impl TimeEvictor {
             .unwrap_or(i64::MIN);
         let cutoff = newest.saturating_sub(self.window_size);
         elements.retain(|e| e.timestamp > cutoff);
-    }
-}
-
-impl<T: Clone + Send + 'static> Evictor<T> for TimeEvictor {
-    fn evict_before(&self, elements: &mut Vec<TimestampedValue<T>>) {
-        if !self.after {
-            self.evict(elements);
-        }
-    }
-    fn evict_after(&self, elements: &mut Vec<TimestampedValue<T>>) {
-        if self.after {
-            self.evict(elements);
-        }
     }
 }
 
@@ -165,19 +160,6 @@ impl<T> DeltaEvictor<T> {
             return;
         };
         elements.retain(|e| (self.delta)(&e.value, &last) < self.threshold);
-    }
-}
-
-impl<T: Clone + Send + 'static> Evictor<T> for DeltaEvictor<T> {
-    fn evict_before(&self, elements: &mut Vec<TimestampedValue<T>>) {
-        if !self.after {
-            self.evict(elements);
-        }
-    }
-    fn evict_after(&self, elements: &mut Vec<TimestampedValue<T>>) {
-        if self.after {
-            self.evict(elements);
-        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! and computing a result per window.
 //!
 //! - [`windows`]: [`TimeWindow`] (half-open, epoch-aligned spans) and [`GlobalWindow`].
-//! - [`assigners`]: tumbling, sliding and session windows in event and processing time,
-//!   global windows.
+//! - [`assigners`]: tumbling, sliding and session windows, generic over their time
+//!   [`Domain`] (event or processing time), and global windows.
 //! - [`triggers`]: when windows fire and purge ([`TriggerResult`]); event-time,
 //!   processing-time, count, purging, continuous event-time triggers and the trait for
 //!   custom ones.
@@ -28,9 +28,10 @@ pub mod triggers;
 pub mod windows;
 
 pub use assigners::{
-    EventTimeSessionWindows, GlobalWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
-    SlidingProcessingTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
-    WindowAssigner,
+    Domain, EventTime, EventTimeSessionWindows, GlobalWindows, ProcessingTime,
+    ProcessingTimeSessionWindows, SessionWindows, SlidingEventTimeWindows,
+    SlidingProcessingTimeWindows, SlidingWindows, TumblingEventTimeWindows,
+    TumblingProcessingTimeWindows, TumblingWindows, WindowAssigner,
 };
 pub use evictors::{CountEvictor, DeltaEvictor, Evictor, TimeEvictor, TimestampedValue};
 pub use function::{ProcessWindowFunction, WindowContext};

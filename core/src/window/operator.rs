@@ -23,7 +23,7 @@ use crate::operator::rolling::KeyFn;
 use crate::operator::{BoxOutput, OpResult, OperatorError, Output};
 use crate::record::{Data, Record};
 use crate::runtime::clock::SharedClock;
-use crate::runtime::timers::{ProcessingTimeCallback, ProcessingTimeService, TimerTarget};
+use crate::runtime::timers::{ProcessingTimeCallback, WakeUps};
 use crate::time::WatermarkStatus;
 
 /// How a window operator is set up, apart from its functions.
@@ -60,9 +60,8 @@ pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
     side: SideOutputs,
     watermark: i64,
     clock: SharedClock,
-    service: ProcessingTimeService,
-    target: Option<TimerTarget>,
-    wake_at: Option<i64>,
+    /// Wake-ups for the processing-time timers.
+    wake_ups: WakeUps,
     /// For sliding event-time windows with an incremental function and the default
     /// trigger: the slicing (one update per element, windows combined from slices).
     slicing: Option<Slicing<A::W>>,
@@ -489,22 +488,10 @@ where
     }
 
     /// Asks the task's processing-time service to wake us for the earliest
-    /// processing-time timer, if that is earlier than the wake-up already asked for.
+    /// processing-time timer, if it is earlier than the wake-up already asked for.
     fn schedule_wake_up(&mut self) {
-        let (Some(target), Some(next)) = (self.target, self.timers.processing.peek_timestamp())
-        else {
-            return;
-        };
-        if self.wake_at.is_some_and(|w| w <= next) {
-            return;
-        }
-        self.wake_at = Some(next);
-        let delay_ms = next.saturating_sub(self.clock.epoch_millis()).max(0) as u64;
-        let at = self
-            .service
-            .now()
-            .saturating_add(delay_ms.saturating_mul(1_000_000));
-        self.service.schedule(target, at);
+        let next = self.timers.processing.peek_timestamp();
+        self.wake_ups.schedule(next, &self.clock);
     }
 }
 
@@ -523,7 +510,7 @@ where
     O: Data,
 {
     fn on_processing_time(&mut self, _at: u64, _now: u64) -> OpResult {
-        self.wake_at = None;
+        self.wake_ups.woken();
         let now_ms = self.clock.epoch_millis();
         while let Some(t) = self.timers.processing.pop_due(now_ms) {
             self.on_timer(t.key, t.namespace, t.timestamp, false)?;
@@ -632,9 +619,7 @@ where
             side,
             watermark: i64::MIN,
             clock: ctx.clock.clone(),
-            service: ctx.timers.clone(),
-            target: None,
-            wake_at: None,
+            wake_ups: WakeUps::new(ctx.timers.clone()),
             slicing,
             windows: Vec::new(),
             present: Vec::new(),
@@ -642,7 +627,7 @@ where
         }));
         let weak = Rc::downgrade(&core);
         let target = ctx.timers.register(weak);
-        core.borrow_mut().target = Some(target);
+        core.borrow_mut().wake_ups.set_target(target);
         let weak = Rc::downgrade(&core);
         ctx.state_sizes.register(weak);
         Ok(Self { core, key })

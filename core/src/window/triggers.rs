@@ -119,20 +119,24 @@ pub trait Trigger<T, W: Window>: Clone + Send + Sync + 'static {
         window: &W,
         ctx: &mut TriggerContext<'_, K, W>,
     ) -> Result<TriggerResult, OperatorError>;
-    /// An event-time timer of `window` fired at `time`.
+    /// An event-time timer of `window` fired at `time` (by default: nothing happens).
     fn on_event_time<K: BackendKey>(
         &mut self,
-        time: i64,
-        window: &W,
-        ctx: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError>;
-    /// A processing-time timer of `window` fired at `time`.
+        _time: i64,
+        _window: &W,
+        _ctx: &mut TriggerContext<'_, K, W>,
+    ) -> Result<TriggerResult, OperatorError> {
+        Ok(TriggerResult::Continue)
+    }
+    /// A processing-time timer of `window` fired at `time` (by default: nothing happens).
     fn on_processing_time<K: BackendKey>(
         &mut self,
-        time: i64,
-        window: &W,
-        ctx: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError>;
+        _time: i64,
+        _window: &W,
+        _ctx: &mut TriggerContext<'_, K, W>,
+    ) -> Result<TriggerResult, OperatorError> {
+        Ok(TriggerResult::Continue)
+    }
     /// Whether the trigger supports merging windows (session windows need it).
     fn can_merge(&self) -> bool {
         false
@@ -148,8 +152,15 @@ pub trait Trigger<T, W: Window>: Clone + Send + Sync + 'static {
             "this trigger does not support merging windows (session windows)".into(),
         ))
     }
-    /// The window is gone: drop the trigger's state and timers for it.
-    fn clear<K: BackendKey>(&mut self, window: &W, ctx: &mut TriggerContext<'_, K, W>) -> OpResult;
+    /// The window is gone: drop the trigger's state and timers for it (by default there
+    /// are none).
+    fn clear<K: BackendKey>(
+        &mut self,
+        _window: &W,
+        _ctx: &mut TriggerContext<'_, K, W>,
+    ) -> OpResult {
+        Ok(())
+    }
 }
 
 /// Fires once the watermark passes the window's end; an element arriving after that
@@ -182,14 +193,6 @@ impl<T, W: Window> Trigger<T, W> for EventTimeTrigger {
         } else {
             TriggerResult::Continue
         })
-    }
-    fn on_processing_time<K: BackendKey>(
-        &mut self,
-        _: i64,
-        _: &W,
-        _: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError> {
-        Ok(TriggerResult::Continue)
     }
     fn can_merge(&self) -> bool {
         true
@@ -226,14 +229,6 @@ impl<T, W: Window> Trigger<T, W> for ProcessingTimeTrigger {
         ctx: &mut TriggerContext<'_, K, W>,
     ) -> Result<TriggerResult, OperatorError> {
         ctx.register_processing_time_timer(window.max_timestamp());
-        Ok(TriggerResult::Continue)
-    }
-    fn on_event_time<K: BackendKey>(
-        &mut self,
-        _: i64,
-        _: &W,
-        _: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError> {
         Ok(TriggerResult::Continue)
     }
     fn on_processing_time<K: BackendKey>(
@@ -278,22 +273,6 @@ impl<T, W: Window> Trigger<T, W> for NeverTrigger {
     ) -> Result<TriggerResult, OperatorError> {
         Ok(TriggerResult::Continue)
     }
-    fn on_event_time<K: BackendKey>(
-        &mut self,
-        _: i64,
-        _: &W,
-        _: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError> {
-        Ok(TriggerResult::Continue)
-    }
-    fn on_processing_time<K: BackendKey>(
-        &mut self,
-        _: i64,
-        _: &W,
-        _: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError> {
-        Ok(TriggerResult::Continue)
-    }
     fn can_merge(&self) -> bool {
         true
     }
@@ -303,9 +282,6 @@ impl<T, W: Window> Trigger<T, W> for NeverTrigger {
         _: &[W],
         _: &mut TriggerContext<'_, K, W>,
     ) -> OpResult {
-        Ok(())
-    }
-    fn clear<K: BackendKey>(&mut self, _: &W, _: &mut TriggerContext<'_, K, W>) -> OpResult {
         Ok(())
     }
 }
@@ -360,22 +336,6 @@ impl<T, W: Window> Trigger<T, W> for CountTrigger<W> {
             count.clear(ctx.state(), window)?;
             return Ok(TriggerResult::Fire);
         }
-        Ok(TriggerResult::Continue)
-    }
-    fn on_event_time<K: BackendKey>(
-        &mut self,
-        _: i64,
-        _: &W,
-        _: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError> {
-        Ok(TriggerResult::Continue)
-    }
-    fn on_processing_time<K: BackendKey>(
-        &mut self,
-        _: i64,
-        _: &W,
-        _: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError> {
         Ok(TriggerResult::Continue)
     }
     fn can_merge(&self) -> bool {
@@ -552,14 +512,6 @@ impl<T, W: Window> Trigger<T, W> for ContinuousEventTimeTrigger<W> {
             self.register_next(state, time, window, ctx)?;
             return Ok(TriggerResult::Fire);
         }
-        Ok(TriggerResult::Continue)
-    }
-    fn on_processing_time<K: BackendKey>(
-        &mut self,
-        _: i64,
-        _: &W,
-        _: &mut TriggerContext<'_, K, W>,
-    ) -> Result<TriggerResult, OperatorError> {
         Ok(TriggerResult::Continue)
     }
     fn can_merge(&self) -> bool {
