@@ -2,7 +2,7 @@
 //! `KeyedStream.intervalJoin`) and the regular join in state (what Flink SQL's streaming
 //! join does, which Flink's DataStream API lacks).
 //!
-//! ```ignore
+//! ```text
 //! let pairs = orders
 //!     .interval_join(&payments)
 //!     .between(-5_000, 10_000)?          // payment.ts ∈ [order.ts - 5 s, order.ts + 10 s]
