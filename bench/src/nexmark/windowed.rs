@@ -23,6 +23,7 @@ use weir_state::keyed::{
 use weir_state::HeapKeyedStateBackend;
 
 use super::csv::write_i64;
+use super::local_top::LocalTop;
 use super::model::Event;
 use super::queries::{BidColumns, CsvRow};
 
@@ -302,6 +303,7 @@ pub fn q7<B: BidColumns>(bids: &DataStream<B>) -> DataStream<Q7Row> {
         };
         q7_candidates(row)
     })
+    .transform("Q7 Local Top", |_, out, _| Ok(Box::new(LocalTop::new(out))))
     .key_by(|c: &(i64, Q7Row)| c.0)
     .process(HighestBid::default())
 }
