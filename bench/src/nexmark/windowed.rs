@@ -23,6 +23,7 @@ use weir_state::keyed::{
 use weir_state::HeapKeyedStateBackend;
 
 use super::csv::write_i64;
+use super::local_count::{LocalCount, SumCounts};
 use super::local_top::LocalTop;
 use super::model::Event;
 use super::queries::{BidColumns, CsvRow};
@@ -144,11 +145,15 @@ impl ProcessWindowFunction<i64, KeyCount, KeyCount, TimeWindow> for Hottest {
 /// q5: per sliding window (10 s, every 2 s) the bid count per auction; the auctions with
 /// the window's largest count. Rows: auction, num, window_start, window_end.
 pub fn q5<B: BidColumns>(bids: &DataStream<B>) -> Result<DataStream<KeyCount>, OperatorError> {
+    // Counted per 2 s slice on each subtask first, then summed per window.
     let counts = bids
         .map(|b: B| (b.auction(), b.date_time()))
-        .key_by(|b: &(i64, i64)| b.0)
+        .transform("Q5 Local Count", |_, out, _| {
+            Ok(Box::new(LocalCount::new(out, 2_000)))
+        })
+        .key_by(|c: &(i64, i64)| c.0)
         .window(SlidingEventTimeWindows::of(secs(10), secs(2))?)
-        .aggregate_with(CountAll, TagCount);
+        .aggregate_with(SumCounts, TagCount);
     // A window's counts carry its last timestamp, so the tumbling 2 s window holding it
     // is that window's alone and fires once all its counts are in.
     Ok(counts
