@@ -8,7 +8,7 @@ use weir_core::config::RawValue;
 
 pub mod joins;
 pub mod windows;
-pub use joins::{IntervalJoinStep, WindowJoinStep};
+pub use joins::{IntervalJoinStep, JoinKind, JoinStep, WindowJoinStep};
 pub use windows::{AggFn, AggregateSpec, KeepSpec, WindowKind, WindowStep};
 
 /// A parsed job file.
@@ -248,6 +248,8 @@ pub enum StepKind {
     IntervalJoin(IntervalJoinStep),
     /// Pairs of rows with equal keys in the same window.
     WindowJoin(WindowJoinStep),
+    /// Flink SQL's regular join: both sides kept in state, any order of arrival.
+    Join(JoinStep),
 }
 
 /// A `[[sink]]`.
@@ -299,6 +301,7 @@ const STEP_TYPES: &[&str] = &[
     "window",
     "interval_join",
     "window_join",
+    "join",
 ];
 const SINK_TYPES: &[&str] = &["print", "csv", "blackhole"];
 const SETTINGS_KEYS: &[&str] = &[
@@ -788,6 +791,7 @@ fn step(mut t: Table<'_, '_>, i: usize) -> Result<StepSpec, JobFileError> {
         "window" => windows::window(&mut t)?,
         "interval_join" => joins::interval_join(&mut t)?,
         "window_join" => joins::window_join(&mut t)?,
+        "join" => joins::join(&mut t)?,
         rolling => {
             let kind = match rolling {
                 "sum" => RollingKind::Sum,

@@ -1,20 +1,23 @@
-//! The `interval_join` and `window_join` steps: the input (left) and `with` (right),
-//! keyed by columns of equal types, in event time; each output row is the left row's
-//! columns then the right row's, a right column whose name the left already has being
-//! prefixed with `<with>_`.
+//! The `interval_join` and `window_join` steps (in event time) and the `join` step (the
+//! regular join in state, in any order of arrival): the input (left) and `with` (right),
+//! keyed by columns of equal types; each output row is the left row's columns then the
+//! right row's, a right column whose name the left already has being prefixed with
+//! `<with>_`. Outer `join`s emit a changelog: a leading `op` column, `+I` or `-D`.
 
 use weir_core::api::DataStream;
-use weir_core::operator::join::JoinContext;
+use weir_core::operator::join::{Change, JoinContext, JoinType};
 use weir_core::operator::process::Collector;
 use weir_core::operator::OperatorError;
-use weir_core::row::{Field, Row, Schema};
+use weir_core::row::{Field, FieldType, Row, Schema, Value};
 use weir_core::window::{SlidingEventTimeWindows, TumblingEventTimeWindows};
 
 use super::ops::key_of;
 use super::steps::{column_index, settings};
 use super::{Builder, Named};
 use crate::job::doc::JobFileError;
-use crate::job::spec::{IntervalJoinStep, Located, StepSpec, WindowJoinStep, WindowKind};
+use crate::job::spec::{
+    IntervalJoinStep, JoinKind, JoinStep, Located, StepSpec, WindowJoinStep, WindowKind,
+};
 
 /// The two sides of a join, checked: key columns of each, and the output schema.
 struct Sides {
@@ -31,6 +34,7 @@ fn sides(
     with: &Located,
     keys: &[Located],
     with_keys: &[Located],
+    event_time: bool,
 ) -> Result<Sides, JobFileError> {
     let fail = |line: u32, m: String| b.error(line, format!("step \"{}\": {m}", step.name));
     let right = b.input(Some(with), with.line)?;
@@ -50,7 +54,7 @@ fn sides(
         ));
     }
     for (side, named) in [("input", left), (with.text.as_str(), &right)] {
-        if !named.event_time {
+        if event_time && !named.event_time {
             return Err(fail(step.line, format!("joins run in event time, but '{side}' has none: declare watermark = {{ column = \"...\", max-out-of-orderness = \"...\" }} on its source")));
         }
     }
@@ -116,7 +120,7 @@ pub fn interval(
     j: &IntervalJoinStep,
     left: &Named,
 ) -> Result<Named, JobFileError> {
-    let s = sides(b, step, left, &j.with, &j.keys, &j.with_keys)?;
+    let s = sides(b, step, left, &j.with, &j.keys, &j.with_keys, true)?;
     let (lk, rk) = (s.left_keys, s.right_keys);
     let l = left.stream.key_by(move |row: &Row| key_of(row, &lk));
     let r = s.right.stream.key_by(move |row: &Row| key_of(row, &rk));
@@ -147,7 +151,7 @@ pub fn window(
     j: &WindowJoinStep,
     left: &Named,
 ) -> Result<Named, JobFileError> {
-    let s = sides(b, step, left, &j.with, &j.keys, &j.with_keys)?;
+    let s = sides(b, step, left, &j.with, &j.keys, &j.with_keys, true)?;
     let (lk, rk) = (s.left_keys, s.right_keys);
     let bad = |e: OperatorError| b.error(step.line, format!("step \"{}\": {e}", step.name));
     let pairs = left
@@ -165,6 +169,72 @@ pub fn window(
             .apply(f),
     };
     finish(b, step, stream.name(&step.name), s.schema)
+}
+
+/// Builds a `join` step (the regular join in state) on `left`.
+pub fn regular(
+    b: &Builder<'_>,
+    step: &StepSpec,
+    j: &JoinStep,
+    left: &Named,
+) -> Result<Named, JobFileError> {
+    let s = sides(b, step, left, &j.with, &j.keys, &j.with_keys, false)?;
+    let (lk, rk) = (s.left_keys, s.right_keys);
+    let (left_width, right_width) = (left.schema.len(), s.right.schema.len());
+    let l = left.stream.key_by(move |row: &Row| key_of(row, &lk));
+    let r = s.right.stream.key_by(move |row: &Row| key_of(row, &rk));
+    let join_type = match j.kind {
+        JoinKind::Inner => JoinType::Inner,
+        JoinKind::Left => JoinType::LeftOuter,
+        JoinKind::Right => JoinType::RightOuter,
+        JoinKind::Full => JoinType::FullOuter,
+    };
+    let mut joined = l.join_in_state(&r, join_type);
+    if let Some(ttl) = j.state_ttl {
+        joined = joined.state_ttl(ttl);
+    }
+    let changes = joined
+        .apply(move |l: Option<&Row>, r: Option<&Row>| {
+            let mut values = Vec::with_capacity(left_width + right_width);
+            match l {
+                Some(l) => values.extend(l.values.iter().cloned()),
+                None => values.resize(left_width, Value::Null),
+            }
+            match r {
+                Some(r) => values.extend(r.values.iter().cloned()),
+                None => values.resize(left_width + right_width, Value::Null),
+            }
+            Row::new(values)
+        })
+        .name(&step.name);
+    let (stream, schema) = if j.kind.is_outer() {
+        let mut fields = vec![Field::new("op", FieldType::String)];
+        if s.schema.fields().iter().any(|f| f.name == "op") {
+            return Err(b.error(
+                step.line,
+                format!("step \"{}\": an outer join's output starts with a column 'op' (+I or -D), but the inputs already have one; rename it with a select step before the join", step.name),
+            ));
+        }
+        fields.extend(s.schema.fields().iter().cloned());
+        let schema = Schema::new(fields)
+            .map_err(|e| b.error(step.line, format!("step \"{}\": {e}", step.name)))?;
+        let stream = changes.map(|c: Change<Row>| {
+            let mut values = Vec::with_capacity(c.row.values.len() + 1);
+            values.push(Value::Str(c.kind.short_string().to_string()));
+            values.extend(c.row.values);
+            Row::new(values)
+        });
+        (stream, schema)
+    } else {
+        // Append-only inputs make an inner join append-only: every change is an insert.
+        (changes.map(|c: Change<Row>| c.row), s.schema)
+    };
+    Ok(Named {
+        stream: settings(b, step, stream, &step.settings)?,
+        schema,
+        keys: None,
+        event_time: false,
+    })
 }
 
 fn finish(

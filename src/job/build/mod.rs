@@ -5,7 +5,7 @@
 //! - [`sources`]: `csv`, `text`, `nexmark-file`, `nexmark`, `sequence`.
 //! - [`steps`]: filter, select, split, key_by, rolling aggregates, union, deduplicate.
 //! - [`windows`]: window steps (tumble, hop, session, count) with aggregates or `keep`.
-//! - [`joins`]: interval and window joins.
+//! - [`joins`]: interval and window joins, and the regular join in state.
 //! - [`sinks`]: print, csv, blackhole.
 //! - [`ops`]: the row operators the steps run.
 //! - [`nexmark_rows`]: Nexmark events as rows.

@@ -227,6 +227,7 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
         StepKind::Window(w) => super::windows::build(b, step, w, &input)?,
         StepKind::IntervalJoin(j) => super::joins::interval(b, step, j, &input)?,
         StepKind::WindowJoin(j) => super::joins::window(b, step, j, &input)?,
+        StepKind::Join(j) => super::joins::regular(b, step, j, &input)?,
     };
     Ok(named)
 }

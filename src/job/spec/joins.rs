@@ -1,9 +1,10 @@
-//! Join steps of a job file: `interval_join` and `window_join`.
+//! Join steps of a job file: `interval_join`, `window_join` and `join` (the regular join
+//! in state).
 
 use std::time::Duration;
 
 use super::windows::{required, window_kind, WindowKind};
-use super::{located, located_list, Located, StepKind, Table};
+use super::{duration_of, located, located_list, Located, StepKind, Table};
 use crate::job::doc::JobFileError;
 
 /// A `type = "interval_join"` step.
@@ -42,6 +43,43 @@ pub struct WindowJoinStep {
     pub size: Duration,
     /// Slide of hop windows.
     pub slide: Option<Duration>,
+}
+
+/// The kind of a regular `join` step (Flink SQL's join types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// Pairs with equal keys only.
+    Inner,
+    /// Every left row, padded with NULLs when no right row matches.
+    Left,
+    /// Every right row, padded with NULLs when no left row matches.
+    Right,
+    /// Every row of either side, padded when unmatched.
+    Full,
+}
+
+impl JoinKind {
+    const NAMES: [&'static str; 4] = ["inner", "left", "right", "full"];
+
+    /// Whether the output is a changelog (padded rows are withdrawn when a match comes).
+    pub fn is_outer(self) -> bool {
+        self != JoinKind::Inner
+    }
+}
+
+/// A `type = "join"` step: Flink SQL's regular join, both sides kept in state.
+#[derive(Debug, Clone)]
+pub struct JoinStep {
+    /// The right input.
+    pub with: Located,
+    /// Left key columns.
+    pub keys: Vec<Located>,
+    /// Right key columns (default: the same names).
+    pub with_keys: Vec<Located>,
+    /// Inner, left, right or full.
+    pub kind: JoinKind,
+    /// How long a row stays in state after it was last written (processing time).
+    pub state_ttl: Option<Duration>,
 }
 
 fn join_keys(t: &mut Table<'_, '_>) -> Result<(Located, Vec<Located>, Vec<Located>), JobFileError> {
@@ -175,3 +213,48 @@ pub fn window_join(
         &["with", "key", "with-key", "window", "size", "slide"],
     ))
 }
+
+/// `type = "join"`.
+pub fn join(t: &mut Table<'_, '_>) -> Result<(StepKind, &'static [&'static str]), JobFileError> {
+    let (with, keys, with_keys) = join_keys(t)?;
+    let kind = match t.get("kind") {
+        None => JoinKind::Inner,
+        Some(item) => {
+            let text = item.str()?;
+            match text.as_str() {
+                "inner" => JoinKind::Inner,
+                "left" => JoinKind::Left,
+                "right" => JoinKind::Right,
+                "full" => JoinKind::Full,
+                _ => {
+                    let hint = crate::job::doc::nearest(&text, &JoinKind::NAMES)
+                        .map(|n| format!("; did you mean '{n}'?"))
+                        .unwrap_or_default();
+                    return Err(item.error(format!(
+                        "unknown join kind '{text}' (one of: {}){hint}",
+                        JoinKind::NAMES.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    let state_ttl = duration_of(t, "state-ttl")?;
+    if state_ttl.is_some_and(|d| d.as_millis() == 0) {
+        return Err(
+            t.error("'state-ttl' must be at least 1 ms (leave it out to keep rows for ever)")
+        );
+    }
+    Ok((
+        StepKind::Join(JoinStep {
+            with,
+            keys,
+            with_keys,
+            kind,
+            state_ttl,
+        }),
+        &["with", "key", "with-key", "kind", "state-ttl"],
+    ))
+}
+
+#[cfg(test)]
+mod tests;
