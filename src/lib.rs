@@ -5,7 +5,7 @@
 //! - [`cli`]: the command line (`run`, `explain`, `nexmark`, `bench`).
 //!
 //! The engine itself is re-exported: [`core`] (DataStream API, runtime, cluster),
-//! [`state`] (key groups), [`net`] (TCP data plane), [`bench`] (Nexmark, harnesses).
+//! [`state`] (key groups), [`net`] (TCP data plane), [`bench`](mod@bench) (Nexmark, harnesses).
 
 pub mod cli;
 pub mod job;

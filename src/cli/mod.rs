@@ -1,7 +1,7 @@
 //! The `weir` command line: its arguments (clap) and one module per subcommand.
 //!
 //! - [`run`]: `weir run` and `weir explain` over job files.
-//! - [`bench`]: `weir bench`, the benchmarks as a table or JSON lines.
+//! - [`bench`](mod@bench): `weir bench`, the benchmarks as a table or JSON lines.
 //! - [`nexmark`]: `weir nexmark`, the built-in Nexmark queries over a CSV file.
 //! - [`summary`]: the per-vertex table printed when a job ends.
 //! - [`overrides`]: `--set KEY=VALUE` on top of a job file's `[config]`.

@@ -1,5 +1,5 @@
-//! q5's local pre-aggregation, chained after each source subtask before the exchange by
-//! auction (Flink's local-global aggregation): bids are counted per (auction, 2 s slice)
+//! q5's local pre-aggregation (a [`Partial`] for [`super::local::Local`]), chained after
+//! each source subtask before the exchange by auction: bids are counted per (auction, 2 s slice)
 //! on the subtask, and a slice's counts leave as `(auction, count)`, stamped with the
 //! slice's start, when the subtask's watermark passes the slice's end. The windowed
 //! stage then sums counts instead of counting bids: on the generator's stream about one
@@ -7,80 +7,61 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use weir_core::operator::{BoxOutput, OpResult, Output};
-use weir_core::record::{Record, NO_TIMESTAMP};
-use weir_core::time::WatermarkStatus;
+use weir_core::operator::OpResult;
 use weir_core::window::TimeWindow;
 use weir_state::keyed::{AggregateFunction, BuildStateHasher};
 
-/// Counts `(key, timestamp)` records per key and slice of `slice` ms; emits `(key,
-/// count)` per slice once the watermark passes the slice (see the module documentation).
-pub struct LocalCount {
-    out: BoxOutput<(i64, i64)>,
+use super::local::{or_time, Partial};
+
+/// Counts `(key, timestamp)` records per key and slice of `slice` ms; a slice's counts,
+/// `(key, count)` stamped with its start, are complete once the watermark passes it (run
+/// it in a [`Local`](super::local::Local)).
+pub struct SliceCounts {
     slice: i64,
     /// Counts per slice start, then per key.
     pending: BTreeMap<i64, HashMap<i64, i64, BuildStateHasher>>,
 }
 
-impl LocalCount {
-    /// Counts per slice of `slice` ms (at least 1) into `out`.
-    pub fn new(out: BoxOutput<(i64, i64)>, slice: i64) -> Self {
+impl SliceCounts {
+    /// Counts per slice of `slice` ms (at least 1).
+    pub fn new(slice: i64) -> Self {
         Self {
-            out,
             slice: slice.max(1),
             pending: BTreeMap::new(),
         }
     }
-
-    /// Sends the counts of every slice that ends at or before `watermark + 1`.
-    fn flush(&mut self, watermark: i64) -> OpResult {
-        while let Some(entry) = self.pending.first_entry() {
-            let start = *entry.key();
-            if start.saturating_add(self.slice).saturating_sub(1) > watermark {
-                break;
-            }
-            for (key, count) in entry.remove() {
-                self.out.collect(Record::Owned((key, count)), start)?;
-            }
-        }
-        Ok(())
-    }
 }
 
-impl Output<(i64, i64)> for LocalCount {
-    fn collect(&mut self, record: Record<'_, (i64, i64)>, timestamp: i64) -> OpResult {
-        let (key, date_time) = record.into_owned()?;
-        let t = if timestamp == NO_TIMESTAMP {
-            date_time
-        } else {
-            timestamp
-        };
-        let start = TimeWindow::start_with_offset(t, 0, self.slice);
+impl Partial<(i64, i64), (i64, i64)> for SliceCounts {
+    fn add(&mut self, (key, date_time): (i64, i64), timestamp: i64) {
+        let start = TimeWindow::start_with_offset(or_time(timestamp, date_time), 0, self.slice);
         *self
             .pending
             .entry(start)
             .or_default()
             .entry(key)
             .or_insert(0) += 1;
+    }
+
+    fn flush(
+        &mut self,
+        watermark: i64,
+        emit: &mut dyn FnMut((i64, i64), i64) -> OpResult,
+    ) -> OpResult {
+        while let Some(entry) = self.pending.first_entry() {
+            let start = *entry.key();
+            if start.saturating_add(self.slice).saturating_sub(1) > watermark {
+                break;
+            }
+            for (key, count) in entry.remove() {
+                emit((key, count), start)?;
+            }
+        }
         Ok(())
-    }
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.flush(watermark)?;
-        self.out.emit_watermark(watermark)
-    }
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.out.emit_watermark_status(status)
-    }
-    fn finish(&mut self) -> OpResult {
-        self.flush(i64::MAX)?;
-        self.out.finish()
-    }
-    fn pause_until(&self) -> Option<u64> {
-        self.out.pause_until()
     }
 }
 
-/// Sums the counts of `(key, count)` records (the global side of [`LocalCount`]).
+/// Sums the counts of `(key, count)` records (the global side of [`SliceCounts`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SumCounts;
 
@@ -102,8 +83,12 @@ impl AggregateFunction<(i64, i64), i64, i64> for SumCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nexmark::local::Local;
     use std::cell::RefCell;
     use std::rc::Rc;
+    use weir_core::operator::Output;
+    use weir_core::record::Record;
+    use weir_core::time::WatermarkStatus;
 
     type Seen = Rc<RefCell<Vec<(i64, i64, i64)>>>;
 
@@ -130,7 +115,7 @@ mod tests {
     #[test]
     fn counts_leave_per_slice_before_the_watermark_that_completes_them() {
         let seen: Seen = Rc::default();
-        let mut op = LocalCount::new(Box::new(Sink(seen.clone())), 2_000);
+        let mut op = Local::new(SliceCounts::new(2_000), Box::new(Sink(seen.clone())));
         for (k, t) in [(1, 100), (1, 1_999), (2, 500), (1, 2_000), (1, 2_500)] {
             op.collect(Record::Owned((k, t)), t).unwrap();
         }

@@ -1,5 +1,5 @@
-//! q7's local pre-selection, chained after each source subtask before the exchange by
-//! window end (Flink's local-global aggregation): per window end, only the bids that can
+//! q7's local pre-selection (a [`Partial`] for [`super::local::Local`]), chained after each
+//! source subtask before the exchange by window end: per window end, only the bids that can
 //! still be a window's highest go on — the bids at the subtask's highest price inside the
 //! window, and the bids exactly at its end priced at least that high. A window's global
 //! highest price is the highest of the subtasks' local ones, so nothing that matches is
@@ -10,10 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use weir_core::operator::{BoxOutput, OpResult, Output};
-use weir_core::record::{Record, NO_TIMESTAMP};
-use weir_core::time::WatermarkStatus;
+use weir_core::operator::OpResult;
 
+use super::local::{or_time, Partial};
 use super::windowed::Q7Row;
 
 /// The candidates of one window end on one subtask.
@@ -57,61 +56,34 @@ impl Candidates {
     }
 }
 
-/// Keeps the candidates per window end and passes them on, as `(end, bid)`, when the
-/// watermark reaches the end (see the module documentation).
-pub struct LocalTop {
-    out: BoxOutput<(i64, Q7Row)>,
+/// Keeps the candidates per window end; those of an end, as `(end, bid)`, are complete
+/// once the watermark reaches the end (run it in a [`Local`](super::local::Local)).
+#[derive(Default)]
+pub struct TopBids {
     pending: BTreeMap<i64, Candidates>,
 }
 
-impl LocalTop {
-    /// Pre-selection into `out`.
-    pub fn new(out: BoxOutput<(i64, Q7Row)>) -> Self {
-        Self {
-            out,
-            pending: BTreeMap::new(),
-        }
+impl Partial<(i64, Q7Row), (i64, Q7Row)> for TopBids {
+    fn add(&mut self, (end, bid): (i64, Q7Row), timestamp: i64) {
+        let ts = or_time(timestamp, bid.date_time);
+        self.pending.entry(end).or_default().add(end, bid, ts);
     }
 
-    /// Sends the candidates of every window end up to `watermark`.
-    fn flush(&mut self, watermark: i64) -> OpResult {
+    fn flush(
+        &mut self,
+        watermark: i64,
+        emit: &mut dyn FnMut((i64, Q7Row), i64) -> OpResult,
+    ) -> OpResult {
         while let Some(entry) = self.pending.first_entry() {
             if *entry.key() > watermark {
                 break;
             }
             let end = *entry.key();
             for (bid, ts) in entry.remove().into_rows() {
-                self.out.collect(Record::Owned((end, bid)), ts)?;
+                emit((end, bid), ts)?;
             }
         }
         Ok(())
-    }
-}
-
-impl Output<(i64, Q7Row)> for LocalTop {
-    fn collect(&mut self, record: Record<'_, (i64, Q7Row)>, timestamp: i64) -> OpResult {
-        let (end, bid) = record.into_owned()?;
-        let ts = if timestamp == NO_TIMESTAMP {
-            bid.date_time
-        } else {
-            timestamp
-        };
-        self.pending.entry(end).or_default().add(end, bid, ts);
-        Ok(())
-    }
-    fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-        self.flush(watermark)?;
-        self.out.emit_watermark(watermark)
-    }
-    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-        self.out.emit_watermark_status(status)
-    }
-    fn finish(&mut self) -> OpResult {
-        self.flush(i64::MAX)?;
-        self.out.finish()
-    }
-    fn pause_until(&self) -> Option<u64> {
-        self.out.pause_until()
     }
 }
 

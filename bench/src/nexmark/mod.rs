@@ -8,6 +8,7 @@
 //! - `swar`: reading CSV fields a machine word at a time, for the parsers' fast paths.
 //! - [`queries`]: q0, q1, q2 on a stream of bids, typed rows and their CSV form.
 //! - [`joins`]: q3 and q4 on a stream of events.
+//! - [`local`]: local pre-aggregation before an exchange, flushed on the watermark.
 //! - [`local_count`]: q5's per-subtask counts per slice.
 //! - [`local_top`]: q7's per-subtask pre-selection of candidate bids.
 //! - [`windowed`]: q5, q7, q8 and q11 on a stream of events in event time.
@@ -17,6 +18,7 @@
 pub mod csv;
 pub mod generator;
 pub mod joins;
+pub mod local;
 pub mod local_count;
 pub mod local_top;
 pub mod model;

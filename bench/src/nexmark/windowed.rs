@@ -23,8 +23,9 @@ use weir_state::keyed::{
 use weir_state::HeapKeyedStateBackend;
 
 use super::csv::write_i64;
-use super::local_count::{LocalCount, SumCounts};
-use super::local_top::LocalTop;
+use super::local::Local;
+use super::local_count::{SliceCounts, SumCounts};
+use super::local_top::TopBids;
 use super::model::Event;
 use super::queries::{BidColumns, CsvRow};
 
@@ -149,7 +150,7 @@ pub fn q5<B: BidColumns>(bids: &DataStream<B>) -> Result<DataStream<KeyCount>, O
     let counts = bids
         .map(|b: B| (b.auction(), b.date_time()))
         .transform("Q5 Local Count", |_, out, _| {
-            Ok(Box::new(LocalCount::new(out, 2_000)))
+            Ok(Box::new(Local::new(SliceCounts::new(2_000), out)))
         })
         .key_by(|c: &(i64, i64)| c.0)
         .window(SlidingEventTimeWindows::of(secs(10), secs(2))?)
@@ -308,7 +309,9 @@ pub fn q7<B: BidColumns>(bids: &DataStream<B>) -> DataStream<Q7Row> {
         };
         q7_candidates(row)
     })
-    .transform("Q7 Local Top", |_, out, _| Ok(Box::new(LocalTop::new(out))))
+    .transform("Q7 Local Top", |_, out, _| {
+        Ok(Box::new(Local::new(TopBids::default(), out)))
+    })
     .key_by(|c: &(i64, Q7Row)| c.0)
     .process(HighestBid::default())
 }

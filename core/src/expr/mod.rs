@@ -16,7 +16,7 @@
 //!
 //! Literals: `12` (long), `0.908` (decimal), `1.5e3` (double), `'it''s'`, `true`,
 //! `false`, `null`. Operators: unary `-`, `NOT`, `* / %`, `+ -`, `||`, `= == != <> < <= >
-//! >=`, `IS [NOT] NULL`, `AND`, `OR`. Functions: `abs`, `lower`, `upper`, `concat`,
+//! >=`, `IS NULL`, `IS NOT NULL`, `AND`, `OR`. Functions: `abs`, `lower`, `upper`, `concat`,
 //! `length`, `coalesce`, `mod(a, b)`, `cast(x AS type)`.
 
 mod ast;

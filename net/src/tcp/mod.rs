@@ -5,16 +5,16 @@
 //!
 //! A transport is one TaskManager's data plane, both ends:
 //!
-//! * the **partition server** ([`server`]) listens on 127.0.0.1, ephemeral port. `connect`
+//! * the **partition server** (`server`) listens on 127.0.0.1, ephemeral port. `connect`
 //!   registers the producer's subpartition there and returns a [`TcpSink`]: `send` queues the
 //!   buffer and returns at once. Each accepted connection has a reader thread (partition
 //!   requests, `AddCredit`, cancel, close → [`ConnectionScheduler`](crate::ConnectionScheduler))
 //!   and a writer thread that sends, round-robin, the queued buffers of the channels that have
 //!   credit; a written buffer is dropped, which recycles it to the producer's pool. A channel
 //!   without credit is simply not scheduled, so it never holds up the others.
-//! * the **client** ([`client`]) keeps one connection per producer address for every input
+//! * the **client** (`client`) keeps one connection per producer address for every input
 //!   channel reading from it. `connect` registers the channel with its gate's
-//!   [`GateCredits`](crate::GateCredits) and sends the `PartitionRequest` with the exclusive
+//!   [`crate::GateCredits`] and sends the `PartitionRequest` with the exclusive
 //!   buffers as initial credit. The reader thread copies each accepted payload into a buffer of
 //!   the channel's own receiver pool (carved from the [`NetworkBufferPool`]), marks it foreign
 //!   and pushes it into the gate with the spec's input channel index. The pool's recycle
