@@ -10,7 +10,7 @@ use weir_core::operator::process::Collector;
 use weir_core::operator::two_input::KeyedCoProcessFunction;
 use weir_core::operator::{OpResult, OperatorError};
 use weir_state::keyed::{
-    HeapSize, ListState, ListStateDescriptor, ValueState, ValueStateDescriptor,
+    InlineSized, ListState, ListStateDescriptor, ValueState, ValueStateDescriptor,
 };
 use weir_state::HeapKeyedStateBackend;
 
@@ -47,15 +47,9 @@ type Seller = (i64, String, String, String);
 /// Keeps both sides of the q3 join per seller id and emits every new pair.
 #[derive(Clone, Default)]
 struct SellerJoin {
-    people: Option<ListState<(), Stored<Seller>>>,
+    people: Option<ListState<(), InlineSized<Seller>>>,
     auctions: Option<ListState<(), i64>>,
 }
-
-/// A value kept in state whose heap parts are not estimated.
-#[derive(Clone, Debug)]
-struct Stored<T>(T);
-
-impl<T> HeapSize for Stored<T> {}
 
 fn unopened(what: &str) -> OperatorError {
     OperatorError::User(format!("{what} state used before open"))
@@ -88,7 +82,7 @@ impl KeyedCoProcessFunction<i64, Seller, (i64, i64), Q3Row> for SellerJoin {
         for auction in auctions.get(ctx.state(), &())? {
             out.collect(row(&person, auction));
         }
-        people.add(ctx.state(), &(), Stored(person))?;
+        people.add(ctx.state(), &(), InlineSized(person))?;
         Ok(())
     }
 

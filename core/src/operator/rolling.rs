@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use weir_state::keyed::{BackendKey, HeapSize, ValueState, ValueStateDescriptor};
+use weir_state::keyed::{BackendKey, InlineSized, ValueState, ValueStateDescriptor};
 use weir_state::HeapKeyedStateBackend;
 
 use super::{BoxOutput, OpResult, OperatorError, Output};
@@ -23,17 +23,10 @@ pub type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
 pub trait ReduceFn<T>: FnMut(T, T) -> Result<T, super::OperatorError> + Send + 'static {}
 impl<T, F: FnMut(T, T) -> Result<T, super::OperatorError> + Send + 'static> ReduceFn<T> for F {}
 
-/// An accumulated value as stored in keyed state. Its heap parts (strings inside a
-/// record) are not counted in the state size estimate, only its inline size.
-#[derive(Clone)]
-struct Accumulated<T>(T);
-
-impl<T> HeapSize for Accumulated<T> {}
-
 /// The keyed state of a rolling aggregate.
 struct Rolling<K, T> {
     backend: HeapKeyedStateBackend<K>,
-    acc: ValueState<(), Accumulated<T>>,
+    acc: ValueState<(), InlineSized<T>>,
 }
 
 impl<K: BackendKey, T: Data> StateSize for Rolling<K, T> {
@@ -85,12 +78,12 @@ impl<T: Data, K: BackendKey, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F
             let state = &mut *self.state.borrow_mut();
             state.backend.set_current_key(key)?;
             let next = match state.acc.value(&mut state.backend, &())? {
-                Some(Accumulated(acc)) => (self.reduce)(acc, value)?,
+                Some(InlineSized(acc)) => (self.reduce)(acc, value)?,
                 None => value,
             };
             state
                 .acc
-                .update(&mut state.backend, &(), Accumulated(next.clone()))?;
+                .update(&mut state.backend, &(), InlineSized(next.clone()))?;
             next
         };
         self.out.collect(Record::Owned(emitted), timestamp)

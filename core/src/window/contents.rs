@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use weir_state::keyed::{
-    AggregateFunction, AggregatingState, AggregatingStateDescriptor, BackendKey, HeapSize,
+    AggregateFunction, AggregatingState, AggregatingStateDescriptor, BackendKey, InlineSized,
     ListState, ListStateDescriptor,
 };
 use weir_state::HeapKeyedStateBackend;
@@ -15,12 +15,6 @@ use weir_state::HeapKeyedStateBackend;
 use super::evictors::{Evictor, TimestampedValue};
 use super::windows::Window;
 use crate::operator::{OpResult, OperatorError};
-
-/// A value kept in window state; its heap parts are not counted in state sizes.
-#[derive(Clone, Debug)]
-pub struct Stored<T>(pub T);
-
-impl<T> HeapSize for Stored<T> {}
 
 /// How a window operator keeps the elements of a window of `W`s and what it hands the
 /// window function when the window fires.
@@ -70,24 +64,24 @@ fn unopened() -> OperatorError {
     OperatorError::User("window state used before open".into())
 }
 
-/// An aggregate function over accumulators kept as [`Stored`] values.
+/// An aggregate function over accumulators kept as [`InlineSized`] values.
 struct StoredAggregate<F, ACC>(Arc<F>, PhantomData<fn() -> ACC>);
 
-impl<IN, ACC, OUT, F> AggregateFunction<IN, Stored<ACC>, OUT> for StoredAggregate<F, ACC>
+impl<IN, ACC, OUT, F> AggregateFunction<IN, InlineSized<ACC>, OUT> for StoredAggregate<F, ACC>
 where
     F: AggregateFunction<IN, ACC, OUT>,
 {
-    fn create_accumulator(&self) -> Stored<ACC> {
-        Stored(self.0.create_accumulator())
+    fn create_accumulator(&self) -> InlineSized<ACC> {
+        InlineSized(self.0.create_accumulator())
     }
-    fn add(&self, value: IN, accumulator: &mut Stored<ACC>) {
+    fn add(&self, value: IN, accumulator: &mut InlineSized<ACC>) {
         self.0.add(value, &mut accumulator.0);
     }
-    fn get_result(&self, accumulator: &Stored<ACC>) -> OUT {
+    fn get_result(&self, accumulator: &InlineSized<ACC>) -> OUT {
         self.0.get_result(&accumulator.0)
     }
-    fn merge(&self, a: Stored<ACC>, b: Stored<ACC>) -> Stored<ACC> {
-        Stored(self.0.merge(a.0, b.0))
+    fn merge(&self, a: InlineSized<ACC>, b: InlineSized<ACC>) -> InlineSized<ACC> {
+        InlineSized(self.0.merge(a.0, b.0))
     }
 }
 
@@ -98,7 +92,7 @@ where
 pub struct Aggregated<F, T, ACC, OUT, X, W> {
     function: Arc<F>,
     finish: fn(OUT) -> Option<X>,
-    state: Option<AggregatingState<W, T, Stored<ACC>, OUT>>,
+    state: Option<AggregatingState<W, T, InlineSized<ACC>, OUT>>,
 }
 
 impl<F, T, ACC, OUT, X, W> Clone for Aggregated<F, T, ACC, OUT, X, W> {
@@ -228,7 +222,7 @@ impl<T: Clone, F: Fn(T, T) -> T + Send + Sync> AggregateFunction<T, Option<T>, O
 /// Every element of a window, in arrival order (Flink's window `process` without an
 /// evictor).
 pub struct Listed<T, W> {
-    state: Option<ListState<W, Stored<T>>>,
+    state: Option<ListState<W, InlineSized<T>>>,
 }
 
 impl<T, W> Clone for Listed<T, W> {
@@ -251,7 +245,7 @@ impl<K: BackendKey, T: Clone + Send + 'static, W: Window> WindowContents<K, T, W
     }
     fn add(&self, state: &mut HeapKeyedStateBackend<K>, window: &W, value: T, _: i64) -> OpResult {
         let s = self.state.ok_or_else(unopened)?;
-        s.add(state, window, Stored(value))?;
+        s.add(state, window, InlineSized(value))?;
         Ok(())
     }
     fn get(
@@ -349,7 +343,7 @@ where
 pub struct Evicting<T, W, Ev, Fo> {
     evictor: Ev,
     fold: Fo,
-    state: Option<ListState<W, Stored<TimestampedValue<T>>>>,
+    state: Option<ListState<W, InlineSized<TimestampedValue<T>>>>,
 }
 
 impl<T, W, Ev: Clone, Fo: Clone> Clone for Evicting<T, W, Ev, Fo> {
@@ -394,7 +388,11 @@ where
         timestamp: i64,
     ) -> OpResult {
         let s = self.state.ok_or_else(unopened)?;
-        s.add(state, window, Stored(TimestampedValue { value, timestamp }))?;
+        s.add(
+            state,
+            window,
+            InlineSized(TimestampedValue { value, timestamp }),
+        )?;
         Ok(())
     }
     fn get(
@@ -414,7 +412,7 @@ where
         // Flink runs `evict_after` after the window function; the function cannot see
         // the window's elements, so running it first is the same.
         self.evictor.evict_after(&mut elements);
-        s.update(state, window, elements.into_iter().map(Stored))?;
+        s.update(state, window, elements.into_iter().map(InlineSized))?;
         Ok(Some(out))
     }
     fn clear(&self, state: &mut HeapKeyedStateBackend<K>, window: &W) -> OpResult {

@@ -8,12 +8,11 @@
 use std::marker::PhantomData;
 
 use weir_state::keyed::{
-    BackendKey, ListState, ListStateDescriptor, ValueState, ValueStateDescriptor,
+    BackendKey, InlineSized, ListState, ListStateDescriptor, ValueState, ValueStateDescriptor,
 };
 use weir_state::HeapKeyedStateBackend;
 
 use super::assigners::WindowAssigner;
-use super::contents::Stored;
 use super::windows::{TimeWindow, Window};
 use crate::operator::keyed_process::KeyedContext;
 use crate::operator::process::Collector;
@@ -62,10 +61,10 @@ where
 
 /// The state of a window join.
 struct JoinState<T1, T2> {
-    left: ListState<TimeWindow, Stored<T1>>,
-    right: ListState<TimeWindow, Stored<T2>>,
+    left: ListState<TimeWindow, InlineSized<T1>>,
+    right: ListState<TimeWindow, InlineSized<T2>>,
     /// Windows of the key waiting for their end.
-    pending: ValueState<(), Stored<Vec<TimeWindow>>>,
+    pending: ValueState<(), InlineSized<Vec<TimeWindow>>>,
 }
 
 impl<T1, T2> Clone for JoinState<T1, T2> {
@@ -166,7 +165,9 @@ where
             }
         }
         if pending.len() != before {
-            state.pending.update(ctx.state(), &(), Stored(pending))?;
+            state
+                .pending
+                .update(ctx.state(), &(), InlineSized(pending))?;
         }
         Ok(())
     }
@@ -206,7 +207,7 @@ where
             value,
             ctx,
             |a, v, ts, now, out| WindowAssigner::<T1>::assign_windows(a, v, ts, now, out),
-            |s, w, v| Ok(left.add(s, w, Stored(v))?),
+            |s, w, v| Ok(left.add(s, w, InlineSized(v))?),
         )
     }
 
@@ -221,7 +222,7 @@ where
             value,
             ctx,
             |a, v, ts, now, out| WindowAssigner::<T2>::assign_windows(a, v, ts, now, out),
-            |s, w, v| Ok(right.add(s, w, Stored(v))?),
+            |s, w, v| Ok(right.add(s, w, InlineSized(v))?),
         )
     }
 
@@ -256,7 +257,7 @@ where
         if rest.is_empty() {
             state.pending.clear(ctx.state(), &())?;
         } else {
-            state.pending.update(ctx.state(), &(), Stored(rest))?;
+            state.pending.update(ctx.state(), &(), InlineSized(rest))?;
         }
         Ok(())
     }

@@ -8,11 +8,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use weir_state::keyed::{BackendKey, ValueState, ValueStateDescriptor};
+use weir_state::keyed::{BackendKey, InlineSized, ValueState, ValueStateDescriptor};
 use weir_state::HeapKeyedStateBackend;
 
 use super::assigners::{Slicing, WindowAssigner};
-use super::contents::{Stored, WindowContents};
+use super::contents::WindowContents;
 use super::function::{ProcessWindowFunction, WindowContext};
 use super::merging::{Merge, MergingWindows};
 use super::triggers::{EventTimeTrigger, Trigger, TriggerContext, TriggerResult, WindowTimers};
@@ -44,7 +44,7 @@ impl<T> Clone for WindowSettings<T> {
 }
 
 /// The merging-window set of each key, in keyed state.
-type MergingState<W> = ValueState<(), Stored<Vec<(W, W)>>>;
+type MergingState<W> = ValueState<(), InlineSized<Vec<(W, W)>>>;
 
 /// What the window operator keeps, shared with the task's processing-time timers.
 pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
@@ -371,7 +371,7 @@ where
         if set.mapping.is_empty() {
             handle.clear(&mut self.state, &())?;
         } else {
-            handle.update(&mut self.state, &(), Stored(set.mapping))?;
+            handle.update(&mut self.state, &(), InlineSized(set.mapping))?;
         }
         Ok(())
     }

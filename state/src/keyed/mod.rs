@@ -11,7 +11,8 @@
 //! - `ttl`: [`StateTtlConfig`] (Flink's TTL: update type, visibility, incremental cleanup) and
 //!   the injected [`TtlTimeProvider`].
 //! - `views`: [`ListIter`] and [`MapIter`], borrowing iterators over list and map entries.
-//! - `size`: [`HeapSize`], how values report heap memory for `state_size_bytes()`.
+//! - `size`: [`HeapSize`], how values report heap memory for `state_size_bytes()`, and
+//!   [`InlineSized`] for values counted at their inline size only.
 //! - `handle`: [`StateId`], [`KeyedStateHandle`] and the bounds on keys, namespaces and
 //!   values; `registry`: registration by descriptor.
 //! - Internals: `table` (a state's entries per key group, the incremental-cleanup cursor),
@@ -121,7 +122,7 @@ pub use hasher::{BuildStateHasher, StateHasher};
 pub use list::ListState;
 pub use map::MapState;
 pub use reducing::ReducingState;
-pub use size::HeapSize;
+pub use size::{HeapSize, InlineSized};
 pub use ttl::{
     IncrementalCleanup, ManualTimeProvider, StateTtlConfig, StateTtlConfigBuilder, StateVisibility,
     SystemTimeProvider, TtlTimeProvider, UpdateType,

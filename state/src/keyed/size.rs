@@ -15,6 +15,14 @@ pub trait HeapSize {
     }
 }
 
+/// A value kept in state at its inline size only: what it owns on the heap (strings inside
+/// a record, say) is not counted in the state size estimate. For values of types that do
+/// not implement [`HeapSize`] themselves (records of user types, accumulators).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InlineSized<T>(pub T);
+
+impl<T> HeapSize for InlineSized<T> {}
+
 macro_rules! no_heap {
     ($($t:ty),*) => {$( impl HeapSize for $t {} )*};
 }
@@ -162,6 +170,7 @@ mod tests {
         assert_eq!(Some(String::with_capacity(5)).heap_size(), 5);
         assert_eq!((1u8, String::with_capacity(2)).heap_size(), 2);
         assert_eq!(Box::new(1u64).heap_size(), 8);
+        assert_eq!(InlineSized(String::with_capacity(9)).heap_size(), 0, "inline size only");
         let mut m: HashMap<u64, u64> = HashMap::new();
         assert_eq!(m.heap_size(), 0);
         m.insert(1, 2);
