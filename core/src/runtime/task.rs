@@ -486,7 +486,9 @@ impl Task {
                     None => break,
                     Some(Frame::Record(payload)) => {
                         self.metrics.records_in += 1;
-                        ahead.step(bytes, input_no, input.as_mut());
+                        if look {
+                            ahead.step(bytes, input_no, input.as_mut());
+                        }
                         input
                             .record(input_no, payload, foreign)
                             .map_err(|e| self.fail(e))?;

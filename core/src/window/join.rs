@@ -147,24 +147,45 @@ where
             &mut self.windows,
         )?;
         let watermark = ctx.current_watermark();
-        let mut pending = state
-            .pending
-            .value(ctx.state(), &())?
-            .map(|p| p.0)
-            .unwrap_or_default();
-        let before = pending.len();
-        for w in &self.windows {
-            // A window whose end the watermark passed already fired: the element is late.
+        // A window whose end the watermark passed already fired: the element is late for
+        // it. The element moves into its last live window and is copied into the others.
+        let Some(last) = self
+            .windows
+            .iter()
+            .rposition(|w| w.max_timestamp() > watermark)
+        else {
+            return Ok(());
+        };
+        let mut value = Some(value);
+        let mut new_windows: Vec<TimeWindow> = Vec::new();
+        for (i, w) in self.windows.iter().enumerate().take(last + 1) {
             if w.max_timestamp() <= watermark {
                 continue;
             }
-            add(ctx.state(), w, value.clone())?;
-            if !pending.contains(w) {
-                pending.push(*w);
+            let v = if i == last {
+                value.take()
+            } else {
+                value.clone()
+            };
+            if let Some(v) = v {
+                add(ctx.state(), w, v)?;
+            }
+            let pending = state
+                .pending
+                .with_value(ctx.state(), &(), |p| p.is_some_and(|p| p.0.contains(w)))?;
+            if !pending && !new_windows.contains(w) {
+                new_windows.push(*w);
                 ctx.register_event_time_timer(w.max_timestamp());
             }
         }
-        if pending.len() != before {
+        // The key's list of pending windows is copied out of state only when it grows.
+        if !new_windows.is_empty() {
+            let mut pending = state
+                .pending
+                .value(ctx.state(), &())?
+                .map(|p| p.0)
+                .unwrap_or_default();
+            pending.extend(new_windows);
             state
                 .pending
                 .update(ctx.state(), &(), InlineSized(pending))?;

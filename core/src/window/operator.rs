@@ -65,7 +65,7 @@ pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
     /// For sliding event-time windows with an incremental function and the default
     /// trigger: the slicing (one update per element, windows combined from slices).
     slicing: Option<Slicing<A::W>>,
-    /// Scratch for the windows of one element.
+    /// Scratch for the windows of one element, or the slices of a window firing.
     windows: Vec<A::W>,
     /// Scratch: which slices of a window hold something.
     present: Vec<bool>,
@@ -243,7 +243,10 @@ where
     fn sliced_timer(&mut self, key: K, s: Slicing<A::W>, window: A::W, time: i64) -> OpResult {
         self.state.set_current_key(key.clone())?;
         let end = time.saturating_add(1);
-        let slices: Vec<A::W> = s.slices_ending(end).collect();
+        // Scratch vectors, reused from firing to firing.
+        let mut slices = std::mem::take(&mut self.windows);
+        slices.clear();
+        slices.extend(s.slices_ending(end));
         let mut present = std::mem::take(&mut self.present);
         let combined = self
             .contents
@@ -266,7 +269,7 @@ where
                 next_has_data = true;
             }
         }
-        self.present = present;
+        (self.windows, self.present) = (slices, present);
         result?;
         let mut ctx = WindowContext {
             window: &window,
@@ -287,15 +290,15 @@ where
     }
 
     fn plain_element(&mut self, key: &K, value: T, timestamp: i64, windows: &[A::W]) -> OpResult {
-        let live: Vec<usize> = (0..windows.len())
-            .filter(|&i| !self.is_window_late(&windows[i]))
-            .collect();
-        let Some(&last) = live.last() else {
+        // The element moves into its last live window and is copied into the others.
+        let Some(last) = windows.iter().rposition(|w| !self.is_window_late(w)) else {
             return self.late(value, timestamp);
         };
         let mut value = Some(value);
-        for &i in &live {
-            let window = &windows[i];
+        for (i, window) in windows.iter().enumerate().take(last + 1) {
+            if self.is_window_late(window) {
+                continue;
+            }
             let Some(v) = value.as_ref() else { break };
             let result = self.trigger.on_element(
                 v,
@@ -332,7 +335,9 @@ where
             .unwrap_or_default();
         let mut set = MergingWindows::new(mapping);
         let mut skipped = true;
-        for window in windows {
+        // The element moves into the last window's state and is copied into the others'.
+        let mut value = Some(value);
+        for (i, window) in windows.iter().enumerate() {
             let merges = self
                 .assigner
                 .merge_windows(&set.with(window))
@@ -349,22 +354,30 @@ where
             let state_window = set.state_window(&actual).cloned().ok_or_else(|| {
                 OperatorError::User(format!("window {actual:?} has no state window"))
             })?;
+            let Some(v) = value.as_ref() else { break };
             let result = self.trigger.on_element(
-                &value,
+                v,
                 timestamp,
                 &actual,
                 &mut trigger_ctx!(self, key, &actual),
             )?;
-            self.contents
-                .add(&mut self.state, &state_window, value.clone(), timestamp)?;
+            let v = if i + 1 == windows.len() {
+                value.take()
+            } else {
+                value.clone()
+            };
+            if let Some(v) = v {
+                self.contents
+                    .add(&mut self.state, &state_window, v, timestamp)?;
+            }
             self.act(key, &actual, &state_window, result)?;
             self.register_cleanup_timer(key, &actual);
         }
         self.persist(handle, set)?;
-        if skipped {
-            return self.late(value, timestamp);
+        match value {
+            Some(value) if skipped => self.late(value, timestamp),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn persist(&mut self, handle: MergingState<A::W>, set: MergingWindows<A::W>) -> OpResult {
@@ -636,12 +649,6 @@ where
     /// Elements dropped so far for being late for every window.
     pub fn late_dropped(&self) -> u64 {
         self.core.borrow().late_dropped
-    }
-
-    /// Whether windows are computed from slices (sliding event-time windows with an
-    /// incremental function and the default trigger).
-    pub fn is_sliced(&self) -> bool {
-        self.core.borrow().slicing.is_some()
     }
 }
 
