@@ -21,7 +21,7 @@ use super::joins::{q3, q4};
 use super::model::{Bid, Event, EventKind, EventKinds};
 use super::queries::{csv_formatter, q0, q1, q2, BidColumns, CsvRow, QueryBid};
 use super::source::{BidGeneratorSource, EventCsvParser, GeneratorSource, QueryBidCsvParser};
-use super::windowed::{bids_with_event_time, q11, q5, q7, q8, with_event_time};
+use super::windowed::{q11, q5, q7, q8, with_event_time};
 use weir_core::cluster::LocalCluster;
 use weir_core::operator::OperatorError;
 use weir_net::tcp::TcpTransport;
@@ -91,10 +91,7 @@ impl Query {
     /// Whether the query reads bids only: it then reads a projection of the bids (the
     /// columns of [`QueryBid`], parsed a word at a time) instead of whole events.
     pub fn bids_only(self) -> bool {
-        matches!(
-            self,
-            Query::Q0 | Query::Q1 | Query::Q2 | Query::Q5 | Query::Q7 | Query::Q11
-        )
+        self.kinds() == EventKinds::of(&[EventKind::Bid])
     }
 }
 
@@ -301,7 +298,7 @@ pub fn add_query<B: BidColumns>(
     output: &QueryOutput,
 ) -> Result<(), RunError> {
     let invalid = |e: OperatorError| RunError::Invalid(e.to_string());
-    let timed = || bids_with_event_time(bids);
+    let timed = || with_event_time(bids, B::date_time);
     match query {
         Query::Q0 => sink_rows(q0(bids), output),
         Query::Q1 => sink_rows(q1(bids), output),
@@ -327,9 +324,12 @@ pub fn add_event_query(
 ) -> Result<(), RunError> {
     let invalid = |e: OperatorError| RunError::Invalid(e.to_string());
     match query {
-        Query::Q3 => sink_rows(q3(&with_event_time(events)), output),
-        Query::Q4 => sink_rows(q4(&with_event_time(events)), output),
-        Query::Q8 => sink_rows(q8(&with_event_time(events)).map_err(invalid)?, output),
+        Query::Q3 => sink_rows(q3(&with_event_time(events, Event::date_time)), output),
+        Query::Q4 => sink_rows(q4(&with_event_time(events, Event::date_time)), output),
+        Query::Q8 => sink_rows(
+            q8(&with_event_time(events, Event::date_time)).map_err(invalid)?,
+            output,
+        ),
         bid_query => {
             let bids = events.flat_map(|e: Event| match e {
                 Event::Bid(b) => Some(b),

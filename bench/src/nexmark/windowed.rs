@@ -12,6 +12,7 @@ use weir_core::api::DataStream;
 use weir_core::operator::keyed_process::{KeyedContext, KeyedProcessFunction};
 use weir_core::operator::process::Collector;
 use weir_core::operator::{OpResult, OperatorError};
+use weir_core::record::Data;
 use weir_core::time::WatermarkStrategy;
 use weir_core::window::{
     EventTimeSessionWindows, ProcessWindowFunction, SlidingEventTimeWindows, TimeWindow,
@@ -32,11 +33,12 @@ use super::queries::{BidColumns, CsvRow};
 /// Ten seconds, the window size (and session gap) of q5, q7, q8 and q11.
 const TEN_S: i64 = 10_000;
 
-/// The events with timestamps on `dateTime` and watermarks 4 s behind the largest seen.
-pub fn with_event_time(events: &DataStream<Event>) -> DataStream<Event> {
-    events.assign_timestamps_and_watermarks(
+/// The stream with timestamps on `dateTime` (read by `date_time`) and watermarks 4 s
+/// behind the largest seen, as every Nexmark query has them.
+pub fn with_event_time<T: Data>(stream: &DataStream<T>, date_time: fn(&T) -> i64) -> DataStream<T> {
+    stream.assign_timestamps_and_watermarks(
         WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(4))
-            .with_timestamp_assigner(|e: &Event, _| e.date_time()),
+            .with_timestamp_assigner(move |e: &T, _| date_time(e)),
     )
 }
 
@@ -109,14 +111,6 @@ impl ProcessWindowFunction<i64, i64, KeyCount, TimeWindow> for TagCount {
         }
         Ok(())
     }
-}
-
-/// Bids with timestamps on `dateTime` and watermarks 4 s behind the largest seen.
-pub fn bids_with_event_time<B: BidColumns>(bids: &DataStream<B>) -> DataStream<B> {
-    bids.assign_timestamps_and_watermarks(
-        WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(4))
-            .with_timestamp_assigner(|b: &B, _| b.date_time()),
-    )
 }
 
 fn secs(s: u64) -> Duration {

@@ -15,6 +15,15 @@ pub struct KeyedStream<T: Data, K> {
     key: KeyFn<T, K>,
 }
 
+impl<T: Data, K> Clone for KeyedStream<T, K> {
+    fn clone(&self) -> Self {
+        Self {
+            stream: self.stream.clone(),
+            key: self.key.clone(),
+        }
+    }
+}
+
 impl<T: Data, K: BackendKey> KeyedStream<T, K> {
     pub(crate) fn new(stream: DataStream<T>, key: Arc<dyn Fn(&T) -> K + Send + Sync>) -> Self {
         Self { stream, key }

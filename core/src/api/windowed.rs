@@ -83,12 +83,6 @@ impl<T: Data, K: BackendKey> KeyedStream<T, K> {
     }
 }
 
-impl<T: Data, K: BackendKey> Clone for KeyedStream<T, K> {
-    fn clone(&self) -> Self {
-        KeyedStream::new(self.stream().clone(), self.key_selector())
-    }
-}
-
 impl<T: Data> DataStream<T> {
     /// Cuts the whole (non-keyed) stream into windows, evaluated in one subtask (Flink's
     /// `windowAll`); window functions see the key `0`.

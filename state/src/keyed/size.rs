@@ -170,7 +170,11 @@ mod tests {
         assert_eq!(Some(String::with_capacity(5)).heap_size(), 5);
         assert_eq!((1u8, String::with_capacity(2)).heap_size(), 2);
         assert_eq!(Box::new(1u64).heap_size(), 8);
-        assert_eq!(InlineSized(String::with_capacity(9)).heap_size(), 0, "inline size only");
+        assert_eq!(
+            InlineSized(String::with_capacity(9)).heap_size(),
+            0,
+            "inline size only"
+        );
         let mut m: HashMap<u64, u64> = HashMap::new();
         assert_eq!(m.heap_size(), 0);
         m.insert(1, 2);
