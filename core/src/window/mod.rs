@@ -13,7 +13,7 @@
 //! - [`function`]: [`ProcessWindowFunction`] and its [`WindowContext`].
 //! - [`join`]: window joins and co-groups of two keyed inputs.
 //! - `merging`: the in-flight session windows of a key and their state windows.
-//! - [`operator`]: the window operator itself.
+//! - [`operator`]: the window operator itself (its sliced path in `operator/sliced.rs`).
 //!
 //! The API is in `crate::api::windowed`.
 
