@@ -41,6 +41,9 @@ pub struct NexmarkArgs {
     /// `execution.buffer-timeout` (e.g. 0, 1ms, off).
     #[arg(long)]
     pub buffer_timeout: Option<BufferTimeout>,
+    /// Overrides a configuration key, e.g. `--set pipeline.auto-watermark-interval=10ms`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Do not print the per-vertex summary.
     #[arg(long)]
     pub quiet: bool,
@@ -55,6 +58,7 @@ pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
     let mut opts = RunOptions::new(args.query, &args.input, output);
     opts.parallelism = args.parallelism as usize;
     opts.buffer_timeout = args.buffer_timeout;
+    super::overrides::apply(&mut opts.config, &args.set)?;
     opts.input_options = LineFileOptions {
         skip_header: false,
         on_error: if args.on_error == "skip" {

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use weir_core::api::{DataStream, StreamExecutionEnvironment};
 use weir_core::cluster::{JobError, JobResult};
 use weir_core::config::{
-    BufferTimeout, ConfigError, Configuration, Origin, RawValue, NUM_TASK_SLOTS,
+    BufferTimeout, ConfigError, Configuration, Origin, RawValue, AUTO_WATERMARK_INTERVAL,
+    NUM_TASK_SLOTS,
 };
 use weir_core::record::Data;
 use weir_core::runtime::file_source::{LineFileOptions, LineFileSource};
@@ -183,7 +184,17 @@ pub struct RunOptions {
     pub input_options: LineFileOptions,
     /// `execution.buffer-timeout`, if not the default.
     pub buffer_timeout: Option<BufferTimeout>,
+    /// The configuration the job starts from (e.g. with `--set` overrides); the task
+    /// slots are raised to the parallelism. [`RunOptions::new`] sets
+    /// `pipeline.auto-watermark-interval` to [`WATERMARK_INTERVAL`].
+    pub config: Configuration,
 }
+
+/// The periodic watermark interval of Nexmark runs over files: 1 ms, not Flink's default
+/// 200 ms. A file replays hours of event time per second, so 200 ms of processing time
+/// would be minutes of event time between watermarks, with every window of those minutes
+/// held in state at once; a watermark costs a few hundred nanoseconds.
+pub const WATERMARK_INTERVAL: &str = "1ms";
 
 impl RunOptions {
     /// Options for `query` from `input` to `output` at parallelism 1, failing on bad lines.
@@ -195,8 +206,19 @@ impl RunOptions {
             parallelism: 1,
             input_options: LineFileOptions::default(),
             buffer_timeout: None,
+            config: nexmark_config(),
         }
     }
+}
+
+/// The default configuration with the watermark interval of Nexmark runs.
+fn nexmark_config() -> Configuration {
+    let mut config = Configuration::default();
+    let interval = RawValue::Str(WATERMARK_INTERVAL.into());
+    // The key and value are constants of this crate; a refusal would be a bug caught by
+    // the tests, and the default configuration is still valid.
+    let _ = config.set(AUTO_WATERMARK_INTERVAL.key(), interval, Origin::Api);
+    config
 }
 
 /// Why a Nexmark job could not run.
@@ -218,10 +240,18 @@ pub fn environment(
     parallelism: usize,
     buffer_timeout: Option<BufferTimeout>,
 ) -> Result<StreamExecutionEnvironment, RunError> {
+    configured_environment(Configuration::default(), parallelism, buffer_timeout)
+}
+
+/// An environment of `config`, at `parallelism`, with at least that many task slots.
+pub fn configured_environment(
+    mut config: Configuration,
+    parallelism: usize,
+    buffer_timeout: Option<BufferTimeout>,
+) -> Result<StreamExecutionEnvironment, RunError> {
     if parallelism == 0 {
         return Err(RunError::Invalid("parallelism must be at least 1".into()));
     }
-    let mut config = Configuration::default();
     let slots = (config.get(&NUM_TASK_SLOTS) as usize).max(parallelism);
     config.set(
         NUM_TASK_SLOTS.key(),
@@ -363,7 +393,7 @@ pub fn csv_events(
 
 /// Runs a query over a Nexmark CSV file (see [`RunOptions`]).
 pub fn run_query(opts: &RunOptions) -> Result<JobResult, RunError> {
-    let env = environment(opts.parallelism, opts.buffer_timeout)?;
+    let env = configured_environment(opts.config.clone(), opts.parallelism, opts.buffer_timeout)?;
     if opts.query.bids_only() {
         let bids = csv_bids(&env, opts.input.clone(), opts.input_options.clone());
         add_query(&bids, opts.query, &opts.output)?;
@@ -479,3 +509,19 @@ mod tests;
 #[cfg(test)]
 #[path = "event_query_tests.rs"]
 mod event_query_tests;
+
+#[cfg(test)]
+mod config_tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn file_runs_emit_watermarks_every_millisecond_unless_overridden() {
+        let opts = RunOptions::new(Query::Q5, "x.csv", QueryOutput::Blackhole);
+        assert_eq!(
+            opts.config.get(&AUTO_WATERMARK_INTERVAL),
+            Duration::from_millis(1)
+        );
+    }
+}

@@ -1,8 +1,12 @@
 //! A parallel source of the lines of one file: [`LineFileSource`].
 //!
-//! The file is memory-mapped and split among the subtasks by byte ranges, as Flink
-//! splits files: subtask `i` of `n` owns `[len·i/n, len·(i+1)/n)` and reads every line
-//! that *starts* in that range (its last line may run past the range's end). Lines end
+//! The file is memory-mapped and cut into stripes of [`STRIPE_BYTES`], dealt round-robin
+//! to the subtasks: subtask `i` of `n` owns stripes `i`, `i + n`, `i + 2n`, … and reads
+//! every line that *starts* in one of them (a stripe's last line may run past its end).
+//! So all subtasks move through the file together, as Flink's readers do when its
+//! enumerator hands out a file's splits in order on request: a file sorted by event
+//! time gives every subtask about the same watermark, and windows downstream do not wait
+//! for the slowest part of the file while the others fill their state. Lines end
 //! with `\n` or `\r\n`; the last line may lack its ending. Each line goes to a
 //! [`LineParser`]; a line the parser rejects either fails the job with the file path,
 //! the 1-based line number and the parser's message ([`OnError::Fail`], the default) or
@@ -77,11 +81,38 @@ pub struct LineFileOptions {
     pub dead_letter: Option<PathBuf>,
 }
 
-/// The byte range of a file of `len` bytes that subtask `subtask` of `parallelism` owns.
-pub fn split_range(len: usize, subtask: usize, parallelism: usize) -> Range<usize> {
-    let n = parallelism.max(1) as u128;
-    let at = |i: usize| ((len as u128 * i as u128) / n) as usize;
-    at(subtask.min(parallelism))..at((subtask + 1).min(parallelism.max(1)))
+/// The size of the stripes a file is dealt out in (see the module).
+pub const STRIPE_BYTES: usize = 256 * 1024;
+
+/// The stripes of a file that one subtask owns: stripe `k` of subtask `i` of `n` is the
+/// file's stripe `i + k·n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stripes {
+    len: usize,
+    stripe: usize,
+    first: usize,
+    step: usize,
+}
+
+impl Stripes {
+    /// The stripes of `stripe` bytes (at least 1) of a file of `len` bytes owned by
+    /// subtask `subtask` of `parallelism`.
+    pub fn new(len: usize, stripe: usize, subtask: usize, parallelism: usize) -> Self {
+        let step = parallelism.max(1);
+        Self {
+            len,
+            stripe: stripe.max(1),
+            first: subtask.min(step),
+            step,
+        }
+    }
+
+    /// The byte range of the subtask's `k`-th stripe; `None` past the file's end.
+    pub fn range(&self, k: usize) -> Option<Range<usize>> {
+        let index = k.checked_mul(self.step)?.checked_add(self.first)?;
+        let start = index.checked_mul(self.stripe)?;
+        (start < self.len).then(|| start..start.saturating_add(self.stripe).min(self.len))
+    }
 }
 
 /// The first line start at or after `start` (`data.len()` if none).
@@ -188,6 +219,9 @@ impl ErrorPolicy {
 /// A source of the parsed lines of one file, split over its subtasks (see the module).
 pub struct LineFileSource<T, P: LineParser<T>> {
     map: Option<Mmap>,
+    stripes: Stripes,
+    /// The index of the stripe being read (`None` once past the last).
+    stripe: Option<usize>,
     pos: usize,
     end: usize,
     parser: P,
@@ -203,6 +237,18 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
         options: &LineFileOptions,
         subtask: usize,
         parallelism: usize,
+    ) -> Result<Self, OperatorError> {
+        Self::open_striped(path, parser, options, subtask, parallelism, STRIPE_BYTES)
+    }
+
+    /// [`open`](Self::open) with stripes of `stripe` bytes (tests use tiny ones).
+    pub fn open_striped(
+        path: &Path,
+        parser: P,
+        options: &LineFileOptions,
+        subtask: usize,
+        parallelism: usize,
+        stripe: usize,
     ) -> Result<Self, OperatorError> {
         let cannot = |e: std::io::Error| {
             OperatorError::User(format!("cannot read file {}: {e}", path.display()))
@@ -224,7 +270,8 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
             Some(map)
         };
         let data: &[u8] = map.as_deref().unwrap_or(&[]);
-        let range = split_range(data.len(), subtask, parallelism);
+        let stripes = Stripes::new(data.len(), stripe, subtask, parallelism);
+        let range = stripes.range(0).unwrap_or(0..0);
         let mut pos = first_line_start(data, range.start);
         if options.skip_header && pos == 0 && range.end > 0 {
             pos = line_at(data, 0).1;
@@ -240,6 +287,8 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
         });
         Ok(Self {
             map,
+            stripes,
+            stripe: Some(0),
             pos,
             end: range.end,
             parser,
@@ -256,6 +305,16 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
     }
 }
 
+impl<T, P: LineParser<T>> LineFileSource<T, P> {
+    /// Whether the stripe being read is the subtask's last.
+    fn next_stripe_is_past_end(&self) -> bool {
+        self.stripe
+            .and_then(|k| k.checked_add(1))
+            .and_then(|k| self.stripes.range(k))
+            .is_none()
+    }
+}
+
 impl<T: Data, P: LineParser<T>> Source<T> for LineFileSource<T, P> {
     fn run_batch(
         &mut self,
@@ -265,7 +324,24 @@ impl<T: Data, P: LineParser<T>> Source<T> for LineFileSource<T, P> {
         let data: &[u8] = self.map.as_deref().unwrap_or(&[]);
         let mut pos = self.pos;
         let mut lines = 0;
-        while pos < self.end && lines < max {
+        while lines < max {
+            if pos >= self.end {
+                // On to the next stripe, from its first line start (a line begun in the
+                // stripe before belongs to that stripe's reader).
+                let next = self.stripe.and_then(|k| k.checked_add(1));
+                match next.and_then(|k| Some((k, self.stripes.range(k)?))) {
+                    Some((k, range)) => {
+                        self.stripe = Some(k);
+                        pos = first_line_start(data, range.start).max(pos);
+                        self.end = range.end;
+                        continue;
+                    }
+                    None => {
+                        self.stripe = None;
+                        break;
+                    }
+                }
+            }
             if let Some((value, len)) = self.parser.parse_at(&data[pos..]) {
                 if let Some(value) = value {
                     let ts = self.parser.timestamp(&value);
@@ -292,7 +368,8 @@ impl<T: Data, P: LineParser<T>> Source<T> for LineFileSource<T, P> {
             lines += 1;
         }
         self.pos = pos;
-        if pos >= self.end {
+        if self.stripe.is_none() || (pos >= self.end && self.next_stripe_is_past_end()) {
+            self.stripe = None;
             self.errors.flush()?;
             Ok(SourceStatus::Finished)
         } else {

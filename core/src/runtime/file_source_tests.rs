@@ -43,21 +43,33 @@ fn text(line: &[u8]) -> Result<Option<String>, String> {
     }
 }
 
-/// Runs subtask `i` of `n` to its end with a tiny batch size.
+/// Runs subtask `i` of `n` to its end with a tiny batch size (stripes of 16 bytes).
 fn run_subtask(
     path: &Path,
     options: &LineFileOptions,
     i: usize,
     n: usize,
 ) -> Result<(Vec<String>, u64), OperatorError> {
+    run_striped(path, options, i, n, 16)
+}
+
+/// Runs subtask `i` of `n` with stripes of `stripe` bytes.
+fn run_striped(
+    path: &Path,
+    options: &LineFileOptions,
+    i: usize,
+    n: usize,
+    stripe: usize,
+) -> Result<(Vec<String>, u64), OperatorError> {
     let out = Rc::new(RefCell::new(Vec::new()));
-    let source = LineFileSource::open(path, text, options, i, n)?;
+    let source = LineFileSource::open_striped(path, text, options, i, n, stripe)?;
     let mut driver = TypedSourceDriver::new(Box::new(source), Box::new(Sink(out.clone())));
     while driver.run_batch(3)? != SourceStatus::Finished {}
     let lines = out.borrow().iter().map(|(s, _)| s.clone()).collect();
     Ok((lines, driver.records_skipped()))
 }
 
+/// Every subtask's lines, subtask after subtask.
 fn run_all(path: &Path, options: &LineFileOptions, n: usize) -> Vec<String> {
     (0..n)
         .flat_map(|i| run_subtask(path, options, i, n).unwrap().0)
@@ -65,35 +77,64 @@ fn run_all(path: &Path, options: &LineFileOptions, n: usize) -> Vec<String> {
 }
 
 #[test]
-fn splits_cover_every_line_exactly_once_in_order() {
-    let lines: Vec<String> = (0..97).map(|i| "x".repeat(i % 13)).collect();
+fn stripes_cover_every_line_exactly_once_each_subtask_in_file_order() {
+    // Numbered lines of 2 to 14 bytes, some longer than a stripe.
+    let lines: Vec<String> = (0..97)
+        .map(|i| format!("{i}{}", "x".repeat(i % 13)))
+        .collect();
     let mut bytes = lines.join("\n").into_bytes();
+    let index = |l: &String| -> usize { l.trim_end_matches('x').parse().unwrap() };
     for ending in ["", "\n"] {
         bytes.extend_from_slice(ending.as_bytes());
         let path = temp_file("split", &bytes);
-        for n in 1..=7 {
-            assert_eq!(
-                run_all(&path, &LineFileOptions::default(), n),
-                lines,
-                "n={n}"
-            );
+        for stripe in [1, 5, 16, 64, 1 << 20] {
+            for n in 1..=7 {
+                let mut all = Vec::new();
+                for i in 0..n {
+                    let (got, _) =
+                        run_striped(&path, &LineFileOptions::default(), i, n, stripe).unwrap();
+                    let order: Vec<usize> = got.iter().map(index).collect();
+                    assert!(
+                        order.windows(2).all(|w| w[0] < w[1]),
+                        "stripe={stripe} n={n} i={i}"
+                    );
+                    all.extend(got);
+                }
+                all.sort_by_key(index);
+                assert_eq!(all, lines, "stripe={stripe} n={n}");
+            }
         }
         std::fs::remove_file(&path).unwrap();
     }
 }
 
 #[test]
-fn split_ranges_tile_the_file() {
+fn stripes_are_dealt_round_robin_and_tile_the_file() {
     for len in [0, 1, 5, 1000] {
-        for n in 1..=9 {
-            let ranges: Vec<_> = (0..n).map(|i| split_range(len, i, n)).collect();
-            assert_eq!(ranges[0].start, 0);
-            assert_eq!(ranges[n - 1].end, len);
-            for w in ranges.windows(2) {
-                assert_eq!(w[0].end, w[1].start);
+        for stripe in [1, 7, 256, 4096] {
+            for n in 1..=9 {
+                let mut ranges: Vec<_> = (0..n)
+                    .flat_map(|i| {
+                        let s = Stripes::new(len, stripe, i, n);
+                        (0..).map_while(move |k| s.range(k))
+                    })
+                    .collect();
+                ranges.sort_by_key(|r| r.start);
+                let mut at = 0;
+                for r in &ranges {
+                    assert_eq!(r.start, at, "len={len} stripe={stripe} n={n}");
+                    assert!(r.end - r.start <= stripe);
+                    at = r.end;
+                }
+                assert_eq!(at, len);
             }
         }
     }
+    // Subtask 1 of 3 owns stripes 1, 4, 7, …
+    let s = Stripes::new(100, 10, 1, 3);
+    assert_eq!(s.range(0), Some(10..20));
+    assert_eq!(s.range(1), Some(40..50));
+    assert_eq!(s.range(3), None);
 }
 
 #[test]
