@@ -234,6 +234,23 @@ fn session_windows_merge_per_key_like_a_batch_sessionization() {
     }
 }
 
+#[test]
+fn dynamic_gap_sessions_merge_when_a_later_window_covers_an_earlier_one() {
+    // Each element's value is its session gap. The third element's window [0, 100)
+    // covers the first two's (it is itself the merge result): all three are one session.
+    let input: Vec<Elem> = vec![(1, 10, 30), (1, 20, 45), (1, 100, 0), (1, 5, 500)];
+    let env = env_of(1);
+    let out = stamped(&env, input)
+        .key_by(|e: &Elem| e.0)
+        .window(EventTimeSessionWindows::with_dynamic_gap(|e: &Elem| {
+            Duration::from_millis(e.1.unsigned_abs())
+        }))
+        .aggregate_with(Sum, Tag)
+        .collect();
+    env.execute("dynamic sessions").unwrap();
+    assert_eq!(sorted(out.values()), [(1, 0, 100, 130), (1, 500, 505, 5)]);
+}
+
 /// Plays a script of elements and watermarks, then ends.
 #[derive(Clone)]
 enum Step {

@@ -11,6 +11,7 @@
 //! - [`local`]: local pre-aggregation before an exchange, flushed on the watermark.
 //! - [`local_count`]: q5's per-subtask counts per slice.
 //! - [`local_top`]: q7's per-subtask pre-selection of candidate bids.
+//! - [`local_sessions`]: q11's per-subtask partial sessions.
 //! - [`windowed`]: q5, q7, q8 and q11 on a stream of events in event time.
 //! - [`run`]: running a query over a CSV file, and the generator benchmark.
 //! - [`reference`](mod@reference): q0–q5, q7, q8, q11 computed plainly, to test the queries.
@@ -20,6 +21,7 @@ pub mod generator;
 pub mod joins;
 pub mod local;
 pub mod local_count;
+pub mod local_sessions;
 pub mod local_top;
 pub mod model;
 pub mod queries;

@@ -26,6 +26,7 @@ use weir_state::HeapKeyedStateBackend;
 use super::csv::write_i64;
 use super::local::Local;
 use super::local_count::{SliceCounts, SumCounts};
+use super::local_sessions::{LocalSessions, PartialSession, SumSessionCounts};
 use super::local_top::TopBids;
 use super::model::Event;
 use super::queries::{BidColumns, CsvRow};
@@ -160,11 +161,19 @@ pub fn q5<B: BidColumns>(bids: &DataStream<B>) -> Result<DataStream<KeyCount>, O
 /// q11: per bidder, session windows with a 10 s gap; the bids per session. Rows: bidder,
 /// bid_count, window_start, window_end.
 pub fn q11<B: BidColumns>(bids: &DataStream<B>) -> Result<DataStream<KeyCount>, OperatorError> {
+    // Partial sessions on each subtask first, merged and summed per bidder after.
     Ok(bids
         .map(|b: B| (b.bidder(), b.date_time()))
-        .key_by(|b: &(i64, i64)| b.0)
-        .window(EventTimeSessionWindows::with_gap(secs(10))?)
-        .aggregate_with(CountAll, TagCount))
+        .transform("Q11 Local Sessions", |_, out, _| {
+            Ok(Box::new(Local::new(LocalSessions::new(TEN_S), out)))
+        })
+        .key_by(|p: &PartialSession| p.0)
+        .window(EventTimeSessionWindows::with_dynamic_gap(
+            |&(_, start, end, _): &PartialSession| {
+                Duration::from_millis(u64::try_from(end - start).unwrap_or(1))
+            },
+        ))
+        .aggregate_with(SumSessionCounts, TagCount))
 }
 
 /// A q7 row: a bid with the highest price of a window.

@@ -61,11 +61,13 @@ impl<W: Clone + PartialEq> MergingWindows<W> {
     /// window `new` ended up in and the merges whose state and triggers must be combined.
     pub(crate) fn add(&mut self, new: W, merges: Vec<(W, Vec<W>)>) -> (W, Vec<Merge<W>>) {
         let mut result_window = new.clone();
+        let mut merged_new = false;
         let mut todo = Vec::new();
         for (result, mut merged) in merges {
             if let Some(at) = merged.iter().position(|w| *w == new) {
                 merged.remove(at);
                 result_window = result.clone();
+                merged_new = true;
             }
             let Some(first) = merged.first() else {
                 continue;
@@ -87,7 +89,10 @@ impl<W: Clone + PartialEq> MergingWindows<W> {
                 });
             }
         }
-        if result_window == new {
+        // A new window that merged with nothing is its own state window. One that merged
+        // (even into a result equal to itself, covering older windows) keeps the state
+        // window of the windows it covers.
+        if !merged_new {
             self.put(new.clone(), new);
         }
         (result_window, todo)
@@ -143,6 +148,19 @@ mod tests {
         assert_eq!(set.mapping, vec![(w(0, 10), w(0, 10))]);
         set.retire(&w(0, 10));
         assert!(set.mapping.is_empty());
+    }
+
+    #[test]
+    fn a_new_window_covering_an_older_one_keeps_the_older_state_window() {
+        // Sessions of a dynamic gap: the new window is itself the merge result.
+        let mut set = MergingWindows::new(Vec::new());
+        add(&mut set, w(3, 8));
+        let (r, m) = add(&mut set, w(0, 10));
+        assert_eq!(r, w(0, 10));
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].merged, vec![w(3, 8)]);
+        assert_eq!(m[0].state_window, w(3, 8));
+        assert_eq!(set.mapping, vec![(w(0, 10), w(3, 8))]);
     }
 
     #[test]
