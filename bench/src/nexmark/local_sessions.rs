@@ -38,7 +38,12 @@ pub struct LocalSessions {
     /// (start, key): every open partial session has an entry no later than its start
     /// (entries are not removed when sessions merge; extra ones find nothing to do).
     due: BinaryHeap<Reverse<(i64, i64)>>,
+    /// Emptied session lists kept for the next new key (no allocation per key and flush).
+    spare: Vec<Vec<(i64, i64, i64)>>,
 }
+
+/// How many emptied session lists are kept for reuse.
+const SPARE_LISTS: usize = 4096;
 
 impl LocalSessions {
     /// Partial sessions with a gap of `gap` ms (at least 1).
@@ -47,6 +52,7 @@ impl LocalSessions {
             gap: gap.max(1),
             open: HashMap::default(),
             due: BinaryHeap::new(),
+            spare: Vec::new(),
         }
     }
 }
@@ -55,7 +61,11 @@ impl Partial<(i64, i64), PartialSession> for LocalSessions {
     fn add(&mut self, (key, date_time): (i64, i64), timestamp: i64) {
         let t = or_time(timestamp, date_time);
         let (mut start, mut end, mut count) = (t, t.saturating_add(self.gap), 1);
-        let sessions = self.open.entry(key).or_default();
+        let spare = &mut self.spare;
+        let sessions = self
+            .open
+            .entry(key)
+            .or_insert_with(|| spare.pop().unwrap_or_default());
         // Fold in every open session the new window overlaps or touches.
         let mut earliest = i64::MAX;
         let mut i = 0;
@@ -102,7 +112,11 @@ impl Partial<(i64, i64), PartialSession> for LocalSessions {
                 }
             }
             if sessions.is_empty() {
-                self.open.remove(&key);
+                if let Some(list) = self.open.remove(&key) {
+                    if self.spare.len() < SPARE_LISTS {
+                        self.spare.push(list);
+                    }
+                }
             }
         }
         Ok(())
