@@ -137,12 +137,13 @@ fn all_steps_example_runs_and_counts_the_malformed_line() {
         .lines()
         .find(|l| l.starts_with("Source: orders"))
         .expect("a summary line for the orders source");
-    // vertex name, then parallelism, records in, records out, skipped and the three
-    // ms/s columns: read from the right, as the name has spaces.
+    // vertex name, then parallelism, records in, records out, skipped, late, the three
+    // ms/s columns and state: read from the right, as the name has spaces.
     let cols: Vec<&str> = orders.split_whitespace().rev().collect();
-    assert_eq!(cols[8], "1");
-    assert_eq!(cols[7], "6", "{orders}");
-    assert_eq!(cols[5], "1", "one malformed line skipped: {orders}");
+    assert_eq!(cols[9], "1");
+    assert_eq!(cols[8], "6", "{orders}");
+    assert_eq!(cols[6], "1", "one malformed line skipped: {orders}");
+    assert_eq!(cols[5], "0", "no window, nothing late: {orders}");
     // The running totals per customer end at the sums of the valid orders (+ dave's).
     let mut last: HashMap<String, String> = HashMap::new();
     for line in stdout(&out).lines() {
@@ -240,7 +241,7 @@ fn malformed_input_fails_by_default_and_is_counted_and_kept_with_skip() {
         .unwrap()
         .split_whitespace()
         .collect();
-    assert_eq!(source[source.len() - 6], "1", "skipped: {summary}");
+    assert_eq!(source[source.len() - 7], "1", "skipped: {summary}");
 }
 
 #[test]

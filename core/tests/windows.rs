@@ -315,6 +315,28 @@ fn allowed_lateness_refires_with_late_elements_and_later_ones_go_to_the_side_out
 }
 
 #[test]
+fn late_records_without_a_side_output_are_dropped_and_counted_in_the_task_metrics() {
+    use Step::{Elem as E, Watermark as W};
+    let env = env_of(1);
+    let steps = vec![
+        E((1, 1, 1)),
+        W(12),        // [0, 10) fires
+        E((1, 2, 3)), // late: dropped
+        E((2, 3, 9)), // late, another key: dropped
+        E((1, 4, 15)),
+    ];
+    let out = scripted(&env, steps)
+        .key_by(|e: &Elem| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_millis(10)).unwrap())
+        .aggregate_with(Sum, Tag)
+        .collect();
+    let result = env.execute("late drops").unwrap();
+    assert_eq!(out.values(), vec![(1, 0, 10, 1), (1, 10, 20, 4)]);
+    let dropped: u64 = result.tasks.iter().map(|t| t.late_records_dropped).sum();
+    assert_eq!(dropped, 2);
+}
+
+#[test]
 fn count_windows_fire_every_n_elements_per_key() {
     let env = env_of(2);
     let input: Vec<Elem> = (0..20).map(|i| (i % 2, i as i64, i as i64)).collect();

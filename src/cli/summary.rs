@@ -1,5 +1,5 @@
 //! The table `weir run` prints at the end: per vertex, records in and out, skipped
-//! records, Flink's busy / back-pressured / idle time per second, and the keys and
+//! records, late records dropped, Flink's busy / back-pressured / idle time per second, and the keys and
 //! estimated bytes of keyed state.
 
 use weir_core::cluster::JobResult;
@@ -21,12 +21,13 @@ pub fn render(result: &JobResult) -> String {
         result.slots_used
     );
     s.push_str(&format!(
-        "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>9}  {:>9}  {:>9}  {:>10}  {:>11}\n",
+        "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>8}  {:>9}  {:>9}  {:>9}  {:>10}  {:>11}\n",
         "vertex",
         "par",
         "records in",
         "records out",
         "skipped",
+        "late",
         "busy ms/s",
         "bp ms/s",
         "idle ms/s",
@@ -36,12 +37,13 @@ pub fn render(result: &JobResult) -> String {
     for r in rows {
         let name: String = r.vertex.chars().take(name_width).collect();
         s.push_str(&format!(
-            "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>9.0}  {:>9.0}  {:>9.0}  {:>10}  {:>11}\n",
+            "{:<name_width$}  {:>3}  {:>12}  {:>12}  {:>8}  {:>8}  {:>9.0}  {:>9.0}  {:>9.0}  {:>10}  {:>11}\n",
             name,
             r.parallelism,
             r.records_in,
             r.records_out,
             r.records_skipped,
+            r.late_records_dropped,
             r.busy_ms_per_second,
             r.back_pressured_ms_per_second,
             r.idle_ms_per_second,

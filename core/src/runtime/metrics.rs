@@ -40,6 +40,9 @@ pub struct TaskMetrics {
     pub total_nanos: u64,
     /// Records a source skipped as malformed (with `on-error = skip`).
     pub records_skipped: u64,
+    /// Records dropped as late by the task's window operators (numLateRecordsDropped).
+    #[serde(rename = "numLateRecordsDropped")]
+    pub late_records_dropped: u64,
     /// Keys in the keyed state of the task's operators when it ended.
     pub state_keys: u64,
     /// Estimated bytes of that keyed state.
@@ -49,10 +52,14 @@ pub struct TaskMetrics {
     pub peak_state_bytes: u64,
 }
 
-/// How much keyed state an operator holds: `(keys, bytes)`.
+/// What an operator with keyed state reports to its task's metrics.
 pub trait StateSize {
     /// Keys and estimated bytes of the operator's keyed state.
     fn state_size(&self) -> (usize, usize);
+    /// Records dropped as late so far (Flink's `numLateRecordsDropped`).
+    fn late_records_dropped(&self) -> u64 {
+        0
+    }
 }
 
 /// The operators of one task that hold keyed state, weakly: their sizes are summed into
@@ -66,6 +73,16 @@ impl StateSizes {
     /// Adds an operator holding keyed state.
     pub fn register(&self, op: StateSizeRef) {
         self.0.borrow_mut().push(op);
+    }
+
+    /// Late records dropped, summed over the operators still alive.
+    pub fn late_records_dropped(&self) -> u64 {
+        self.0
+            .borrow()
+            .iter()
+            .filter_map(std::rc::Weak::upgrade)
+            .map(|op| op.borrow().late_records_dropped())
+            .sum()
     }
 
     /// `(keys, bytes)` summed over the operators still alive.
@@ -115,6 +132,8 @@ pub struct VertexSummary {
     pub records_out: u64,
     /// Sum of skipped malformed records.
     pub records_skipped: u64,
+    /// Sum of records dropped as late.
+    pub late_records_dropped: u64,
     /// Mean busyTimeMsPerSecond.
     pub busy_ms_per_second: f64,
     /// Mean backPressuredTimeMsPerSecond.
@@ -149,6 +168,7 @@ pub fn summarize(tasks: &[TaskMetrics]) -> Vec<VertexSummary> {
         s.records_in += t.records_in;
         s.records_out += t.records_out;
         s.records_skipped += t.records_skipped;
+        s.late_records_dropped += t.late_records_dropped;
         s.busy_ms_per_second += t.busy_ms_per_second();
         s.back_pressured_ms_per_second += t.back_pressured_ms_per_second();
         s.idle_ms_per_second += t.idle_ms_per_second();

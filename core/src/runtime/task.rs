@@ -348,6 +348,7 @@ impl Task {
         let (keys, bytes) = self.state_sizes.total();
         (self.metrics.state_keys, self.metrics.state_bytes) = (keys, bytes);
         self.metrics.peak_state_bytes = self.metrics.peak_state_bytes.max(bytes);
+        self.metrics.late_records_dropped = self.state_sizes.late_records_dropped();
     }
 
     /// The earliest instant the task must act without input: a flush or a timer.

@@ -461,6 +461,9 @@ impl<K: BackendKey, T, A: WindowAssigner<T>, Tr, C, F, O: Data> crate::runtime::
     fn state_size(&self) -> (usize, usize) {
         (self.state.key_count(), self.state.state_size_bytes())
     }
+    fn late_records_dropped(&self) -> u64 {
+        self.late_dropped
+    }
 }
 
 /// The functions of a window operator.
