@@ -207,6 +207,26 @@ fn config_errors_name_the_key_the_place_and_the_fix() {
         &["run", &job, "--set", "parallelism.default"],
         "--set expects KEY=VALUE",
     );
+    // Accepted keys that this version cannot honour yet are refused, not ignored.
+    fails_with(
+        &["run", &job, "--set", "execution.checkpointing.interval=1s"],
+        "'state.checkpoints.dir'",
+    );
+    fails_with(
+        &[
+            "run",
+            &job,
+            "--set",
+            "execution.checkpointing.interval=1s",
+            "--set",
+            "state.checkpoints.dir=/tmp/weir-cp",
+        ],
+        "does not take checkpoints yet",
+    );
+    fails_with(
+        &["run", &job, "--set", "restart-strategy.type=fixed-delay"],
+        "does not restart failed jobs yet",
+    );
     let job = write(&dir, "bad.toml", "[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[step]]\ntype = \"select\"\ncolumns = [\"valeu * 2 AS v\"]\n[[sink]]\ntype = \"blackhole\"\n");
     fails_with(
         &["run", &job],

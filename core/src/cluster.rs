@@ -61,6 +61,9 @@ pub enum JobError {
     /// A transport could not connect a channel.
     #[error("cannot connect channel: {0}")]
     Transport(String),
+    /// The configuration asks for something this build cannot do.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// A subtask failed (the first failure; the others were cancelled).
     #[error("job failed: {0}")]
     Task(#[source] TaskError),

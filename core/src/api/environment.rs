@@ -132,7 +132,9 @@ impl StreamExecutionEnvironment {
 
     /// Runs the job on a new embedded local cluster configured like this environment.
     pub fn execute(&self, name: &str) -> Result<JobResult, JobError> {
-        let cluster = LocalCluster::start(&self.config())?;
+        let config = self.config();
+        crate::config::fault_tolerance::refuse_unsupported(&config)?;
+        let cluster = LocalCluster::start(&config)?;
         self.execute_on(&cluster, name, &LocalTransport)
     }
 
@@ -143,6 +145,7 @@ impl StreamExecutionEnvironment {
         name: &str,
         transport: &dyn ChannelTransport,
     ) -> Result<JobResult, JobError> {
+        crate::config::fault_tolerance::refuse_unsupported(&self.config())?;
         let job = Arc::new(self.job_graph(name)?);
         cluster.execute_with(job, transport)
     }

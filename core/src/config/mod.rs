@@ -17,11 +17,14 @@
 //! Values parse as Flink writes them: durations (`0`, `5ms`, `5 ms`, `1 min`, `100 µs`;
 //! a bare number is milliseconds), memory sizes (`32kb`, `32 kb`, `32768`, `64 mb`, `1 gb`;
 //! binary units, a bare number is bytes), booleans (`true`/`false`) and integers. TOML
-//! integers and booleans are accepted directly. Flink's deprecated keys
-//! `taskmanager.network.memory.max` and `pipeline.operator-chaining` are accepted for their
-//! current names.
+//! integers and booleans are accepted directly. Enum options take Flink's names in any
+//! case. Flink's deprecated keys `taskmanager.network.memory.max` and
+//! `pipeline.operator-chaining` are accepted for their current names. The checkpoint,
+//! restart and REST options are in [`fault_tolerance`].
 
+pub(crate) mod choice;
 mod error;
+pub mod fault_tolerance;
 mod option;
 mod options;
 mod registry;

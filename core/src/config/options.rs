@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use weir_state::key_group::UPPER_BOUND_MAX_PARALLELISM;
 
+use super::fault_tolerance as ft;
 use super::option::{ConfigOption, ErasedOption};
 use super::units::{BufferTimeout, MemorySize};
 
@@ -174,7 +175,7 @@ pub static SLOT_SPIN_BEFORE_PARK: ConfigOption<Duration> = ConfigOption::new(
 );
 
 /// Every option, in documentation order.
-pub(crate) static ALL: [&dyn ErasedOption; 13] = [
+pub(crate) static ALL: [&dyn ErasedOption; 40] = [
     &NUM_TASK_SLOTS,
     &MEMORY_SEGMENT_SIZE,
     &NETWORK_MEMORY_MAX,
@@ -188,4 +189,31 @@ pub(crate) static ALL: [&dyn ErasedOption; 13] = [
     &SLOT_IO_MEMORY,
     &SLOT_PINNING,
     &SLOT_SPIN_BEFORE_PARK,
+    &ft::CHECKPOINTING_INTERVAL,
+    &ft::CHECKPOINTING_MODE,
+    &ft::CHECKPOINTING_TIMEOUT,
+    &ft::CHECKPOINTING_MIN_PAUSE,
+    &ft::MAX_CONCURRENT_CHECKPOINTS,
+    &ft::TOLERABLE_FAILED_CHECKPOINTS,
+    &ft::EXTERNALIZED_CHECKPOINT_RETENTION,
+    &ft::CHECKPOINTS_NUM_RETAINED,
+    &ft::CHECKPOINTS_DIRECTORY,
+    &ft::SAVEPOINT_DIRECTORY,
+    &ft::UNALIGNED_CHECKPOINTS,
+    &ft::ALIGNED_CHECKPOINT_TIMEOUT,
+    &ft::RESTART_STRATEGY,
+    &ft::FIXED_DELAY_ATTEMPTS,
+    &ft::FIXED_DELAY_DELAY,
+    &ft::FAILURE_RATE_MAX_FAILURES,
+    &ft::FAILURE_RATE_INTERVAL,
+    &ft::FAILURE_RATE_DELAY,
+    &ft::EXPONENTIAL_INITIAL_BACKOFF,
+    &ft::EXPONENTIAL_MAX_BACKOFF,
+    &ft::EXPONENTIAL_BACKOFF_MULTIPLIER,
+    &ft::EXPONENTIAL_RESET_THRESHOLD,
+    &ft::EXPONENTIAL_JITTER,
+    &ft::EXPONENTIAL_ATTEMPTS,
+    &ft::FAILOVER_STRATEGY,
+    &ft::REST_ADDRESS,
+    &ft::REST_PORT,
 ];

@@ -1,6 +1,7 @@
 //! Tests of the configuration registry: value forms, error messages, origins and docs.
 
 mod errors;
+mod fault_tolerance;
 mod forms;
 mod registry;
 mod units;
