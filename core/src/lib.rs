@@ -16,6 +16,7 @@
 //! - [`window`]: window assigners, triggers, evictors, window functions and the window
 //!   operator.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
+//! - [`restart`]: whether and when a failed job restarts, per restart strategy.
 //! - [`api`]: the DataStream API.
 //! - [`suggest`]: "did you mean" for unknown names.
 
@@ -29,6 +30,7 @@ pub mod memory;
 pub mod operator;
 pub mod partitioner;
 pub mod record;
+pub mod restart;
 pub mod row;
 pub mod runtime;
 pub mod suggest;
