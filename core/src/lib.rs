@@ -16,6 +16,7 @@
 //! - [`window`]: window assigners, triggers, evictors, window functions and the window
 //!   operator.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
+//! - [`coordinator`]: the checkpoint coordinator: when checkpoints start, complete, abort.
 //! - [`restart`]: whether and when a failed job restarts, per restart strategy.
 //! - [`api`]: the DataStream API.
 //! - [`suggest`]: "did you mean" for unknown names.
@@ -23,6 +24,7 @@
 pub mod api;
 pub mod cluster;
 pub mod config;
+pub mod coordinator;
 pub mod expr;
 pub mod framing;
 pub mod graph;
