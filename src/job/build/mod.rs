@@ -4,12 +4,14 @@
 //!
 //! - [`sources`]: `csv`, `text`, `nexmark-file`, `nexmark`, `sequence`.
 //! - [`steps`]: filter, select, split, key_by, rolling aggregates, union, deduplicate.
+//! - [`accumulators`]: aggregate functions' accumulators, shared by windows and `aggregate`.
 //! - [`windows`]: window steps (tumble, hop, session, count) with aggregates or `keep`.
 //! - [`joins`]: interval and window joins, and the regular join in state.
 //! - [`sinks`]: print, csv, blackhole.
 //! - [`ops`]: the row operators the steps run.
 //! - [`nexmark_rows`]: Nexmark events as rows.
 
+pub mod accumulators;
 pub mod joins;
 pub mod nexmark_rows;
 pub mod ops;
