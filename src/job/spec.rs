@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use super::doc::{Doc, JobFileError, Table};
 use weir_core::config::RawValue;
 
+pub mod aggregate;
 pub mod joins;
 pub mod windows;
+pub use aggregate::AggregateStep;
 pub use joins::{IntervalJoinStep, JoinKind, JoinStep, WindowJoinStep};
 pub use windows::{AggFn, AggregateSpec, KeepSpec, WindowKind, WindowStep};
 
@@ -250,6 +252,8 @@ pub enum StepKind {
     WindowJoin(WindowJoinStep),
     /// Flink SQL's regular join: both sides kept in state, any order of arrival.
     Join(JoinStep),
+    /// Flink SQL's `GROUP BY` without a window: an updating result per key.
+    Aggregate(AggregateStep),
 }
 
 /// A `[[sink]]`.
@@ -302,6 +306,7 @@ const STEP_TYPES: &[&str] = &[
     "interval_join",
     "window_join",
     "join",
+    "aggregate",
 ];
 const SINK_TYPES: &[&str] = &["print", "csv", "blackhole"];
 const SETTINGS_KEYS: &[&str] = &[
@@ -792,6 +797,7 @@ fn step(mut t: Table<'_, '_>, i: usize) -> Result<StepSpec, JobFileError> {
         "interval_join" => joins::interval_join(&mut t)?,
         "window_join" => joins::window_join(&mut t)?,
         "join" => joins::join(&mut t)?,
+        "aggregate" => aggregate::aggregate(&mut t)?,
         rolling => {
             let kind = match rolling {
                 "sum" => RollingKind::Sum,

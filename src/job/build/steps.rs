@@ -28,10 +28,13 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
     if keyed
         && !matches!(
             step.kind,
-            StepKind::Rolling { .. } | StepKind::Deduplicate { .. } | StepKind::Window(_)
+            StepKind::Rolling { .. }
+                | StepKind::Deduplicate { .. }
+                | StepKind::Window(_)
+                | StepKind::Aggregate(_)
         )
     {
-        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by), deduplicate or window", step.name)));
+        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by), deduplicate, window or aggregate", step.name)));
     }
     let named = match &step.kind {
         StepKind::Filter { predicate } => {
@@ -228,6 +231,7 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
         StepKind::IntervalJoin(j) => super::joins::interval(b, step, j, &input)?,
         StepKind::WindowJoin(j) => super::joins::window(b, step, j, &input)?,
         StepKind::Join(j) => super::joins::regular(b, step, j, &input)?,
+        StepKind::Aggregate(a) => super::aggregate::build(b, step, a, &input)?,
     };
     Ok(named)
 }
