@@ -9,6 +9,7 @@
 //! - [`aggregate`]: the updating `aggregate` step (a `GROUP BY` without window).
 //! - [`joins`]: interval and window joins, and the regular join in state.
 //! - [`sinks`]: print, csv, blackhole.
+//! - [`upsert`]: `mode = "upsert"` sinks: the final row per key of a changelog.
 //! - [`changelog`]: updating results as rows with a leading `op` column (`+I`, `-U`, `+U`, `-D`).
 //! - [`ops`]: the row operators the steps run.
 //! - [`nexmark_rows`]: Nexmark events as rows.
@@ -22,6 +23,7 @@ pub mod ops;
 pub mod sinks;
 pub mod sources;
 pub mod steps;
+pub mod upsert;
 pub mod windows;
 
 use std::collections::HashMap;

@@ -264,6 +264,17 @@ pub(super) fn column_index(
     schema: &Schema,
     column: &Located,
 ) -> Result<usize, JobFileError> {
+    column_of(b, &format!("step \"{}\"", step.name), schema, column)
+}
+
+/// The index of `column` in `schema`, for the table described as `what` (`step "x"`,
+/// `sink "y"`) in the error that names an unknown column and the nearest one.
+pub(super) fn column_of(
+    b: &Builder<'_>,
+    what: &str,
+    schema: &Schema,
+    column: &Located,
+) -> Result<usize, JobFileError> {
     schema.index_of(&column.text).ok_or_else(|| {
         let names: Vec<&str> = schema.names().collect();
         let hint = nearest(&column.text, &names)
@@ -272,8 +283,7 @@ pub(super) fn column_index(
         b.error(
             column.line,
             format!(
-                "step \"{}\": unknown column '{}' (columns: {}){hint}",
-                step.name,
+                "{what}: unknown column '{}' (columns: {}){hint}",
                 column.text,
                 names.join(", ")
             ),
