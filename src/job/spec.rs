@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 use super::doc::{Doc, JobFileError, Table};
 use weir_core::config::RawValue;
 
+pub mod aggregate;
 pub mod joins;
+pub mod sinks;
 pub mod windows;
+pub use aggregate::AggregateStep;
 pub use joins::{IntervalJoinStep, JoinKind, JoinStep, WindowJoinStep};
+pub use sinks::{SinkKind, SinkMode, SinkSpec};
 pub use windows::{AggFn, AggregateSpec, KeepSpec, WindowKind, WindowStep};
 
 /// A parsed job file.
@@ -250,37 +254,8 @@ pub enum StepKind {
     WindowJoin(WindowJoinStep),
     /// Flink SQL's regular join: both sides kept in state, any order of arrival.
     Join(JoinStep),
-}
-
-/// A `[[sink]]`.
-#[derive(Debug, Clone)]
-pub struct SinkSpec {
-    /// Name.
-    pub name: String,
-    /// Line of the table.
-    pub line: u32,
-    /// Input (default: the last step, or the last source).
-    pub input: Option<Located>,
-    /// What it writes to.
-    pub kind: SinkKind,
-    /// Rate limit (records/s) to emulate a slow consumer.
-    pub rate_limit: Option<f64>,
-    /// Parallelism.
-    pub parallelism: Option<usize>,
-}
-
-/// The kinds of sink.
-#[derive(Debug, Clone)]
-pub enum SinkKind {
-    /// Standard output, one CSV line per record.
-    Print,
-    /// A CSV file (a directory of part files at parallelism > 1).
-    Csv {
-        /// Path.
-        path: PathBuf,
-    },
-    /// Discards records.
-    Blackhole,
+    /// Flink SQL's `GROUP BY` without a window: an updating result per key.
+    Aggregate(AggregateStep),
 }
 
 const ROOT_KEYS: &[&str] = &["name", "config", "source", "step", "sink"];
@@ -302,8 +277,8 @@ const STEP_TYPES: &[&str] = &[
     "interval_join",
     "window_join",
     "join",
+    "aggregate",
 ];
-const SINK_TYPES: &[&str] = &["print", "csv", "blackhole"];
 const SETTINGS_KEYS: &[&str] = &[
     "parallelism",
     "partition",
@@ -367,7 +342,7 @@ impl JobSpec {
             .tables("sink", "sink")?
             .into_iter()
             .enumerate()
-            .map(|(i, t)| sink(t, i))
+            .map(|(i, t)| sinks::sink(t, i))
             .collect::<Result<Vec<_>, _>>()?;
         root.finish(ROOT_KEYS)?;
         if sources.is_empty() {
@@ -792,6 +767,7 @@ fn step(mut t: Table<'_, '_>, i: usize) -> Result<StepSpec, JobFileError> {
         "interval_join" => joins::interval_join(&mut t)?,
         "window_join" => joins::window_join(&mut t)?,
         "join" => joins::join(&mut t)?,
+        "aggregate" => aggregate::aggregate(&mut t)?,
         rolling => {
             let kind = match rolling {
                 "sum" => RollingKind::Sum,
@@ -813,32 +789,6 @@ fn step(mut t: Table<'_, '_>, i: usize) -> Result<StepSpec, JobFileError> {
         input,
         kind: step_kind,
         settings,
-    })
-}
-
-fn sink(mut t: Table<'_, '_>, i: usize) -> Result<SinkSpec, JobFileError> {
-    let line = t.line();
-    let kind = kind_of(&mut t, SINK_TYPES, "sink")?;
-    let name = name_of(&mut t, format!("{kind}-sink-{}", i + 1))?;
-    let input = located(&mut t, "input")?;
-    let parallelism = parallelism(&mut t)?;
-    let rate_limit = rate_limit(&mut t)?;
-    let kind = match kind.as_str() {
-        "print" => SinkKind::Print,
-        "blackhole" => SinkKind::Blackhole,
-        _ => {
-            let path = PathBuf::from(t.str("path")?);
-            SinkKind::Csv { path }
-        }
-    };
-    t.finish(&["type", "name", "input", "parallelism", "rate-limit", "path"])?;
-    Ok(SinkSpec {
-        name,
-        line,
-        input,
-        kind,
-        rate_limit,
-        parallelism,
     })
 }
 

@@ -8,9 +8,10 @@ use weir_core::api::DataStream;
 use weir_core::operator::join::{Change, JoinContext, JoinType};
 use weir_core::operator::process::Collector;
 use weir_core::operator::OperatorError;
-use weir_core::row::{Field, FieldType, Row, Schema, Value};
+use weir_core::row::{Field, Row, Schema, Value};
 use weir_core::window::{SlidingEventTimeWindows, TumblingEventTimeWindows};
 
+use super::changelog;
 use super::ops::key_of;
 use super::steps::{column_index, settings};
 use super::{Builder, Named};
@@ -208,22 +209,9 @@ pub fn regular(
         })
         .name(&step.name);
     let (stream, schema) = if j.kind.is_outer() {
-        let mut fields = vec![Field::new("op", FieldType::String)];
-        if s.schema.fields().iter().any(|f| f.name == "op") {
-            return Err(b.error(
-                step.line,
-                format!("step \"{}\": an outer join's output starts with a column 'op' (+I or -D), but the inputs already have one; rename it with a select step before the join", step.name),
-            ));
-        }
-        fields.extend(s.schema.fields().iter().cloned());
-        let schema = Schema::new(fields)
+        let schema = changelog::schema_of(s.schema.fields())
             .map_err(|e| b.error(step.line, format!("step \"{}\": {e}", step.name)))?;
-        let stream = changes.map(|c: Change<Row>| {
-            let mut values = Vec::with_capacity(c.row.values.len() + 1);
-            values.push(Value::Str(c.kind.short_string().to_string()));
-            values.extend(c.row.values);
-            Row::new(values)
-        });
+        let stream = changes.map(|c: Change<Row>| changelog::row(c.kind.into(), c.row.values));
         (stream, schema)
     } else {
         // Append-only inputs make an inner join append-only: every change is an insert.

@@ -4,18 +4,26 @@
 //!
 //! - [`sources`]: `csv`, `text`, `nexmark-file`, `nexmark`, `sequence`.
 //! - [`steps`]: filter, select, split, key_by, rolling aggregates, union, deduplicate.
+//! - [`accumulators`]: aggregate functions' accumulators, shared by windows and `aggregate`.
 //! - [`windows`]: window steps (tumble, hop, session, count) with aggregates or `keep`.
+//! - [`aggregate`]: the updating `aggregate` step (a `GROUP BY` without window).
 //! - [`joins`]: interval and window joins, and the regular join in state.
 //! - [`sinks`]: print, csv, blackhole.
+//! - [`upsert`]: `mode = "upsert"` sinks: the final row per key of a changelog.
+//! - [`changelog`]: updating results as rows with a leading `op` column (`+I`, `-U`, `+U`, `-D`).
 //! - [`ops`]: the row operators the steps run.
 //! - [`nexmark_rows`]: Nexmark events as rows.
 
+pub mod accumulators;
+pub mod aggregate;
+pub mod changelog;
 pub mod joins;
 pub mod nexmark_rows;
 pub mod ops;
 pub mod sinks;
 pub mod sources;
 pub mod steps;
+pub mod upsert;
 pub mod windows;
 
 use std::collections::HashMap;

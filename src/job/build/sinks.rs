@@ -1,5 +1,6 @@
 //! Sinks of a job file: rows written as CSV lines to stdout or a file, or discarded, each
-//! with an optional rate limit.
+//! with an optional rate limit; as they arrive (`append`: a changelog with its `op`
+//! column), or as the final row per key once the input ends (`upsert`, see [`super::upsert`]).
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use weir_core::row::{write_row, Row};
 
 use super::Builder;
 use crate::job::doc::JobFileError;
-use crate::job::spec::{SinkKind, SinkSpec};
+use crate::job::spec::{SinkKind, SinkMode, SinkSpec};
 
 /// The CSV form of a row.
 pub fn csv_formatter() -> Formatter<Row> {
@@ -31,17 +32,19 @@ pub fn build(b: &Builder<'_>, spec: &SinkSpec) -> Result<(), JobFileError> {
             ),
         ));
     }
+    let stream = match &spec.mode {
+        SinkMode::Append => input.stream,
+        SinkMode::Upsert { keys } => super::upsert::materialize(b, spec, &input, keys)?,
+    };
     let sink = match &spec.kind {
-        SinkKind::Print => input.stream.print_with(csv_formatter(), spec.rate_limit),
-        SinkKind::Blackhole => input.stream.blackhole(spec.rate_limit),
+        SinkKind::Print => stream.print_with(csv_formatter(), spec.rate_limit),
+        SinkKind::Blackhole => stream.blackhole(spec.rate_limit),
         SinkKind::Csv { path } => {
             let path = b.resolve(path);
             let format = csv_formatter();
-            input
-                .stream
-                .sink_to("File Sink", spec.rate_limit, move |ctx| {
-                    LineWriter::file(&path, format.clone(), ctx.subtask, ctx.parallelism)
-                })
+            stream.sink_to("File Sink", spec.rate_limit, move |ctx| {
+                LineWriter::file(&path, format.clone(), ctx.subtask, ctx.parallelism)
+            })
         }
     };
     let sink = sink.name(&spec.name);

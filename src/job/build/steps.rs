@@ -28,10 +28,13 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
     if keyed
         && !matches!(
             step.kind,
-            StepKind::Rolling { .. } | StepKind::Deduplicate { .. } | StepKind::Window(_)
+            StepKind::Rolling { .. }
+                | StepKind::Deduplicate { .. }
+                | StepKind::Window(_)
+                | StepKind::Aggregate(_)
         )
     {
-        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by), deduplicate or window", step.name)));
+        return Err(b.error(step.line, format!("step \"{}\": a key_by step must be followed by a rolling aggregate (sum, min, max, min_by, max_by), deduplicate, window or aggregate", step.name)));
     }
     let named = match &step.kind {
         StepKind::Filter { predicate } => {
@@ -228,6 +231,7 @@ pub fn build(b: &Builder<'_>, step: &StepSpec) -> Result<Named, JobFileError> {
         StepKind::IntervalJoin(j) => super::joins::interval(b, step, j, &input)?,
         StepKind::WindowJoin(j) => super::joins::window(b, step, j, &input)?,
         StepKind::Join(j) => super::joins::regular(b, step, j, &input)?,
+        StepKind::Aggregate(a) => super::aggregate::build(b, step, a, &input)?,
     };
     Ok(named)
 }
@@ -260,6 +264,17 @@ pub(super) fn column_index(
     schema: &Schema,
     column: &Located,
 ) -> Result<usize, JobFileError> {
+    column_of(b, &format!("step \"{}\"", step.name), schema, column)
+}
+
+/// The index of `column` in `schema`, for the table described as `what` (`step "x"`,
+/// `sink "y"`) in the error that names an unknown column and the nearest one.
+pub(super) fn column_of(
+    b: &Builder<'_>,
+    what: &str,
+    schema: &Schema,
+    column: &Located,
+) -> Result<usize, JobFileError> {
     schema.index_of(&column.text).ok_or_else(|| {
         let names: Vec<&str> = schema.names().collect();
         let hint = nearest(&column.text, &names)
@@ -268,8 +283,7 @@ pub(super) fn column_index(
         b.error(
             column.line,
             format!(
-                "step \"{}\": unknown column '{}' (columns: {}){hint}",
-                step.name,
+                "{what}: unknown column '{}' (columns: {}){hint}",
                 column.text,
                 names.join(", ")
             ),

@@ -18,20 +18,13 @@ use weir_core::window::{
 };
 use weir_state::keyed::AggregateFunction;
 
-use super::ops::{compare, key_of, RowKey};
+pub use super::accumulators::AggPlan;
+use super::accumulators::{better, combine, one, plan_aggregates, result_of, slot_of, Slot};
+use super::ops::{key_of, RowKey};
 use super::steps::{column_index, settings};
 use super::{Builder, Named};
 use crate::job::doc::JobFileError;
-use crate::job::spec::{AggFn, StepSpec, WindowKind, WindowStep};
-
-/// One aggregate over a column (`None`: `count(*)`) of a given type.
-#[derive(Debug, Clone, Copy)]
-pub struct AggPlan {
-    /// The function.
-    pub function: AggFn,
-    /// The column index.
-    pub column: Option<usize>,
-}
+use crate::job::spec::{StepSpec, WindowKind, WindowStep};
 
 /// What a window computes.
 #[derive(Debug, Clone)]
@@ -47,25 +40,6 @@ pub enum Plan {
     },
 }
 
-/// One aggregate's running state.
-#[derive(Debug, Clone)]
-pub enum Slot {
-    /// Rows (or non-NULL values) so far.
-    Count(i64),
-    /// Sum of the non-NULL values (NULL: none yet).
-    Sum(Value),
-    /// Smallest value.
-    Min(Value),
-    /// Largest value.
-    Max(Value),
-    /// Sum and count.
-    Avg(Value, i64),
-    /// First non-NULL value.
-    First(Value),
-    /// Last non-NULL value.
-    Last(Value),
-}
-
 /// A window's accumulator.
 #[derive(Debug, Clone)]
 pub enum Acc {
@@ -79,93 +53,6 @@ pub enum Acc {
 /// and bounds (one row of aggregates, or the kept rows), or an error.
 #[derive(Clone)]
 pub struct WindowFn(pub Arc<Plan>);
-
-/// Sums two values of a column (NULL is no value); long sums wrap, as Flink SQL's SUM.
-fn add(a: &Value, b: &Value) -> Result<Value, String> {
-    use Value::*;
-    Ok(match (a, b) {
-        (Null, v) | (v, Null) => v.clone(),
-        (Long(x), Long(y)) => Long(x.wrapping_add(*y)),
-        (Double(x), Double(y)) => Double(x + y),
-        (Decimal(x), Decimal(y)) => Decimal(
-            x.checked_add(*y)
-                .map_err(|e| format!("sum of {x} and {y}: {e}"))?,
-        ),
-        (x, y) => return Err(format!("cannot add {x:?} and {y:?}")),
-    })
-}
-
-/// Whether `new` replaces `best` as the maximum (`max`) or minimum.
-fn better(new: &Value, best: &Value, max: bool) -> Option<Ordering> {
-    if best.is_null() {
-        return Some(Ordering::Greater);
-    }
-    compare(new, best).map(|o| if max { o } else { o.reverse() })
-}
-
-fn combine(a: &mut Slot, b: Slot) -> Result<(), String> {
-    match (a, b) {
-        (Slot::Count(x), Slot::Count(y)) => *x += y,
-        (Slot::Sum(x), Slot::Sum(y)) => *x = add(x, &y)?,
-        (Slot::Avg(x, n), Slot::Avg(y, m)) => {
-            *x = add(x, &y)?;
-            *n += m;
-        }
-        (Slot::Min(x), Slot::Min(y)) => {
-            if !y.is_null() && better(&y, x, false) == Some(Ordering::Greater) {
-                *x = y
-            }
-        }
-        (Slot::Max(x), Slot::Max(y)) => {
-            if !y.is_null() && better(&y, x, true) == Some(Ordering::Greater) {
-                *x = y
-            }
-        }
-        (Slot::First(x), Slot::First(y)) => {
-            if x.is_null() {
-                *x = y
-            }
-        }
-        (Slot::Last(x), Slot::Last(y)) => {
-            if !y.is_null() {
-                *x = y
-            }
-        }
-        _ => return Err("mismatched accumulators".into()),
-    }
-    Ok(())
-}
-
-fn slot_of(function: AggFn) -> Slot {
-    match function {
-        AggFn::Count => Slot::Count(0),
-        AggFn::Sum => Slot::Sum(Value::Null),
-        AggFn::Min => Slot::Min(Value::Null),
-        AggFn::Max => Slot::Max(Value::Null),
-        AggFn::Avg => Slot::Avg(Value::Null, 0),
-        AggFn::First => Slot::First(Value::Null),
-        AggFn::Last => Slot::Last(Value::Null),
-    }
-}
-
-/// The value of a finished slot.
-fn result_of(slot: &Slot) -> Result<Value, String> {
-    Ok(match slot {
-        Slot::Count(n) => Value::Long(*n),
-        Slot::Sum(v) | Slot::Min(v) | Slot::Max(v) | Slot::First(v) | Slot::Last(v) => v.clone(),
-        Slot::Avg(_, 0) => Value::Null,
-        Slot::Avg(sum, n) => match sum {
-            // Flink SQL's AVG over BIGINT: the sum divided by the count, truncated.
-            Value::Long(s) => Value::Long(s / n),
-            Value::Double(s) => Value::Double(s / *n as f64),
-            Value::Decimal(s) => Value::Decimal(
-                s.checked_div(weir_core::row::Decimal::from_i64(*n), s.scale().max(6))
-                    .map_err(|e| format!("average of {s} over {n} rows: {e}"))?,
-            ),
-            other => return Err(format!("cannot average {other:?}")),
-        },
-    })
-}
 
 impl AggregateFunction<Row, Acc, Result<Vec<Row>, String>> for WindowFn {
     fn create_accumulator(&self) -> Acc {
@@ -188,16 +75,7 @@ impl AggregateFunction<Row, Acc, Result<Vec<Row>, String>> for WindowFn {
                     if value.is_null() {
                         continue;
                     }
-                    let one = match slot {
-                        Slot::Count(_) => Slot::Count(1),
-                        Slot::Sum(_) => Slot::Sum(value),
-                        Slot::Avg(..) => Slot::Avg(value, 1),
-                        Slot::Min(_) => Slot::Min(value),
-                        Slot::Max(_) => Slot::Max(value),
-                        Slot::First(_) => Slot::First(value),
-                        Slot::Last(_) => Slot::Last(value),
-                    };
-                    if let Err(e) = combine(slot, one) {
+                    if let Err(e) = combine(slot, one(plan.function, value)) {
                         error.get_or_insert(e);
                     }
                 }
@@ -362,18 +240,6 @@ where
     w.aggregate_with(f.clone(), e.clone())
 }
 
-/// The output column type of `function` over a column of type `ty`, if it applies.
-pub fn output_type(function: AggFn, ty: Option<FieldType>) -> Option<FieldType> {
-    use FieldType::*;
-    match (function, ty) {
-        (AggFn::Count, _) => Some(Long),
-        (_, None) => None,
-        (AggFn::Sum | AggFn::Avg, Some(t @ (Long | Double | Decimal))) => Some(t),
-        (AggFn::Sum | AggFn::Avg, _) => None,
-        (_, Some(t)) => Some(t),
-    }
-}
-
 /// Builds a `window` step on `input`.
 pub fn build(
     b: &Builder<'_>,
@@ -424,32 +290,8 @@ pub fn build(
             for &k in &key_columns {
                 fields.push(schema.fields()[k].clone());
             }
-            let mut aggs = Vec::new();
-            for a in &w.aggregates {
-                let (column, ty) = match &a.column {
-                    Some(c) => {
-                        let i = column_index(b, step, schema, c)?;
-                        (Some(i), Some(schema.fields()[i].ty))
-                    }
-                    None => (None, None),
-                };
-                let out = output_type(a.function, ty).ok_or_else(|| {
-                    fail(
-                        a.text.line,
-                        format!(
-                            "in '{}': {} does not apply to a column of type {}",
-                            a.text.text,
-                            format!("{:?}", a.function).to_lowercase(),
-                            ty.map(|t| t.name()).unwrap_or("none")
-                        ),
-                    )
-                })?;
-                fields.push(Field::new(a.name.clone(), out));
-                aggs.push(AggPlan {
-                    function: a.function,
-                    column,
-                });
-            }
+            let (aggs, agg_fields) = plan_aggregates(b, step, schema, &w.aggregates)?;
+            fields.extend(agg_fields);
             Plan::Aggregates(aggs)
         }
     };

@@ -197,6 +197,20 @@ pub fn aggregate(text: &Located) -> Result<AggregateSpec, String> {
     })
 }
 
+/// The `aggregates` list of a step, each parsed; an error names the step and the line.
+pub(super) fn aggregates(t: &mut Table<'_, '_>) -> Result<Vec<AggregateSpec>, JobFileError> {
+    located_list(t, "aggregates")?
+        .iter()
+        .map(|a| {
+            aggregate(a).map_err(|e| {
+                let mut err = t.error(e);
+                err.line = a.line;
+                err
+            })
+        })
+        .collect()
+}
+
 fn keep(text: &Located) -> Result<KeepSpec, String> {
     let s = text.text.trim();
     let inner = |p: &str| {
@@ -282,16 +296,7 @@ pub fn window(t: &mut Table<'_, '_>) -> Result<(StepKind, &'static [&'static str
             }
         }
     }
-    let aggregates = located_list(t, "aggregates")?
-        .iter()
-        .map(|a| {
-            aggregate(a).map_err(|e| {
-                let mut err = t.error(e);
-                err.line = a.line;
-                err
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let aggregates = aggregates(t)?;
     let keep = match located(t, "keep")? {
         None => None,
         Some(k) => Some(keep(&k).map_err(|e| {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::job::spec::AggFn;
 use weir_core::row::Decimal;
 
 fn f(plan: Plan) -> WindowFn {
@@ -92,15 +93,4 @@ fn keep_max_keeps_every_row_at_the_maximum() {
     min.add(row(&[1, 5]), &mut a);
     min.add(row(&[2, 3]), &mut a);
     assert_eq!(min.get_result(&a).unwrap(), vec![row(&[2, 3])]);
-}
-
-#[test]
-fn output_types_follow_the_column() {
-    use FieldType::*;
-    assert_eq!(output_type(AggFn::Count, None), Some(Long));
-    assert_eq!(output_type(AggFn::Avg, Some(Double)), Some(Double));
-    assert_eq!(output_type(AggFn::Sum, Some(String)), None);
-    assert_eq!(output_type(AggFn::Max, Some(String)), Some(String));
-    assert_eq!(output_type(AggFn::First, Some(Timestamp)), Some(Timestamp));
-    assert_eq!(output_type(AggFn::Sum, Some(Timestamp)), None);
 }
