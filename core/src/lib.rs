@@ -13,6 +13,8 @@
 //! - [`graph`]: stream graph → job graph (chaining) → execution graph (slots, channels).
 //! - [`time`]: event time: watermark statuses, combining input watermarks.
 //! - [`runtime`]: slots, tasks, exchanges, flushing, sources, metrics.
+//! - [`checkpoint`]: checkpoint barrier handling at an input gate (aligned, unaligned,
+//!   at-least-once) as I/O-free state machines.
 //! - [`window`]: window assigners, triggers, evictors, window functions and the window
 //!   operator.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
@@ -22,6 +24,7 @@
 //! - [`suggest`]: "did you mean" for unknown names.
 
 pub mod api;
+pub mod checkpoint;
 pub mod cluster;
 pub mod config;
 pub mod coordinator;

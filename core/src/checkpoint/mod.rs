@@ -1,0 +1,28 @@
+//! Checkpointing at the tasks: how an input gate handles checkpoint barriers.
+//!
+//! I/O-free state machines, fed by the task with what arrives on each channel and the
+//! time, returning the actions the task performs (block or unblock a channel, trigger the
+//! snapshot, persist in-flight data, complete or abort). No clock is read here.
+//!
+//! - [`barrier`]: the barrier as the handler sees it: id, start time, type and alignment.
+//! - [`action`]: the handlers' outputs, abort reasons and protocol errors.
+//! - [`single`]: exactly-once, one checkpoint at a time: aligned, unaligned, and aligned
+//!   with a timeout that switches to unaligned (Flink's `SingleCheckpointBarrierHandler`).
+//! - [`tracker`]: at-least-once, never blocking (Flink's `CheckpointBarrierTracker`).
+//! - [`handler`]: the handler of a gate chosen by the checkpointing mode.
+
+pub mod action;
+pub mod barrier;
+mod channels;
+pub mod handler;
+pub mod single;
+pub mod tracker;
+
+pub use action::{AbortReason, Action, BarrierError, InFlight};
+pub use barrier::{Alignment, CheckpointBarrier, CheckpointOptions, CheckpointType};
+pub use handler::{BarrierHandlerConfig, CheckpointBarrierHandler, CheckpointingMode};
+pub use single::{BarrierHandlerState, SingleCheckpointBarrierHandler};
+pub use tracker::{CheckpointBarrierTracker, MAX_PENDING_CHECKPOINTS};
+
+#[cfg(test)]
+mod proptests;
