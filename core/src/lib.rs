@@ -13,12 +13,11 @@
 //! - [`graph`]: stream graph → job graph (chaining) → execution graph (slots, channels).
 //! - [`time`]: event time: watermark statuses, combining input watermarks.
 //! - [`runtime`]: slots, tasks, exchanges, flushing, sources, metrics.
-//! - [`checkpoint`]: checkpoint barrier handling at an input gate (aligned, unaligned,
-//!   at-least-once) as I/O-free state machines.
+//! - [`checkpoint`]: the checkpoint coordinator, and barrier handling at an input gate
+//!   (aligned, unaligned, at-least-once), as I/O-free state machines.
 //! - [`window`]: window assigners, triggers, evictors, window functions and the window
 //!   operator.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
-//! - [`coordinator`]: the checkpoint coordinator: when checkpoints start, complete, abort.
 //! - [`restart`]: whether and when a failed job restarts, per restart strategy.
 //! - [`api`]: the DataStream API.
 //! - [`suggest`]: "did you mean" for unknown names.
@@ -27,7 +26,6 @@ pub mod api;
 pub mod checkpoint;
 pub mod cluster;
 pub mod config;
-pub mod coordinator;
 pub mod expr;
 pub mod framing;
 pub mod graph;

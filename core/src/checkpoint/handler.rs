@@ -6,17 +6,7 @@ use super::action::{AbortReason, Action, BarrierError, InFlight};
 use super::barrier::CheckpointBarrier;
 use super::single::{BarrierHandlerState, SingleCheckpointBarrierHandler};
 use super::tracker::CheckpointBarrierTracker;
-
-/// The guarantee checkpoints give (`execution.checkpointing.mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CheckpointingMode {
-    /// Barriers are aligned (or in-flight data persisted): each record affects the state
-    /// once.
-    ExactlyOnce,
-    /// Barriers are only counted: records after a barrier may be in the snapshot and
-    /// replayed after a restore.
-    AtLeastOnce,
-}
+pub use crate::config::fault_tolerance::CheckpointingMode;
 
 /// What a task's barrier handler is built from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,13 @@
-//! Checkpointing at the tasks: how an input gate handles checkpoint barriers.
+//! Checkpointing: the coordinator of a job's checkpoints, and how an input gate handles
+//! checkpoint barriers.
 //!
-//! I/O-free state machines, fed by the task with what arrives on each channel and the
-//! time, returning the actions the task performs (block or unblock a channel, trigger the
-//! snapshot, persist in-flight data, complete or abort). No clock is read here.
+//! I/O-free state machines, fed with task messages, what arrives on each channel and the
+//! time, returning the actions the caller performs (trigger or complete a checkpoint;
+//! block or unblock a channel, snapshot, persist in-flight data, abort). No clock is read
+//! here.
 //!
+//! - [`coordinator`]: when checkpoints start, complete, abort and retire (Flink's
+//!   `CheckpointCoordinator`).
 //! - [`barrier`]: the barrier as the handler sees it: id, start time, type and alignment.
 //! - [`action`]: the handlers' outputs, abort reasons and protocol errors.
 //! - [`single`]: exactly-once, one checkpoint at a time: aligned, unaligned, and aligned
@@ -14,6 +18,7 @@
 pub mod action;
 pub mod barrier;
 mod channels;
+pub mod coordinator;
 pub mod handler;
 pub mod single;
 pub mod tracker;
