@@ -1,9 +1,8 @@
 //! The checkpoint barrier as the barrier handler sees it: which checkpoint, when it
 //! started, and how its barriers are to be aligned.
 //!
-//! Independent of the wire encoding: today the in-band event carries only the id and the
-//! timestamp (`framing::Event::CheckpointBarrier`); the task builds a
-//! [`CheckpointBarrier`] from the event and the options it knows.
+//! The in-band event `framing::Event::CheckpointBarrier` carries a [`CheckpointBarrier`]
+//! whole (its encoding is in `framing::event`).
 
 /// Whether a snapshot is a checkpoint (the engine's, for recovery) or a savepoint (the
 /// user's, for upgrades and rescaling).

@@ -60,6 +60,17 @@ pub enum FrameError {
         /// The byte found.
         found: u8,
     },
+    /// A checkpoint barrier has an unknown type or alignment byte, or a savepoint that is
+    /// not aligned.
+    #[error("checkpoint-barrier event at offset {offset} has a bad {field} byte {found}")]
+    BadBarrier {
+        /// Where the header starts.
+        offset: usize,
+        /// Which byte: `type` or `alignment`.
+        field: &'static str,
+        /// The byte found.
+        found: u8,
+    },
     /// An event's payload has the wrong size for its type.
     #[error("{event} event at offset {offset} has {found} payload bytes, expected {expected}")]
     EventLength {

@@ -7,12 +7,19 @@
 //!   1   Watermark           i64 timestamp (ms)                          8 B
 //!   2   EndOfPartition      —                                           0 B
 //!   3   LatencyMarker       u64 marked_nanos | u32 vertex | u32 subtask 16 B
-//!   4   CheckpointBarrier   u64 id | i64 timestamp_ms                   16 B
+//!   4   CheckpointBarrier   u64 id | i64 timestamp_ms | u8 type |       26 B
+//!                           u8 alignment | u64 timeout_ms
 //!   5   EndOfData           —                                           0 B
 //!   6   WatermarkStatus     u8: 0 active, 1 idle                        1 B
+//!   7   CancelCheckpoint    u64 id                                      8 B
 //! ```
+//!
+//! A barrier's type is 0 (checkpoint) or 1 (savepoint); its alignment 0 (aligned), 1
+//! (aligned, switching to unaligned `timeout_ms` after the checkpoint started) or 2
+//! (unaligned); `timeout_ms` is 0 unless the alignment is 1. A savepoint is aligned.
 
 use super::error::FrameError;
+use crate::checkpoint::{Alignment, CheckpointBarrier, CheckpointOptions, CheckpointType};
 use crate::time::WatermarkStatus;
 
 /// An event travelling in-band with the records of a channel.
@@ -31,12 +38,12 @@ pub enum Event {
         /// The emitting subtask.
         subtask: u32,
     },
-    /// Reserved for checkpoints: aligns the channels of a snapshot.
-    CheckpointBarrier {
+    /// A checkpoint's barrier: what precedes it belongs to the snapshot.
+    CheckpointBarrier(CheckpointBarrier),
+    /// Checkpoint `id` was abandoned upstream (Flink's `CancelCheckpointMarker`).
+    CancelCheckpoint {
         /// The checkpoint's id.
         id: u64,
-        /// When the checkpoint was triggered (epoch milliseconds).
-        timestamp_ms: i64,
     },
     /// No more records will follow, though the partition is not finished yet
     /// (Flink's `EndOfData`, sent before a final checkpoint).
@@ -57,10 +64,15 @@ pub const TAG_CHECKPOINT_BARRIER: u8 = 4;
 pub const TAG_END_OF_DATA: u8 = 5;
 /// Tag of [`Event::WatermarkStatus`].
 pub const TAG_WATERMARK_STATUS: u8 = 6;
+/// Tag of [`Event::CancelCheckpoint`].
+pub const TAG_CANCEL_CHECKPOINT: u8 = 7;
+
+/// Encoded length of a checkpoint barrier's payload.
+const BARRIER_LEN: usize = 26;
 
 impl Event {
     /// The longest encoding of any event.
-    pub const MAX_ENCODED_LEN: usize = 16;
+    pub const MAX_ENCODED_LEN: usize = BARRIER_LEN;
 
     /// The event's type tag (the frame header's byte 1).
     pub fn tag(&self) -> u8 {
@@ -68,7 +80,8 @@ impl Event {
             Event::Watermark(_) => TAG_WATERMARK,
             Event::EndOfPartition => TAG_END_OF_PARTITION,
             Event::LatencyMarker { .. } => TAG_LATENCY_MARKER,
-            Event::CheckpointBarrier { .. } => TAG_CHECKPOINT_BARRIER,
+            Event::CheckpointBarrier(_) => TAG_CHECKPOINT_BARRIER,
+            Event::CancelCheckpoint { .. } => TAG_CANCEL_CHECKPOINT,
             Event::EndOfData => TAG_END_OF_DATA,
             Event::WatermarkStatus(_) => TAG_WATERMARK_STATUS,
         }
@@ -85,7 +98,9 @@ impl Event {
             Event::Watermark(_) => 8,
             Event::EndOfPartition | Event::EndOfData => 0,
             Event::WatermarkStatus(_) => 1,
-            Event::LatencyMarker { .. } | Event::CheckpointBarrier { .. } => 16,
+            Event::CancelCheckpoint { .. } => 8,
+            Event::LatencyMarker { .. } => 16,
+            Event::CheckpointBarrier(_) => BARRIER_LEN,
         }
     }
 
@@ -107,10 +122,22 @@ impl Event {
                 out[8..12].copy_from_slice(&vertex.to_le_bytes());
                 out[12..16].copy_from_slice(&subtask.to_le_bytes());
             }
-            Event::CheckpointBarrier { id, timestamp_ms } => {
-                out[..8].copy_from_slice(&id.to_le_bytes());
-                out[8..16].copy_from_slice(&timestamp_ms.to_le_bytes());
+            Event::CheckpointBarrier(b) => {
+                out[..8].copy_from_slice(&b.id.to_le_bytes());
+                out[8..16].copy_from_slice(&b.timestamp_ms.to_le_bytes());
+                out[16] = match b.options.checkpoint_type() {
+                    CheckpointType::Checkpoint => 0,
+                    CheckpointType::Savepoint => 1,
+                };
+                let (alignment, timeout_ms) = match b.options.alignment() {
+                    Alignment::Aligned => (0, 0),
+                    Alignment::AlignedWithTimeout { timeout_ms } => (1, timeout_ms),
+                    Alignment::Unaligned => (2, 0),
+                };
+                out[17] = alignment;
+                out[18..26].copy_from_slice(&timeout_ms.to_le_bytes());
             }
+            Event::CancelCheckpoint { id } => out[..8].copy_from_slice(&id.to_le_bytes()),
         }
         self.encoded_len()
     }
@@ -122,8 +149,9 @@ impl Event {
             return Err(FrameError::UnknownEvent { offset, tag });
         };
         let expected = match tag {
-            TAG_WATERMARK => 8,
-            TAG_LATENCY_MARKER | TAG_CHECKPOINT_BARRIER => 16,
+            TAG_WATERMARK | TAG_CANCEL_CHECKPOINT => 8,
+            TAG_LATENCY_MARKER => 16,
+            TAG_CHECKPOINT_BARRIER => BARRIER_LEN,
             TAG_WATERMARK_STATUS => 1,
             _ => 0,
         };
@@ -153,10 +181,34 @@ impl Event {
                 vertex: u32_at(8),
                 subtask: u32_at(12),
             },
-            TAG_CHECKPOINT_BARRIER => Event::CheckpointBarrier {
-                id: u64_at(0),
-                timestamp_ms: u64_at(8) as i64,
-            },
+            TAG_CHECKPOINT_BARRIER => {
+                let bad = |field: &'static str, found: u8| FrameError::BadBarrier {
+                    offset,
+                    field,
+                    found,
+                };
+                let checkpoint_type = match bytes[16] {
+                    0 => CheckpointType::Checkpoint,
+                    1 => CheckpointType::Savepoint,
+                    found => return Err(bad("type", found)),
+                };
+                let timeout_ms = u64_at(18);
+                let alignment = match (bytes[17], timeout_ms) {
+                    (0, 0) => Alignment::Aligned,
+                    (1, _) => Alignment::AlignedWithTimeout { timeout_ms },
+                    (2, 0) => Alignment::Unaligned,
+                    (found, _) => return Err(bad("alignment", found)),
+                };
+                if checkpoint_type == CheckpointType::Savepoint && alignment != Alignment::Aligned {
+                    return Err(bad("alignment", bytes[17]));
+                }
+                Event::CheckpointBarrier(CheckpointBarrier::new(
+                    u64_at(0),
+                    u64_at(8) as i64,
+                    CheckpointOptions::with_alignment(checkpoint_type, alignment),
+                ))
+            }
+            TAG_CANCEL_CHECKPOINT => Event::CancelCheckpoint { id: u64_at(0) },
             TAG_WATERMARK_STATUS => Event::WatermarkStatus(match bytes[0] {
                 0 => WatermarkStatus::Active,
                 1 => WatermarkStatus::Idle,
@@ -175,6 +227,7 @@ fn tag_name(tag: u8) -> Option<&'static str> {
         TAG_CHECKPOINT_BARRIER => "checkpoint-barrier",
         TAG_END_OF_DATA => "end-of-data",
         TAG_WATERMARK_STATUS => "watermark-status",
+        TAG_CANCEL_CHECKPOINT => "cancel-checkpoint",
         _ => return None,
     })
 }

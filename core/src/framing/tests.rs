@@ -23,8 +23,19 @@ fn event_strategy() -> impl Strategy<Value = Event> {
                 subtask,
             }
         }),
-        (any::<u64>(), any::<i64>())
-            .prop_map(|(id, timestamp_ms)| Event::CheckpointBarrier { id, timestamp_ms }),
+        (any::<u64>(), any::<i64>(), 0u8..4, any::<u64>()).prop_map(
+            |(id, timestamp_ms, kind, timeout_ms)| {
+                use crate::checkpoint::{CheckpointBarrier, CheckpointOptions};
+                let options = match kind {
+                    0 => CheckpointOptions::aligned(),
+                    1 => CheckpointOptions::aligned_with_timeout(timeout_ms),
+                    2 => CheckpointOptions::unaligned(),
+                    _ => CheckpointOptions::savepoint(),
+                };
+                Event::CheckpointBarrier(CheckpointBarrier::new(id, timestamp_ms, options))
+            }
+        ),
+        any::<u64>().prop_map(|id| Event::CancelCheckpoint { id }),
         Just(Event::EndOfData),
         Just(Event::WatermarkStatus(crate::time::WatermarkStatus::Idle)),
         Just(Event::WatermarkStatus(crate::time::WatermarkStatus::Active)),
@@ -305,10 +316,11 @@ fn event_that_does_not_fit_returns_full_and_writes_nothing() {
     let pool = net.create_local_pool("p", 2).unwrap();
     let mut b = pool.try_request().unwrap();
     b.append(&[0; 233]);
-    let barrier = Event::CheckpointBarrier {
-        id: 1,
-        timestamp_ms: 2,
-    };
+    let barrier = Event::CheckpointBarrier(crate::checkpoint::CheckpointBarrier::new(
+        1,
+        2,
+        crate::checkpoint::CheckpointOptions::aligned(),
+    ));
     assert_eq!(write_event(&mut b, &barrier), WriteOutcome::Full);
     assert_eq!(b.len(), 233);
     assert_eq!(
@@ -366,10 +378,12 @@ fn events_round_trip_their_encoding() {
             vertex: 3,
             subtask: 4,
         },
-        Event::CheckpointBarrier {
-            id: 9,
-            timestamp_ms: i64::MIN,
-        },
+        Event::CheckpointBarrier(crate::checkpoint::CheckpointBarrier::new(
+            9,
+            i64::MIN,
+            crate::checkpoint::CheckpointOptions::aligned_with_timeout(u64::MAX),
+        )),
+        Event::CancelCheckpoint { id: 3 },
         Event::EndOfData,
     ];
     for e in events {
@@ -379,6 +393,41 @@ fn events_round_trip_their_encoding() {
         assert_eq!(Event::decode(e.tag(), &out[..n], 0), Ok(e));
         assert_ne!(e.name(), "unknown");
     }
+}
+
+#[test]
+fn malformed_barrier_options_are_named() {
+    let good = Event::CheckpointBarrier(crate::checkpoint::CheckpointBarrier::new(
+        1,
+        2,
+        crate::checkpoint::CheckpointOptions::savepoint(),
+    ));
+    let mut out = [0u8; Event::MAX_ENCODED_LEN];
+    let n = good.encode(&mut out);
+    assert_eq!(n, 26);
+    let cases: [(usize, u8, &str); 4] = [
+        (16, 7, "bad type byte 7"),
+        (17, 3, "bad alignment byte 3"),
+        // A savepoint must be aligned.
+        (17, 2, "bad alignment byte 2"),
+        // An aligned barrier carries no timeout.
+        (18, 1, "bad alignment byte 0"),
+    ];
+    for (at, byte, want) in cases {
+        let mut bytes = out;
+        bytes[at] = byte;
+        let err = Event::decode(good.tag(), &bytes[..n], 64)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want) && err.contains("offset 64"), "{err}");
+    }
+    let err = Event::decode(event::TAG_CANCEL_CHECKPOINT, &[0; 4], 0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cancel-checkpoint") && err.contains("expected 8"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------
