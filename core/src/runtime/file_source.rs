@@ -27,6 +27,7 @@ use memmap2::{Advice, Mmap};
 
 use crate::operator::OperatorError;
 use crate::record::{Data, NO_TIMESTAMP};
+use crate::runtime::progress::{Resume, RoundRobinProgress};
 use crate::runtime::source::{Source, SourceContext, SourceStatus};
 
 /// Turns one line of a file into a record.
@@ -109,9 +110,20 @@ impl Stripes {
 
     /// The byte range of the subtask's `k`-th stripe; `None` past the file's end.
     pub fn range(&self, k: usize) -> Option<Range<usize>> {
-        let index = k.checked_mul(self.step)?.checked_add(self.first)?;
+        self.global_range(k.checked_mul(self.step)?.checked_add(self.first)?)
+    }
+
+    /// The byte range of the file's stripe `index` (whoever owns it); `None` past the end.
+    pub fn global_range(&self, index: usize) -> Option<Range<usize>> {
         let start = index.checked_mul(self.stripe)?;
         (start < self.len).then(|| start..start.saturating_add(self.stripe).min(self.len))
+    }
+
+    /// The subtask's first stripe past the file's end (its position once finished).
+    fn first_past_end(&self) -> usize {
+        let stripes = self.len.div_ceil(self.stripe);
+        let r = stripes % self.step;
+        stripes + (self.first + self.step - r) % self.step
     }
 }
 
@@ -220,8 +232,11 @@ impl ErrorPolicy {
 pub struct LineFileSource<T, P: LineParser<T>> {
     map: Option<Mmap>,
     stripes: Stripes,
-    /// The index of the stripe being read (`None` once past the last).
+    /// The file's index of the stripe being read (`None` once past the last).
     stripe: Option<usize>,
+    /// After a restore: which stripes are left, and where each starts.
+    resume: Option<Resume>,
+    skip_header: bool,
     pos: usize,
     end: usize,
     parser: P,
@@ -238,10 +253,41 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
         subtask: usize,
         parallelism: usize,
     ) -> Result<Self, OperatorError> {
-        Self::open_striped(path, parser, options, subtask, parallelism, STRIPE_BYTES)
+        Self::open_striped(
+            path,
+            parser,
+            options,
+            subtask,
+            parallelism,
+            STRIPE_BYTES,
+            &[],
+        )
     }
 
-    /// [`open`](Self::open) with stripes of `stripe` bytes (tests use tiny ones).
+    /// [`open`](Self::open) going on from the positions of every subtask of a snapshot
+    /// (taken by [`LineFileSource::position`], at any parallelism): only what they had not
+    /// read is read.
+    pub fn open_resumed(
+        path: &Path,
+        parser: P,
+        options: &LineFileOptions,
+        subtask: usize,
+        parallelism: usize,
+        restored: &[RoundRobinProgress],
+    ) -> Result<Self, OperatorError> {
+        Self::open_striped(
+            path,
+            parser,
+            options,
+            subtask,
+            parallelism,
+            STRIPE_BYTES,
+            restored,
+        )
+    }
+
+    /// [`open_resumed`](Self::open_resumed) with stripes of `stripe` bytes (tests use tiny
+    /// ones); nothing restored when `restored` is empty.
     pub fn open_striped(
         path: &Path,
         parser: P,
@@ -249,6 +295,7 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
         subtask: usize,
         parallelism: usize,
         stripe: usize,
+        restored: &[RoundRobinProgress],
     ) -> Result<Self, OperatorError> {
         let cannot = |e: std::io::Error| {
             OperatorError::User(format!("cannot read file {}: {e}", path.display()))
@@ -271,11 +318,20 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
         };
         let data: &[u8] = map.as_deref().unwrap_or(&[]);
         let stripes = Stripes::new(data.len(), stripe, subtask, parallelism);
-        let range = stripes.range(0).unwrap_or(0..0);
-        let mut pos = first_line_start(data, range.start);
-        if options.skip_header && pos == 0 && range.end > 0 {
-            pos = line_at(data, 0).1;
-        }
+        let resume = if restored.is_empty() {
+            None
+        } else {
+            let what = format!("file {}", path.display());
+            if let Some(p) = restored.iter().find(|p| p.offset > data.len() as u64) {
+                return Err(OperatorError::User(format!(
+                    "{what}: cannot resume at byte {} of a file of {} bytes (has the file \
+                     changed since the snapshot?)",
+                    p.offset,
+                    data.len()
+                )));
+            }
+            Some(Resume::new(restored, subtask, parallelism, &what)?)
+        };
         let dead_letter = options.dead_letter.as_ref().map(|p| {
             if parallelism > 1 {
                 let mut name = p.as_os_str().to_owned();
@@ -285,12 +341,14 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
                 p.clone()
             }
         });
-        Ok(Self {
+        let mut source = Self {
             map,
             stripes,
-            stripe: Some(0),
-            pos,
-            end: range.end,
+            stripe: None,
+            resume,
+            skip_header: options.skip_header,
+            pos: 0,
+            end: 0,
             parser,
             errors: ErrorPolicy {
                 path: path.to_path_buf(),
@@ -301,17 +359,73 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
                 counted_lines: 0,
             },
             _type: PhantomData,
-        })
+        };
+        source.enter(source.next_stripe(None));
+        Ok(source)
     }
 }
 
 impl<T, P: LineParser<T>> LineFileSource<T, P> {
-    /// Whether the stripe being read is the subtask's last.
-    fn next_stripe_is_past_end(&self) -> bool {
-        self.stripe
-            .and_then(|k| k.checked_add(1))
-            .and_then(|k| self.stripes.range(k))
-            .is_none()
+    /// The subtask's next stripe after stripe `after` (the first if `None`) that has
+    /// something left, with the position to read it from.
+    fn next_stripe(&self, after: Option<usize>) -> Option<(usize, usize)> {
+        let data: &[u8] = self.map.as_deref().unwrap_or(&[]);
+        let (index, offset) = match &self.resume {
+            Some(r) => {
+                let from = after.map_or(0, |j| j as u64 + 1);
+                let (u, offset) = r.next_unit(from)?;
+                (usize::try_from(u).ok()?, usize::try_from(offset).ok()?)
+            }
+            None => match after {
+                None => (self.stripes.first, 0),
+                Some(j) => (j.checked_add(self.stripes.step)?, 0),
+            },
+        };
+        let range = self.stripes.global_range(index)?;
+        let start = if offset > 0 {
+            offset
+        } else {
+            // From its first line start: a line begun in the stripe before belongs to that
+            // stripe's reader.
+            let pos = first_line_start(data, range.start);
+            if self.skip_header && pos == 0 && !data.is_empty() {
+                line_at(data, 0).1
+            } else {
+                pos
+            }
+        };
+        Some((index, start))
+    }
+
+    /// Starts reading stripe `next` (or ends, for `None`).
+    fn enter(&mut self, next: Option<(usize, usize)>) {
+        match next.and_then(|(j, start)| Some((j, start, self.stripes.global_range(j)?))) {
+            Some((j, start, range)) => {
+                self.stripe = Some(j);
+                self.pos = start;
+                self.end = range.end;
+            }
+            None => {
+                self.stripe = None;
+                self.pos = self.stripes.len;
+                self.end = self.stripes.len;
+            }
+        }
+    }
+
+    /// Where this subtask is, for a checkpoint: the stripe it reads and the byte of the
+    /// next line (taken between batches, it covers exactly the lines emitted).
+    pub fn position(&self) -> RoundRobinProgress {
+        let (unit, offset) = match self.stripe {
+            Some(j) => (j, self.pos),
+            None => (self.stripes.first_past_end(), 0),
+        };
+        RoundRobinProgress {
+            parallelism: self.stripes.step as u32,
+            subtask: self.stripes.first as u32,
+            unit: unit as u64,
+            offset: offset as u64,
+        }
     }
 }
 
@@ -321,33 +435,21 @@ impl<T: Data, P: LineParser<T>> Source<T> for LineFileSource<T, P> {
         ctx: &mut SourceContext<'_, T>,
         max: usize,
     ) -> Result<SourceStatus, OperatorError> {
-        let data: &[u8] = self.map.as_deref().unwrap_or(&[]);
-        let mut pos = self.pos;
         let mut lines = 0;
-        while lines < max {
-            if pos >= self.end {
-                // On to the next stripe, from its first line start (a line begun in the
-                // stripe before belongs to that stripe's reader).
-                let next = self.stripe.and_then(|k| k.checked_add(1));
-                match next.and_then(|k| Some((k, self.stripes.range(k)?))) {
-                    Some((k, range)) => {
-                        self.stripe = Some(k);
-                        pos = first_line_start(data, range.start).max(pos);
-                        self.end = range.end;
-                        continue;
-                    }
-                    None => {
-                        self.stripe = None;
-                        break;
-                    }
-                }
+        while lines < max && self.stripe.is_some() {
+            if self.pos >= self.end {
+                let next = self.next_stripe(self.stripe);
+                self.enter(next);
+                continue;
             }
+            let data: &[u8] = self.map.as_deref().unwrap_or(&[]);
+            let pos = self.pos;
             if let Some((value, len)) = self.parser.parse_at(&data[pos..]) {
                 if let Some(value) = value {
                     let ts = self.parser.timestamp(&value);
                     ctx.collect_with_timestamp(value, ts)?;
                 }
-                pos = (pos + len + 1).min(data.len());
+                self.pos = (pos + len + 1).min(data.len());
                 lines += 1;
                 continue;
             }
@@ -364,12 +466,14 @@ impl<T: Data, P: LineParser<T>> Source<T> for LineFileSource<T, P> {
                 Ok(None) => {}
                 Err(message) => self.errors.reject(data, pos, line, message, ctx)?,
             }
-            pos = next;
+            self.pos = next;
             lines += 1;
         }
-        self.pos = pos;
-        if self.stripe.is_none() || (pos >= self.end && self.next_stripe_is_past_end()) {
-            self.stripe = None;
+        if self.stripe.is_some() && self.pos >= self.end && self.next_stripe(self.stripe).is_none()
+        {
+            self.enter(None);
+        }
+        if self.stripe.is_none() {
             self.errors.flush()?;
             Ok(SourceStatus::Finished)
         } else {

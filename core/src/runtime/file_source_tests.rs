@@ -62,7 +62,7 @@ fn run_striped(
     stripe: usize,
 ) -> Result<(Vec<String>, u64), OperatorError> {
     let out = Rc::new(RefCell::new(Vec::new()));
-    let source = LineFileSource::open_striped(path, text, options, i, n, stripe)?;
+    let source = LineFileSource::open_striped(path, text, options, i, n, stripe, &[])?;
     let mut driver = TypedSourceDriver::new(Box::new(source), Box::new(Sink(out.clone())));
     while driver.run_batch(3)? != SourceStatus::Finished {}
     let lines = out.borrow().iter().map(|(s, _)| s.clone()).collect();
@@ -257,5 +257,109 @@ fn parser_timestamps_and_dropped_lines() {
     assert_eq!(driver.run_batch(100).unwrap(), SourceStatus::Finished);
     assert_eq!(*out.borrow(), [(1, 10), (2, 20)]);
     assert_eq!(driver.records_emitted(), 2);
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// The test parser as a function pointer.
+type Parse = fn(&[u8]) -> Result<Option<String>, String>;
+
+/// Runs subtask `i` of `n` for `batches` batches of 3 lines (all if `None`), resuming from
+/// `restored`; the lines and the position it ends at.
+fn run_for(
+    path: &Path,
+    i: usize,
+    n: usize,
+    stripe: usize,
+    restored: &[crate::runtime::progress::RoundRobinProgress],
+    batches: Option<usize>,
+) -> (Vec<String>, crate::runtime::progress::RoundRobinProgress) {
+    let out = Rc::new(RefCell::new(Vec::new()));
+    let options = LineFileOptions {
+        skip_header: true,
+        ..Default::default()
+    };
+    let parser: Parse = text;
+    let source =
+        LineFileSource::open_striped(path, parser, &options, i, n, stripe, restored).unwrap();
+    // The driver owns the source; keep a handle to read its position through a shim.
+    struct Shared(Rc<RefCell<LineFileSource<String, Parse>>>);
+    impl Source<String> for Shared {
+        fn run_batch(
+            &mut self,
+            ctx: &mut SourceContext<'_, String>,
+            max: usize,
+        ) -> Result<SourceStatus, OperatorError> {
+            self.0.borrow_mut().run_batch(ctx, max)
+        }
+    }
+    let shared = Rc::new(RefCell::new(source));
+    let mut driver = TypedSourceDriver::new(
+        Box::new(Shared(shared.clone())),
+        Box::new(Sink(out.clone())),
+    );
+    let mut left = batches;
+    loop {
+        if left == Some(0) {
+            break;
+        }
+        left = left.map(|b| b - 1);
+        if driver.run_batch(3).unwrap() == SourceStatus::Finished {
+            break;
+        }
+    }
+    let lines = out.borrow().iter().map(|(s, _)| s.clone()).collect();
+    let position = shared.borrow().position();
+    (lines, position)
+}
+
+proptest::proptest! {
+    /// Stopped anywhere at one parallelism and resumed at another, the subtasks read every
+    /// line (after the header) exactly once in all.
+    #[test]
+    fn a_file_resumed_at_any_parallelism_reads_each_line_once(
+        stripe in 1usize..40,
+        n in 1usize..4,
+        m in 1usize..4,
+        cuts in proptest::collection::vec(0usize..12, 4),
+    ) {
+        let lines: Vec<String> = (0..60).map(|i| format!("{i}{}", "y".repeat(i % 7))).collect();
+        let mut bytes = b"header\n".to_vec();
+        bytes.extend_from_slice(lines.join("\n").as_bytes());
+        let path = temp_file("resume", &bytes);
+        let mut all = Vec::new();
+        let mut positions = Vec::new();
+        for (i, &cut) in cuts.iter().enumerate().take(n) {
+            let (got, p) = run_for(&path, i, n, stripe, &[], Some(cut));
+            all.extend(got);
+            positions.push(p);
+        }
+        for i in 0..m {
+            let (got, p) = run_for(&path, i, m, stripe, &positions, None);
+            all.extend(got);
+            proptest::prop_assert_eq!(p.parallelism as usize, m);
+        }
+        std::fs::remove_file(&path).unwrap();
+        let mut sorted = all.clone();
+        sorted.sort();
+        let mut want = lines.clone();
+        want.sort();
+        proptest::prop_assert_eq!(sorted, want);
+    }
+}
+
+#[test]
+fn resuming_from_a_position_past_the_end_of_a_changed_file_is_refused() {
+    let path = temp_file("shrunk", b"a\nb\n");
+    let far = crate::runtime::progress::RoundRobinProgress {
+        parallelism: 1,
+        subtask: 0,
+        unit: 0,
+        offset: 100,
+    };
+    let err = LineFileSource::open_resumed(&path, text, &LineFileOptions::default(), 0, 1, &[far])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("byte 100 of a file of 4 bytes"), "{err}");
     std::fs::remove_file(&path).unwrap();
 }

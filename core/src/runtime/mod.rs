@@ -9,6 +9,7 @@
 //! - [`input`]: reading frames into the chain head; the watermark valve.
 //! - [`source`]: the source interface and the built-in collection/sequence sources.
 //! - [`file_source`]: a parallel, memory-mapped source of the parsed lines of a file.
+//! - [`progress`]: positions of replayable sources, and resuming them at any parallelism.
 //! - [`typed`]: typed pieces built behind the type-erased graph.
 //! - [`timers`]: processing-time timers of a task.
 //! - [`task`]: building and running one subtask.
@@ -22,6 +23,7 @@ pub mod flush;
 pub mod gate_reader;
 pub mod input;
 pub mod metrics;
+pub mod progress;
 pub mod record_writer;
 pub mod slot;
 pub mod source;

@@ -3,6 +3,7 @@
 
 use crate::operator::{BoxOutput, OpResult, OperatorError};
 use crate::record::{Data, Record, NO_TIMESTAMP};
+use crate::runtime::progress::{Resume, RoundRobinProgress};
 use crate::time::WatermarkStatus;
 
 /// What a source reports after a batch.
@@ -185,12 +186,17 @@ impl<T: Data> Source<T> for CollectionSource<T> {
     }
 }
 
-/// Emits `from..=to`, split over the subtasks (Flink's `fromSequence`).
+/// Emits `from..=to`, split over the subtasks (Flink's `fromSequence`): subtask `i` of `n`
+/// emits the numbers at indexes `i`, `i + n`, … of the sequence.
 pub struct SequenceSource {
+    from: i64,
     next: i64,
     end: i64,
     step: i64,
     done: bool,
+    subtask: usize,
+    /// After a restore: which indexes are left (until past every restored position).
+    resume: Option<Resume>,
 }
 
 impl SequenceSource {
@@ -198,10 +204,67 @@ impl SequenceSource {
     pub fn new(from: i64, to: i64, subtask: usize, parallelism: usize) -> Self {
         let start = from.saturating_add(subtask as i64);
         Self {
+            from,
             next: start,
             end: to,
             step: parallelism.max(1) as i64,
             done: start > to,
+            subtask,
+            resume: None,
+        }
+    }
+
+    /// [`new`](Self::new) going on from the positions of every subtask of a snapshot
+    /// (taken by [`SequenceSource::position`], at any parallelism).
+    pub fn resumed(
+        from: i64,
+        to: i64,
+        subtask: usize,
+        parallelism: usize,
+        restored: &[RoundRobinProgress],
+    ) -> Result<Self, OperatorError> {
+        let resume = Resume::new(restored, subtask, parallelism, "sequence source")?;
+        let mut s = Self::new(from, to, subtask, parallelism);
+        s.resume = Some(resume);
+        s.seek(0);
+        Ok(s)
+    }
+
+    /// Moves to the first index at or after `index` that is left to emit.
+    fn seek(&mut self, index: u64) {
+        let Some(r) = &self.resume else { return };
+        let next = r.next_unit(index);
+        if next.is_some_and(|(u, _)| u > r.highest_unit()) {
+            self.resume = None; // all left from here on: plain stepping
+        }
+        match next {
+            Some((u, _)) => {
+                let value = i64::try_from(u).ok().and_then(|u| self.from.checked_add(u));
+                match value {
+                    Some(v) if v <= self.end => self.next = v,
+                    _ => self.done = true,
+                }
+            }
+            None => self.done = true,
+        }
+    }
+
+    /// Where this subtask is, for a checkpoint (between batches: exactly what it emitted).
+    pub fn position(&self) -> RoundRobinProgress {
+        let step = self.step as u64;
+        let unit = if self.done {
+            // The subtask's first index past the end.
+            let len = (self.end as i128 - self.from as i128 + 1).max(0) as u64;
+            let r = len % step;
+            len + (self.subtask as u64 + step - r) % step
+        } else {
+            (self.next as i128 - self.from as i128) as u64
+        };
+        RoundRobinProgress {
+            parallelism: step as u32,
+            subtask: self.subtask as u32,
+            unit,
+            offset: 0,
         }
     }
 }
@@ -218,7 +281,13 @@ impl Source<i64> for SequenceSource {
             }
             ctx.collect(self.next)?;
             match self.next.checked_add(self.step) {
-                Some(n) if n <= self.end => self.next = n,
+                Some(n) if n <= self.end => {
+                    self.next = n;
+                    if self.resume.is_some() {
+                        // Restored: skip indexes the snapshot's subtasks had emitted.
+                        self.seek((n as i128 - self.from as i128) as u64);
+                    }
+                }
                 _ => self.done = true,
             }
         }
@@ -229,3 +298,7 @@ impl Source<i64> for SequenceSource {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "source_tests.rs"]
+mod tests;
