@@ -15,6 +15,7 @@
 //! - [`runtime`]: slots, tasks, exchanges, flushing, sources, metrics.
 //! - [`checkpoint`]: the checkpoint coordinator, and barrier handling at an input gate
 //!   (aligned, unaligned, at-least-once), as I/O-free state machines.
+//! - [`sink`]: exactly-once sinks by two-phase commit, and the exactly-once file sink.
 //! - [`window`]: window assigners, triggers, evictors, window functions and the window
 //!   operator.
 //! - [`cluster`]: the embedded local cluster that runs a job graph.
@@ -36,6 +37,7 @@ pub mod record;
 pub mod restart;
 pub mod row;
 pub mod runtime;
+pub mod sink;
 pub mod suggest;
 pub mod time;
 pub mod window;
