@@ -9,6 +9,8 @@
 //! one is partly done, and where to start: [`Resume`].
 
 use crate::operator::OperatorError;
+use crate::sink::codec::{put_u32, put_u64, ByteReader};
+use crate::sink::StateDecodeError;
 
 /// The position of one subtask of a source that deals units round-robin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,41 +36,32 @@ impl RoundRobinProgress {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(ENCODED_LEN);
         out.push(VERSION);
-        out.extend_from_slice(&self.parallelism.to_le_bytes());
-        out.extend_from_slice(&self.subtask.to_le_bytes());
-        out.extend_from_slice(&self.unit.to_le_bytes());
-        out.extend_from_slice(&self.offset.to_le_bytes());
+        put_u32(&mut out, self.parallelism);
+        put_u32(&mut out, self.subtask);
+        put_u64(&mut out, self.unit);
+        put_u64(&mut out, self.offset);
         out
     }
 
     /// A position from [`encode`](Self::encode)'s bytes; `what` names the source in errors.
     pub fn decode(bytes: &[u8], what: &str) -> Result<Self, OperatorError> {
         let bad = |why: String| OperatorError::User(format!("{what}: bad source position: {why}"));
-        if bytes.len() != ENCODED_LEN {
-            return Err(bad(format!(
-                "{} bytes, expected {ENCODED_LEN}",
-                bytes.len()
-            )));
-        }
-        if bytes[0] != VERSION {
-            return Err(bad(format!("version {}, expected {VERSION}", bytes[0])));
-        }
-        let u32_at = |i: usize| {
-            let mut b = [0; 4];
-            b.copy_from_slice(&bytes[i..i + 4]);
-            u32::from_le_bytes(b)
+        let read = || -> Result<Self, StateDecodeError> {
+            let mut r = ByteReader::new(bytes);
+            let version = r.u8("version")?;
+            if version != VERSION {
+                return Err(r.error(format!("version {version}, expected {VERSION}")));
+            }
+            let p = Self {
+                parallelism: r.u32("parallelism")?,
+                subtask: r.u32("subtask")?,
+                unit: r.u64("unit")?,
+                offset: r.u64("offset")?,
+            };
+            r.finish()?;
+            Ok(p)
         };
-        let u64_at = |i: usize| {
-            let mut b = [0; 8];
-            b.copy_from_slice(&bytes[i..i + 8]);
-            u64::from_le_bytes(b)
-        };
-        let p = Self {
-            parallelism: u32_at(1),
-            subtask: u32_at(5),
-            unit: u64_at(9),
-            offset: u64_at(17),
-        };
+        let p = read().map_err(|e| bad(format!("byte {}: {}", e.offset, e.reason)))?;
         if p.parallelism == 0 || p.subtask >= p.parallelism {
             return Err(bad(format!(
                 "subtask {} of parallelism {}",
@@ -216,10 +209,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("file x") && e.contains("version 9"), "{e}");
-        let e = RoundRobinProgress::decode(&bytes[..3], "file x")
+        let e = RoundRobinProgress::decode(&p.encode()[..3], "file x")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("3 bytes"), "{e}");
+        assert!(e.contains("byte 1: truncated"), "{e}");
         let wrong = RoundRobinProgress { unit: 8, ..p };
         let e = RoundRobinProgress::decode(&wrong.encode(), "file x")
             .unwrap_err()
