@@ -100,4 +100,12 @@ pub enum StateError {
     /// Operator state was asked to be redistributed to parallelism 0.
     #[error("operator state cannot be redistributed to parallelism 0: the new parallelism must be at least 1")]
     ZeroParallelism,
+    /// A value could not be encoded, or bytes are not a valid encoding of its type.
+    #[error("cannot encode or decode a {type_name}: {reason}")]
+    Codec {
+        /// The Rust type of the value.
+        type_name: &'static str,
+        /// What rkyv reported.
+        reason: String,
+    },
 }

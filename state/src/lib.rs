@@ -12,6 +12,7 @@
 //! - [`timers`]: timers of a keyed operator, per time domain (Flink's `InternalTimerService`).
 //! - [`error`]: [`StateError`], the error type of this crate.
 
+pub mod codec;
 pub mod error;
 pub mod key_group;
 pub mod key_hash;
@@ -19,6 +20,7 @@ pub mod keyed;
 pub mod operator_state;
 pub mod timers;
 
+pub use codec::StateCodec;
 pub use error::StateError;
 pub use key_group::KeyGroupRange;
 pub use key_hash::KeyHash;

@@ -48,7 +48,7 @@ pub enum Plan {
 }
 
 /// One aggregate's running state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub enum Slot {
     /// Rows (or non-NULL values) so far.
     Count(i64),
@@ -67,7 +67,7 @@ pub enum Slot {
 }
 
 /// A window's accumulator.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub enum Acc {
     /// Aggregates, and the first error (an overflowing decimal sum).
     Aggregates(Vec<Slot>, Option<String>),
