@@ -293,13 +293,15 @@ fn read_header(stream: &[u8]) -> Result<Header, StateError> {
         None => KeyGroupRange::EMPTY,
         Some(last) => match start.checked_add(last) {
             Some(end) if end < max_parallelism => KeyGroupRange::of(start, end),
-            _ => return Err(h.corrupt_at(
-                at,
-                "key-group range",
-                &format!(
+            _ => {
+                return Err(h.corrupt_at(
+                    at,
+                    "key-group range",
+                    &format!(
                     "{count} key groups from {start} exceed maximum parallelism {max_parallelism}"
                 ),
-            )),
+                ))
+            }
         },
     };
     let state_count = h.u32("number of states")?;
@@ -510,9 +512,10 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
     /// streams of every old subtask whose range intersects this one after rescaling; only
     /// their key groups in this range are read, found through the offsets table.
     ///
-    /// Every stream's header and every key group read is checked (magic, version, crc32c)
-    /// before anything is restored, so a corrupt or partial snapshot leaves the backend as
-    /// it was. States are matched by name: a registered state receives its entries now
+    /// Every stream's header and every key group read is checked (magic, version, crc32c,
+    /// key type, maximum parallelism, registered states' kinds and types) before anything
+    /// is restored, so a corrupt, partial or mismatched snapshot leaves the backend as it
+    /// was. States are matched by name: a registered state receives its entries now
     /// (an error if its kind, types or TTL differ from the snapshot's); an unregistered
     /// one receives them when it is registered. Timers wait for
     /// [`Self::restore_timers`]. A decoding error after the checks may leave the backend
@@ -591,7 +594,8 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
         Ok(())
     }
 
-    /// Checks that a snapshot's key type and maximum parallelism are this backend's.
+    /// Checks that a snapshot's key type and maximum parallelism are this backend's, and
+    /// that its states match the registered (or already pending) states of their names.
     fn check_header(&self, header: &Header) -> Result<(), StateError> {
         let key_type = std::any::type_name::<K>();
         if header.key_type != key_type {
@@ -610,6 +614,24 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
                     self.max_parallelism()
                 ),
             });
+        }
+        for meta in &header.states {
+            let registered = self
+                .by_name
+                .get(&meta.name)
+                .and_then(|&index| self.states.get(index as usize));
+            if let Some(state) = registered {
+                check_compatible(meta, state.kind, state.ttl.is_some(), &state.description)?;
+            }
+            if let Some(pending) = self.restored.states.get(&meta.name) {
+                if pending.meta != *meta {
+                    return Err(StateError::SnapshotIncompatible {
+                        what: format!("state '{}'", meta.name),
+                        snapshot: meta.describe(),
+                        restoring: format!("{} in another snapshot", pending.meta.describe()),
+                    });
+                }
+            }
         }
         Ok(())
     }

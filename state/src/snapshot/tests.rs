@@ -508,14 +508,23 @@ fn states_registered_after_restore_get_their_entries_and_mismatches_are_named() 
         .unwrap();
     early.restore(&[&bytes]).unwrap();
     assert_eq!(early.state_key_count(&count).unwrap(), 50);
-    // Timers of a service the operator never claims stay pending; a wrong namespace type
-    // is refused.
+    // No timers of that name: nothing to do.
     assert_eq!(
         early
             .restore_timers("event", &mut TimerQueue::<u32, ()>::new())
             .unwrap(),
         0
     );
+    // A state registered before the restore with another type: refused before anything
+    // is restored.
+    let (mut wrong, _) = backend(full(), 0);
+    let other: ValueState<(), String> = wrong
+        .value_state(&ValueStateDescriptor::new("count"))
+        .unwrap();
+    let err = wrong.restore(&[&bytes]).unwrap_err();
+    assert!(err.to_string().contains("state 'count'"), "{err}");
+    assert_eq!(wrong.state_key_count(&other).unwrap(), 0);
+    assert_eq!(wrong.pending_restored_states().count(), 0);
 }
 
 #[test]
