@@ -8,12 +8,10 @@
 
 use std::marker::PhantomData;
 
-use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
-use rkyv::bytecheck::CheckBytes;
 use rkyv::rancor;
-use rkyv::ser::allocator::ArenaHandle;
 use rkyv::util::AlignedVec;
-use rkyv::{Archive, Archived, Deserialize, Serialize};
+use rkyv::Archived;
+use weir_state::StateCodec;
 
 /// The timestamp value a record carries when it has none (Flink's `hasTimestamp == false`).
 pub const NO_TIMESTAMP: i64 = i64::MIN;
@@ -25,8 +23,9 @@ pub const TIMESTAMP_TRAILER: usize = 8;
 ///
 /// Implemented for every type that derives rkyv's `Archive`, `Serialize` and
 /// `Deserialize` (with `CheckBytes` on its archived form, rkyv's default) and is
-/// `Clone + Send + 'static`.
-pub trait Data: Archive + Clone + Send + 'static {
+/// `Clone + Send + 'static`: exactly the types with a [`StateCodec`], so every record
+/// type can also be kept in state and snapshotted.
+pub trait Data: StateCodec + Clone + Send + 'static {
     /// Appends the archived bytes of `self` to `out` (which starts 16-byte aligned).
     fn archive_into(&self, out: &mut AlignedVec) -> Result<(), RecordError>;
     /// Deserialises an archived value into an owned one.
@@ -35,13 +34,7 @@ pub trait Data: Archive + Clone + Send + 'static {
     fn check_archived(bytes: &[u8]) -> Result<&Archived<Self>, RecordError>;
 }
 
-impl<T> Data for T
-where
-    T: Archive + Clone + Send + 'static,
-    T: for<'a> Serialize<HighSerializer<AlignedVec, ArenaHandle<'a>, rancor::Error>>,
-    T::Archived: Deserialize<T, HighDeserializer<rancor::Error>>
-        + for<'a> CheckBytes<HighValidator<'a, rancor::Error>>,
-{
+impl<T: StateCodec + Clone + Send + 'static> Data for T {
     fn archive_into(&self, out: &mut AlignedVec) -> Result<(), RecordError> {
         let buf = std::mem::take(out);
         match rkyv::api::high::to_bytes_in::<_, rancor::Error>(self, buf) {
@@ -234,6 +227,7 @@ impl RecordSerializer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rkyv::{Archive, Deserialize, Serialize};
 
     #[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
     struct Bid {

@@ -100,4 +100,91 @@ pub enum StateError {
     /// Operator state was asked to be redistributed to parallelism 0.
     #[error("operator state cannot be redistributed to parallelism 0: the new parallelism must be at least 1")]
     ZeroParallelism,
+    /// A value could not be encoded, or bytes are not a valid encoding of its type.
+    #[error("cannot encode or decode a {type_name}: {reason}")]
+    Codec {
+        /// The Rust type of the value.
+        type_name: &'static str,
+        /// What rkyv reported.
+        reason: String,
+    },
+    /// Bytes do not start with the magic of the snapshot format expected.
+    #[error("not a {format}: the stream starts with {found} instead of its magic bytes")]
+    SnapshotBadMagic {
+        /// The format expected (keyed or operator state snapshot).
+        format: &'static str,
+        /// The first bytes found, in hex.
+        found: String,
+    },
+    /// A snapshot was written in a format version this build does not read.
+    #[error("{format} version {found} is not supported: this build reads version {supported}")]
+    SnapshotVersion {
+        /// The format (keyed or operator state snapshot).
+        format: &'static str,
+        /// The version in the stream.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// A snapshot stream ends (or a part of it is shorter) than its structure says.
+    #[error("truncated snapshot: {what} at offset {offset} needs {needed} bytes, only {available} are there")]
+    SnapshotTruncated {
+        /// What was being read, and in which part (e.g. "entry count of key group 3").
+        what: String,
+        /// Stream offset of the read.
+        offset: u64,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes left.
+        available: u64,
+    },
+    /// A part of a snapshot does not match its checksum: the bytes were damaged.
+    #[error("corrupt snapshot: the crc32c of {what} at offset {offset} is {actual:#010x}, the snapshot recorded {expected:#010x}")]
+    SnapshotChecksum {
+        /// The part (e.g. "key group 17", "header").
+        what: String,
+        /// Stream offset of the part.
+        offset: u64,
+        /// The checksum recorded when it was written.
+        expected: u32,
+        /// The checksum of the bytes read.
+        actual: u32,
+    },
+    /// A part of a snapshot passed its checksum but its contents are inconsistent.
+    #[error("corrupt snapshot: {what} at offset {offset}: {reason}")]
+    SnapshotCorrupt {
+        /// What was being read, and in which part.
+        what: String,
+        /// Stream offset of the read.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A snapshot does not fit what it is restored into (key type, maximum parallelism,
+    /// or a state registered with another kind, type or TTL).
+    #[error("cannot restore {what}: the snapshot has {snapshot}, but the restoring operator has {restoring}")]
+    SnapshotIncompatible {
+        /// The state (by name) or property that differs.
+        what: String,
+        /// What the snapshot holds.
+        snapshot: String,
+        /// What the restoring side has.
+        restoring: String,
+    },
+    /// A part of a snapshot is larger than the format can record.
+    #[error("{what} of {len} bytes or entries is too large for the snapshot format")]
+    SnapshotTooLarge {
+        /// What was too large.
+        what: String,
+        /// Its size.
+        len: u64,
+    },
+    /// A snapshot file could not be written or read.
+    #[error("snapshot file {path}: {reason}")]
+    SnapshotIo {
+        /// The file.
+        path: String,
+        /// What the operating system reported.
+        reason: String,
+    },
 }

@@ -10,15 +10,22 @@
 //! - [`operator_state`]: non-keyed operator list state with Flink's even-split and union
 //!   redistribution, and broadcast state with its read-only view.
 //! - [`timers`]: timers of a keyed operator, per time domain (Flink's `InternalTimerService`).
+//! - [`snapshot`]: keyed state (with timers) and operator list state as checksummed bytes
+//!   per key group, atomic snapshot files, and restore into any key-group range.
+//! - [`codec`]: [`StateCodec`], how keys, namespaces and values become bytes (rkyv,
+//!   validated on decoding).
 //! - [`error`]: [`StateError`], the error type of this crate.
 
+pub mod codec;
 pub mod error;
 pub mod key_group;
 pub mod key_hash;
 pub mod keyed;
 pub mod operator_state;
+pub mod snapshot;
 pub mod timers;
 
+pub use codec::StateCodec;
 pub use error::StateError;
 pub use key_group::KeyGroupRange;
 pub use key_hash::KeyHash;

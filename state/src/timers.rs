@@ -192,6 +192,15 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone> TimerQueue<K, N> {
             .map(|e| &e.timer)
     }
 
+    /// Every registered timer with its registration sequence, in no particular order (for
+    /// snapshots, which keep the firing order of equal timestamps).
+    pub(crate) fn iter_with_seq(&self) -> impl Iterator<Item = (u64, &Timer<K, N>)> {
+        self.heap
+            .iter()
+            .filter(|e| Self::is_live(&self.live, e))
+            .map(|e| (e.seq, &e.timer))
+    }
+
     /// Rebuilds the heap when deleted entries outnumber live ones, so that many deletes
     /// do not grow it without bound.
     fn compact_if_sparse(&mut self) {

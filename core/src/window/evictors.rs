@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// An element of a window with its timestamp ([`crate::record::NO_TIMESTAMP`] if none).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct TimestampedValue<T> {
     /// The element.
     pub value: T,

@@ -5,15 +5,30 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-/// A window: a namespace of keyed state and timers, with the last timestamp it holds.
-pub trait Window: Clone + Eq + Hash + Debug + Send + Sync + 'static {
+/// A window: a namespace of keyed state and timers (encodable for snapshots), with the
+/// last timestamp it holds.
+pub trait Window:
+    Clone + Eq + Hash + Debug + Send + Sync + weir_state::StateCodec + 'static
+{
     /// The largest timestamp that still belongs to the window (Flink's `maxTimestamp`):
     /// results are emitted with it, and event time passing it closes the window.
     fn max_timestamp(&self) -> i64;
 }
 
 /// The half-open span `[start, end)` of epoch milliseconds (Flink's `TimeWindow`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+)]
 pub struct TimeWindow {
     /// First millisecond in the window.
     pub start: i64,
@@ -77,7 +92,18 @@ impl Window for TimeWindow {
 }
 
 /// The one window of [`GlobalWindows`](super::GlobalWindows): it never ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+)]
 pub struct GlobalWindow;
 
 impl Window for GlobalWindow {

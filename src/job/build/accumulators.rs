@@ -23,7 +23,7 @@ pub struct AggPlan {
 }
 
 /// One aggregate's running state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub enum Slot {
     /// Rows (or non-NULL values) so far.
     Count(i64),

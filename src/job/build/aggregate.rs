@@ -28,7 +28,7 @@ use crate::job::spec::{AggregateStep, StepSpec};
 
 /// One key's accumulators: its number of rows (Flink's record counter: the key's result
 /// is deleted when it drops to 0), and per aggregate its non-NULL values and its slot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct GroupAcc {
     rows: i64,
     values: Vec<i64>,

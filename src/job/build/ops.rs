@@ -103,7 +103,7 @@ impl Output<Row> for RowStepOperator {
 }
 
 /// The key of a row: the values of its key columns.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct RowKey(pub Vec<Value>);
 
 impl KeyHash for RowKey {

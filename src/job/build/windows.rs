@@ -41,7 +41,7 @@ pub enum Plan {
 }
 
 /// A window's accumulator.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub enum Acc {
     /// Aggregates, and the first error (an overflowing decimal sum).
     Aggregates(Vec<Slot>, Option<String>),

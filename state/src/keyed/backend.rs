@@ -13,6 +13,7 @@ use super::table::AnyTable;
 use super::ttl::{StateTtlConfig, TtlTimeProvider};
 use crate::error::StateError;
 use crate::key_group::{assign_key_to_key_group, check_max_parallelism, KeyGroupRange};
+use crate::snapshot::keyed::Restored;
 
 /// Distinguishes backends, so that a handle is never used with another backend's tables.
 static NEXT_BACKEND_ID: AtomicU32 = AtomicU32::new(1);
@@ -66,6 +67,8 @@ pub struct HeapKeyedStateBackend<K> {
     pub(crate) by_name: HashMap<String, u32>,
     /// States whose incremental cleanup also runs for every record.
     pub(crate) per_record_cleanup: Vec<u32>,
+    /// Restored states not registered yet, and restored timers not claimed yet.
+    pub(crate) restored: Restored,
 }
 
 impl<K> fmt::Debug for HeapKeyedStateBackend<K> {
@@ -112,6 +115,7 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
             states: Vec::new(),
             by_name: HashMap::new(),
             per_record_cleanup: Vec::new(),
+            restored: Restored::default(),
         })
     }
 

@@ -4,20 +4,23 @@
 use std::hash::Hash;
 
 use super::size::HeapSize;
+use crate::codec::StateCodec;
 use crate::key_group::KeyHash;
 
 /// What a keyed state key must be: Java-hashable for key groups, hashable and comparable
-/// for the tables, cloneable (stored once per entry) and sendable with its operator.
-pub trait BackendKey: KeyHash + Eq + Hash + Clone + Send + 'static {}
-impl<T: KeyHash + Eq + Hash + Clone + Send + 'static> BackendKey for T {}
+/// for the tables, cloneable (stored once per entry), sendable with its operator and
+/// encodable for snapshots.
+pub trait BackendKey: KeyHash + Eq + Hash + Clone + Send + StateCodec + 'static {}
+impl<T: KeyHash + Eq + Hash + Clone + Send + StateCodec + 'static> BackendKey for T {}
 
 /// What a namespace must be (`()` is the void namespace; windows use their own types).
-pub trait Namespace: Eq + Hash + Clone + Send + 'static {}
-impl<T: Eq + Hash + Clone + Send + 'static> Namespace for T {}
+pub trait Namespace: Eq + Hash + Clone + Send + StateCodec + 'static {}
+impl<T: Eq + Hash + Clone + Send + StateCodec + 'static> Namespace for T {}
 
-/// What a stored value must be: able to report its heap memory and sendable.
-pub trait StateValue: HeapSize + Send + 'static {}
-impl<T: HeapSize + Send + 'static> StateValue for T {}
+/// What a stored value must be: able to report its heap memory, sendable and encodable
+/// for snapshots.
+pub trait StateValue: HeapSize + Send + StateCodec + 'static {}
+impl<T: HeapSize + Send + StateCodec + 'static> StateValue for T {}
 
 /// Identifies one registered state of one backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -106,7 +106,7 @@ mod registry;
 mod single;
 mod size;
 mod stamp;
-mod table;
+pub(crate) mod table;
 mod ttl;
 mod value;
 mod views;

@@ -71,6 +71,15 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
         })?;
         let groups = self.range.number_of_key_groups() as usize;
         let policy = ttl.as_ref().map(TtlPolicy::of);
+        // Entries restored from a snapshot for this name go in before the state is used.
+        let mut table = make(groups, policy);
+        self.fill_restored(
+            registration.name,
+            registration.kind,
+            ttl.is_some(),
+            &registration.description,
+            table.as_mut(),
+        )?;
         if policy
             .and_then(|p| p.incremental)
             .is_some_and(|i| i.run_cleanup_for_every_record)
@@ -83,7 +92,7 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
             types: registration.types,
             description: registration.description,
             ttl,
-            table: make(groups, policy),
+            table,
         });
         self.by_name.insert(registration.name.to_owned(), index);
         Ok((

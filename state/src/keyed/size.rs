@@ -18,7 +18,9 @@ pub trait HeapSize {
 /// A value kept in state at its inline size only: what it owns on the heap (strings inside
 /// a record, say) is not counted in the state size estimate. For values of types that do
 /// not implement [`HeapSize`] themselves (records of user types, accumulators).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
 pub struct InlineSized<T>(pub T);
 
 impl<T> HeapSize for InlineSized<T> {}

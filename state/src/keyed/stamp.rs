@@ -13,6 +13,9 @@ use super::hasher::BuildStateHasher;
 use super::size::{hash_table_bytes, HeapSize};
 use super::ttl::TtlPolicy;
 use super::views::{ListIter, MapIter};
+use crate::codec::StateCodec;
+use crate::error::StateError;
+use crate::snapshot::bytes::{put_i64, put_len, put_value, Reader};
 
 /// A stored value with or without a TTL timestamp.
 pub(crate) trait Stamped: Sized + Send + 'static {
@@ -32,6 +35,8 @@ pub(crate) trait Stamped: Sized + Send + 'static {
     fn is_expired(&self, ttl: &TtlPolicy, now: i64) -> bool;
     /// Sets the timestamp to `now` (no-op for [`Plain`]).
     fn touch(&mut self, now: i64);
+    /// The TTL timestamp (0 for [`Plain`]).
+    fn timestamp(&self) -> i64;
     /// The user's values of a stored list, as an iterator.
     fn list_iter(items: &[Self]) -> ListIter<'_, Self::Value>;
     /// The entries of a stored map, as an iterator.
@@ -84,6 +89,10 @@ impl<V: Send + 'static> Stamped for Plain<V> {
     #[inline]
     fn touch(&mut self, _now: i64) {}
 
+    fn timestamp(&self) -> i64 {
+        0
+    }
+
     fn list_iter(items: &[Self]) -> ListIter<'_, V> {
         ListIter::plain(items)
     }
@@ -130,6 +139,10 @@ impl<V: Send + 'static> Stamped for Timed<V> {
         self.timestamp = now;
     }
 
+    fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+
     fn list_iter(items: &[Self]) -> ListIter<'_, V> {
         ListIter::timed(items)
     }
@@ -146,9 +159,37 @@ pub(crate) trait StoredEntry: Send + 'static {
     fn purge_expired(&mut self, ttl: &TtlPolicy, now: i64) -> bool;
     /// Heap bytes owned by the entry, beyond its inline size.
     fn heap_bytes(&self) -> usize;
+    /// Appends the entry's snapshot bytes (values with their TTL timestamps).
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), StateError>;
+    /// Reads an entry written by [`StoredEntry::encode`].
+    fn decode(r: &mut Reader<'_>) -> Result<Self, StateError>
+    where
+        Self: Sized;
 }
 
-impl<V: HeapSize + Send + 'static> StoredEntry for Plain<V> {
+/// Appends one stamped value: the value, then its timestamp if it has one.
+fn encode_stamped<P: Stamped>(p: &P, out: &mut Vec<u8>) -> Result<(), StateError>
+where
+    P::Value: StateCodec,
+{
+    put_value(out, p.value())?;
+    if P::TIMED {
+        put_i64(out, p.timestamp());
+    }
+    Ok(())
+}
+
+/// Reads one stamped value written by [`encode_stamped`].
+fn decode_stamped<P: Stamped>(r: &mut Reader<'_>) -> Result<P, StateError>
+where
+    P::Value: StateCodec,
+{
+    let value = r.value::<P::Value>("value")?;
+    let timestamp = if P::TIMED { r.i64("TTL timestamp")? } else { 0 };
+    Ok(P::new(value, timestamp))
+}
+
+impl<V: HeapSize + StateCodec + Send + 'static> StoredEntry for Plain<V> {
     fn purge_expired(&mut self, _ttl: &TtlPolicy, _now: i64) -> bool {
         false
     }
@@ -156,9 +197,17 @@ impl<V: HeapSize + Send + 'static> StoredEntry for Plain<V> {
     fn heap_bytes(&self) -> usize {
         self.0.heap_size()
     }
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), StateError> {
+        encode_stamped(self, out)
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, StateError> {
+        decode_stamped(r)
+    }
 }
 
-impl<V: HeapSize + Send + 'static> StoredEntry for Timed<V> {
+impl<V: HeapSize + StateCodec + Send + 'static> StoredEntry for Timed<V> {
     fn purge_expired(&mut self, ttl: &TtlPolicy, now: i64) -> bool {
         self.is_expired(ttl, now)
     }
@@ -166,12 +215,35 @@ impl<V: HeapSize + Send + 'static> StoredEntry for Timed<V> {
     fn heap_bytes(&self) -> usize {
         self.value.heap_size()
     }
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), StateError> {
+        encode_stamped(self, out)
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, StateError> {
+        decode_stamped(r)
+    }
 }
 
 impl<P: Stamped> StoredEntry for Vec<P>
 where
-    P::Value: HeapSize,
+    P::Value: HeapSize + StateCodec,
 {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), StateError> {
+        put_len(out, self.len(), "a list")?;
+        self.iter().try_for_each(|p| encode_stamped(p, out))
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, StateError> {
+        let len = r.u32("list length")? as usize;
+        // Every element takes at least 4 bytes: a hostile length cannot allocate more.
+        let mut list = Vec::with_capacity(len.min(r.remaining() / 4));
+        for _ in 0..len {
+            list.push(decode_stamped(r)?);
+        }
+        Ok(list)
+    }
+
     fn purge_expired(&mut self, ttl: &TtlPolicy, now: i64) -> bool {
         if P::TIMED {
             self.retain(|p| !p.is_expired(ttl, now));
@@ -186,10 +258,32 @@ where
 
 impl<UK, P> StoredEntry for HashMap<UK, P, BuildStateHasher>
 where
-    UK: Eq + Hash + HeapSize + Send + 'static,
+    UK: Eq + Hash + HeapSize + StateCodec + Send + 'static,
     P: Stamped,
-    P::Value: HeapSize,
+    P::Value: HeapSize + StateCodec,
 {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), StateError> {
+        put_len(out, self.len(), "a map")?;
+        for (k, p) in self {
+            put_value(out, k)?;
+            encode_stamped(p, out)?;
+        }
+        Ok(())
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, StateError> {
+        let len = r.u32("map length")? as usize;
+        let mut map = HashMap::with_capacity_and_hasher(
+            len.min(r.remaining() / 8),
+            BuildStateHasher::default(),
+        );
+        for _ in 0..len {
+            let key = r.value::<UK>("map key")?;
+            map.insert(key, decode_stamped(r)?);
+        }
+        Ok(map)
+    }
+
     fn purge_expired(&mut self, ttl: &TtlPolicy, now: i64) -> bool {
         if P::TIMED {
             self.retain(|_, p| !p.is_expired(ttl, now));

@@ -8,9 +8,12 @@ use std::hash::{Hash, Hasher};
 use std::mem::size_of;
 
 use super::group_map::GroupMap;
+use super::handle::{BackendKey, Namespace};
 use super::hasher::StateHasher;
 use super::stamp::StoredEntry;
 use super::ttl::TtlPolicy;
+use crate::key_group::assign_key_to_key_group;
+use crate::snapshot::bytes::{put_len, put_value, Reader};
 
 /// The key of a stored entry: the user key and the namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,12 +265,25 @@ pub(crate) trait AnyTable<K>: Send {
     fn prefetch(&self, group: usize, key_hasher: StateHasher);
     /// The keys with an entry in namespace `namespace` (`None` if it has another type).
     fn keys<'a>(&'a self, namespace: &'a dyn Any) -> Option<Box<dyn Iterator<Item = &'a K> + 'a>>;
+    /// Appends the snapshot of the key group at position `group`: the entry count, then
+    /// per entry its key, namespace and stored value (with TTL timestamps).
+    fn encode_group(&self, group: usize, out: &mut Vec<u8>) -> Result<(), StateError>;
+    /// Reads entries written by [`AnyTable::encode_group`] into the key group at position
+    /// `group` (replacing equal keys and namespaces); every key must belong to key group
+    /// `key_group` of `max_parallelism`.
+    fn decode_group(
+        &mut self,
+        group: usize,
+        key_group: u32,
+        max_parallelism: u32,
+        r: &mut Reader<'_>,
+    ) -> Result<(), StateError>;
 }
 
 impl<K, N, S, X> AnyTable<K> for StateTable<K, N, S, X>
 where
-    K: Eq + Hash + Clone + Send + 'static,
-    N: Eq + Hash + Clone + Send + 'static,
+    K: BackendKey,
+    N: Namespace,
     S: StoredEntry,
     X: Send + 'static,
 {
@@ -323,5 +339,58 @@ where
                 .filter(move |(q, _)| q.namespace == *namespace)
                 .map(|(q, _)| &q.key)
         })))
+    }
+
+    fn encode_group(&self, group: usize, out: &mut Vec<u8>) -> Result<(), StateError> {
+        let Some(map) = self.groups.get(group) else {
+            return put_len(out, 0, "a key group");
+        };
+        put_len(out, map.len(), "a key group")?;
+        for (q, s) in map.iter() {
+            put_value(out, &q.key)?;
+            put_value(out, &q.namespace)?;
+            s.encode(out)?;
+        }
+        Ok(())
+    }
+
+    fn decode_group(
+        &mut self,
+        group: usize,
+        key_group: u32,
+        max_parallelism: u32,
+        r: &mut Reader<'_>,
+    ) -> Result<(), StateError> {
+        let count = r.u32("entry count")?;
+        let Some(map) = self.groups.get_mut(group) else {
+            return Err(r.corrupt_at(r.offset(), "entries", "key group outside the backend"));
+        };
+        for _ in 0..count {
+            let at = r.offset();
+            let key = r.value::<K>("key")?;
+            let namespace = r.value::<N>("namespace")?;
+            let entry = S::decode(r)?;
+            let actual = assign_key_to_key_group(&key, max_parallelism);
+            if actual != key_group {
+                return Err(r.corrupt_at(
+                    at,
+                    "key",
+                    &format!("the key belongs to key group {actual}"),
+                ));
+            }
+            let mut hasher = StateHasher::default();
+            key.hash(&mut hasher);
+            namespace.hash(&mut hasher);
+            let hash = hasher.finish();
+            let found = map.find(hash, |q| q.key == key && q.namespace == namespace);
+            match found.and_then(|index| map.slot_mut(index)) {
+                Some((_, slot)) => *slot = entry,
+                None => {
+                    map.insert_new(hash, (StateKey { key, namespace }, entry))
+                        .ok_or(StateError::KeyGroupFull)?;
+                }
+            }
+        }
+        Ok(())
     }
 }

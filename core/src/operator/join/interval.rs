@@ -89,7 +89,7 @@ where
 
 /// The elements of one side with one timestamp, as buffered in keyed state. Counts the
 /// vector's capacity in the state size, not what the elements own on the heap.
-#[derive(Clone)]
+#[derive(Clone, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 struct Bucket<T>(Vec<T>);
 
 impl<T> Default for Bucket<T> {

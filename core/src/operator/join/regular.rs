@@ -51,7 +51,7 @@ impl JoinType {
 /// A stored row and how many rows of the other side it has joined (Flink's
 /// `numOfAssociations`, kept for the rows of outer sides). Counts the row's inline size in
 /// the state size, not what it owns on the heap.
-#[derive(Clone)]
+#[derive(Clone, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 struct Stored<T> {
     row: T,
     matches: u32,

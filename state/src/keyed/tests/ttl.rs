@@ -93,19 +93,19 @@ fn list_elements_expire_individually() {
         StateVisibility::NeverReturnExpired,
     );
     let list = b
-        .list_state::<(), &'static str>(&ListStateDescriptor::new("l").enable_time_to_live(config))
+        .list_state::<(), String>(&ListStateDescriptor::new("l").enable_time_to_live(config))
         .unwrap();
     b.set_current_key(1).unwrap();
-    list.add(&mut b, &(), "a").unwrap();
+    list.add(&mut b, &(), "a".into()).unwrap();
     clock.set(50);
-    list.add(&mut b, &(), "b").unwrap();
+    list.add(&mut b, &(), "b".into()).unwrap();
     clock.set(100);
     assert_eq!(list.get(&mut b, &()).unwrap(), ["b"]);
     clock.set(150);
     assert!(list.get(&mut b, &()).unwrap().is_empty());
     assert_eq!(b.state_key_count(&list).unwrap(), 0);
     // update stamps all new elements now.
-    list.update(&mut b, &(), ["c", "d"]).unwrap();
+    list.update(&mut b, &(), ["c".into(), "d".into()]).unwrap();
     clock.set(249);
     assert_eq!(list.get(&mut b, &()).unwrap(), ["c", "d"]);
 }
