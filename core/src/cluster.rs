@@ -1,10 +1,16 @@
 //! The embedded local cluster: one TaskManager in this process, its slots pinned to
 //! cores, its network memory mmapped once at start. `execute` deploys a job graph onto
 //! the slots, wires the channels and waits for every subtask to end.
+//!
+//! - [`control`]: the handle other threads hold on a running job (status, live metrics,
+//!   cancel).
+
+pub mod control;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use self::control::{JobControl, JobStatus};
 use crate::config::{self, Configuration};
 use crate::graph::execution_graph::{ChannelSpec, ExecutionGraph};
 use crate::graph::job_graph::JobGraph;
@@ -67,6 +73,14 @@ pub enum JobError {
     /// A subtask failed (the first failure; the others were cancelled).
     #[error("job failed: {0}")]
     Task(#[source] TaskError),
+    /// The job was cancelled on request ([`JobControl::cancel`]); it ended CANCELED.
+    #[error("job '{name}' ({id}) was cancelled")]
+    Cancelled {
+        /// Job name.
+        name: String,
+        /// Job id (32 hex digits).
+        id: String,
+    },
 }
 
 /// What a finished job reports.
@@ -135,9 +149,48 @@ impl LocalCluster {
         job: Arc<JobGraph>,
         transport: &dyn ChannelTransport,
     ) -> Result<JobResult, JobError> {
+        let control = JobControl::new(&job.name);
+        self.execute_with_control(job, transport, &control)
+    }
+
+    /// Runs `job` to its end under `control` (a fresh one per execution): its status,
+    /// vertices and live task metrics are visible there while it runs, and
+    /// [`JobControl::cancel`] stops it with [`JobError::Cancelled`].
+    pub fn execute_with_control(
+        &self,
+        job: Arc<JobGraph>,
+        transport: &dyn ChannelTransport,
+        control: &Arc<JobControl>,
+    ) -> Result<JobResult, JobError> {
+        let result = self.deploy_and_run(job, transport, control);
+        let cancelled = control.cancel_requested();
+        let (status, failure) = match &result {
+            Ok(_) => (JobStatus::Finished, None),
+            Err(JobError::Task(TaskError::Cancelled(_))) if cancelled => {
+                (JobStatus::Canceled, None)
+            }
+            Err(e) => (JobStatus::Failed, Some(e.to_string())),
+        };
+        control.ended(status, failure);
+        match result {
+            Err(JobError::Task(TaskError::Cancelled(_))) if cancelled => Err(JobError::Cancelled {
+                name: control.name().to_string(),
+                id: control.id().to_string(),
+            }),
+            r => r,
+        }
+    }
+
+    fn deploy_and_run(
+        &self,
+        job: Arc<JobGraph>,
+        transport: &dyn ChannelTransport,
+        control: &Arc<JobControl>,
+    ) -> Result<JobResult, JobError> {
         let eg = ExecutionGraph::build(&job, self.slots.slots)?;
-        let cancel = CancelHandle::default();
+        let cancel: CancelHandle = control.cancel_handle().clone();
         let started = Instant::now();
+        control.deployed(&job);
 
         // Result partition pools: Flink's size, subpartitions × buffers-per-channel + floating.
         let mut pools = Vec::new();
@@ -180,6 +233,10 @@ impl LocalCluster {
                 per_subtask.push(Some(gate));
             }
             gates.push(per_subtask);
+        }
+        if cancel.is_cancelled() {
+            // Cancelled while the gates were being registered: close them all now.
+            cancel.cancel();
         }
         // Deployments, grouped by slot.
         let mut by_slot: Vec<Vec<TaskDeployment>> =
@@ -231,6 +288,7 @@ impl LocalCluster {
                     input,
                     clock: self.clock.clone(),
                     cancel: cancel.clone(),
+                    published: control.metrics_slot(v.id, i),
                 });
             }
         }

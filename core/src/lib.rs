@@ -18,7 +18,8 @@
 //! - [`sink`]: exactly-once sinks by two-phase commit, and the exactly-once file sink.
 //! - [`window`]: window assigners, triggers, evictors, window functions and the window
 //!   operator.
-//! - [`cluster`]: the embedded local cluster that runs a job graph.
+//! - [`cluster`]: the embedded local cluster that runs a job graph, and the `JobControl`
+//!   other threads hold on a running job (status, live metrics, cancel).
 //! - [`restart`]: whether and when a failed job restarts, per restart strategy.
 //! - [`api`]: the DataStream API.
 //! - [`suggest`]: "did you mean" for unknown names.

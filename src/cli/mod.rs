@@ -5,8 +5,11 @@
 //! - [`nexmark`]: `weir nexmark`, the built-in Nexmark queries over a CSV file.
 //! - [`summary`]: the per-vertex table printed when a job ends.
 //! - [`overrides`]: `--set KEY=VALUE` on top of a job file's `[config]`.
+//! - [`control`]: `weir list`, `cancel`, `savepoint`, `stop` over a running job's REST
+//!   endpoint.
 
 pub mod bench;
+pub mod control;
 pub mod nexmark;
 pub mod overrides;
 pub mod run;
@@ -61,6 +64,48 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Lists the jobs served by a running `weir run`'s REST endpoint (Flink's `list`).
+    List {
+        /// Where the endpoint is.
+        #[command(flatten)]
+        rest: control::RestArgs,
+    },
+    /// Cancels running jobs and waits until they have ended (Flink's `cancel`).
+    Cancel {
+        /// The job ids (32 hexadecimal digits, as `weir list` prints them).
+        #[arg(required = true, value_name = "JOBID")]
+        jobs: Vec<String>,
+        /// Where the endpoint is.
+        #[command(flatten)]
+        rest: control::RestArgs,
+    },
+    /// Triggers a savepoint of a running job (Flink's `savepoint`; not supported yet).
+    Savepoint {
+        /// The job id.
+        #[arg(value_name = "JOBID")]
+        job: String,
+        /// Where the savepoint goes (default: `state.savepoints.dir`).
+        #[arg(value_name = "TARGET_DIR")]
+        target: Option<String>,
+        /// Where the endpoint is.
+        #[command(flatten)]
+        rest: control::RestArgs,
+    },
+    /// Stops a running job with a savepoint (Flink's `stop`; not supported yet).
+    Stop {
+        /// The job id.
+        #[arg(value_name = "JOBID")]
+        job: String,
+        /// Where the savepoint goes.
+        #[arg(long = "savepoint-path", short = 'p', value_name = "DIR")]
+        savepoint_path: Option<String>,
+        /// Emits the final watermark (`i64::MAX`) before stopping, firing every timer.
+        #[arg(long, short = 'd')]
+        drain: bool,
+        /// Where the endpoint is.
+        #[command(flatten)]
+        rest: control::RestArgs,
+    },
     /// Runs a built-in Nexmark query over a file of events.
     Nexmark(nexmark::NexmarkArgs),
     /// Runs a benchmark: nexmark, latency, timeout-sweep or backpressure.
@@ -72,6 +117,22 @@ pub fn main(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Run { job, set, quiet } => run::run(&job, &set, quiet),
         Command::Explain { job, set, format } => run::explain(&job, &set, format),
+        Command::List { rest } => Ok(control::list(&rest)?),
+        Command::Cancel { jobs, rest } => Ok(control::cancel(&jobs, &rest)?),
+        Command::Savepoint { job, target, rest } => {
+            Ok(control::savepoint(&job, target.as_deref(), &rest)?)
+        }
+        Command::Stop {
+            job,
+            savepoint_path,
+            drain,
+            rest,
+        } => Ok(control::stop(
+            &job,
+            savepoint_path.as_deref(),
+            drain,
+            &rest,
+        )?),
         Command::Nexmark(args) => nexmark::run(&args),
         Command::Bench(args) => bench::run(&args),
     }

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::datastream::{DataStream, StreamInput};
+use crate::cluster::control::{JobControl, JobStatus};
 use crate::cluster::{ChannelTransport, JobError, JobResult, LocalCluster, LocalTransport};
 use crate::config::{self, BufferTimeout, ConfigError, Configuration, Origin, RawValue};
 use crate::graph::factory::{BuildContext, Built};
@@ -136,6 +137,23 @@ impl StreamExecutionEnvironment {
         crate::config::fault_tolerance::refuse_unsupported(&config)?;
         let cluster = LocalCluster::start(&config)?;
         self.execute_on(&cluster, name, &LocalTransport)
+    }
+
+    /// Runs the job on a new embedded local cluster under `control` (named after it):
+    /// other threads watch its status and metrics there and may cancel it.
+    pub fn execute_controlled(&self, control: &Arc<JobControl>) -> Result<JobResult, JobError> {
+        let config = self.config();
+        let setup = crate::config::fault_tolerance::refuse_unsupported(&config)
+            .map_err(JobError::from)
+            .and_then(|()| LocalCluster::start(&config))
+            .and_then(|cluster| Ok((cluster, Arc::new(self.job_graph(control.name())?))));
+        match setup {
+            Ok((cluster, job)) => cluster.execute_with_control(job, &LocalTransport, control),
+            Err(e) => {
+                control.ended(JobStatus::Failed, Some(e.to_string()));
+                Err(e)
+            }
+        }
     }
 
     /// Runs the job on `cluster`, carrying channels with `transport`.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::cluster::control::MetricsSlot;
 use crate::framing::event::Event;
 use crate::framing::reader::{Frame, FrameReader};
 use crate::graph::factory::{BuildContext, Built};
@@ -72,6 +73,8 @@ pub struct TaskDeployment {
     pub clock: SharedClock,
     /// Cancels the whole job.
     pub cancel: CancelHandle,
+    /// Where the task publishes its running metrics (a job run under a `JobControl`).
+    pub published: Option<MetricsSlot>,
 }
 
 /// Why a subtask stopped without finishing.
@@ -133,6 +136,12 @@ struct Task {
     state_sizes: StateSizes,
     /// When the keyed state's size is sampled next (task clock, ns), for its peak.
     next_state_sample: u64,
+    /// The job, for the edges of `writer_edges`.
+    job: Arc<JobGraph>,
+    /// When the task started (task clock, ns).
+    start: u64,
+    /// Where the running metrics are published at each state sample.
+    published: Option<MetricsSlot>,
 }
 
 /// How often a task samples the size of its keyed state for the peak it reports.
@@ -336,11 +345,43 @@ impl Task {
         if now >= self.next_state_sample {
             self.next_state_sample = now.saturating_add(STATE_SAMPLE_INTERVAL_NS);
             self.sample_state_size();
+            if let Some(slot) = &self.published {
+                slot.publish(&self.current_metrics(now));
+            }
         }
         for w in &self.writers {
             w.borrow_mut().flush_if_due(now)?;
         }
         Ok(())
+    }
+
+    /// The task's metrics so far, with what its writers counted, as of `now`.
+    fn current_metrics(&self, now: u64) -> TaskMetrics {
+        let mut m = self.metrics.clone();
+        m.total_nanos = now.saturating_sub(self.start);
+        // numRecordsOut counts each record an operator emits once: writers fed by the same
+        // operator output (a fan-out to several consumers) count it once between them.
+        let mut per_output: Vec<((usize, Option<String>), u64)> = Vec::new();
+        for (w, edge) in self.writers.iter().zip(&self.writer_edges) {
+            let e = &self.job.edges[*edge];
+            let key = (e.source_node, e.side_output.clone());
+            let n = w.borrow().records_out;
+            match per_output.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, max)) => *max = (*max).max(n),
+                None => per_output.push((key, n)),
+            }
+        }
+        m.records_out = per_output.iter().map(|(_, n)| n).sum();
+        for w in &self.writers {
+            let w = w.borrow();
+            m.buffers_out += w.buffers_out;
+            m.backpressured_nanos += w.backpressured_nanos;
+            m.out_pool_usage = m.out_pool_usage.max(w.peak_pool_usage());
+            m.out_pool_peak_buffers += w.pool().peak_in_use();
+            m.out_pool_capacity += w.pool().capacity();
+        }
+        m.idle_nanos = m.idle_nanos.min(m.total_nanos);
+        m
     }
 
     /// Measures the keyed state of the task's operators, keeping its peak.
@@ -393,6 +434,7 @@ impl Task {
                 return Err(TaskError::Cancelled(self.name.clone()));
             }
             let status = src.run_batch(SOURCE_BATCH).map_err(|e| self.fail(e))?;
+            self.metrics.records_in = src.records_emitted();
             self.after_work(src.pause_until())
                 .await
                 .map_err(|e| self.fail(e))?;
@@ -565,6 +607,9 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         timers,
         state_sizes,
         next_state_sample: 0,
+        job: d.job.clone(),
+        start,
+        published: d.published.take(),
     };
     let result = match (head, input) {
         (Head::Source(s), _) => task.run_source(s).await,
@@ -585,29 +630,9 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         d.cancel.cancel();
     }
     result?;
-    let mut m = task.metrics;
-    m.total_nanos = d.clock.now_nanos().saturating_sub(start);
-    // numRecordsOut counts each record an operator emits once: writers fed by the same
-    // operator output (a fan-out to several consumers) count it once between them.
-    let mut per_output: Vec<((usize, Option<String>), u64)> = Vec::new();
-    for (w, edge) in task.writers.iter().zip(&task.writer_edges) {
-        let e = &d.job.edges[*edge];
-        let key = (e.source_node, e.side_output.clone());
-        let n = w.borrow().records_out;
-        match per_output.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, max)) => *max = (*max).max(n),
-            None => per_output.push((key, n)),
-        }
+    let m = task.current_metrics(d.clock.now_nanos());
+    if let Some(slot) = &task.published {
+        slot.finish(&m);
     }
-    m.records_out = per_output.iter().map(|(_, n)| n).sum();
-    for w in &task.writers {
-        let w = w.borrow();
-        m.buffers_out += w.buffers_out;
-        m.backpressured_nanos += w.backpressured_nanos;
-        m.out_pool_usage = m.out_pool_usage.max(w.peak_pool_usage());
-        m.out_pool_peak_buffers += w.pool().peak_in_use();
-        m.out_pool_capacity += w.pool().capacity();
-    }
-    m.idle_nanos = m.idle_nanos.min(m.total_nanos);
     Ok(m)
 }

@@ -1,0 +1,206 @@
+//! The REST endpoint of a running `weir run`, end to end through the binary: its job
+//! listed and detailed while it runs, `weir list`, `savepoint`, `stop` and `cancel`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use weir::rest::client::Endpoint;
+
+/// Generous: the machine is a loaded 2-core VM.
+const WAIT: Duration = Duration::from_secs(90);
+
+fn weir(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .output()
+        .expect("the weir binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Kills the job's process if the test ends before it does.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A job that runs until cancelled: a long sequence into a rate-limited sink, not chained.
+fn endless_job() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("weir-rest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("endless.toml");
+    std::fs::write(
+        &path,
+        "name = \"endless\"\n[config]\nparallelism.default = 2\n\
+         taskmanager.numberOfTaskSlots = 2\npipeline.operator-chaining.enabled = false\n\
+         [[source]]\ntype = \"sequence\"\nfrom = 1\nto = 1000000000000\n\
+         [[sink]]\ntype = \"blackhole\"\nrate-limit = 2000\n",
+    )
+    .expect("job file written");
+    path
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, for at most [`WAIT`].
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(t) = f() {
+            return t;
+        }
+        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// (the source's write-records, the sink's read-records): first and last vertex.
+fn record_counts(details: &Value) -> (u64, u64) {
+    let empty = Vec::new();
+    let v = details["vertices"].as_array().unwrap_or(&empty);
+    let metric =
+        |v: Option<&Value>, name: &str| v.and_then(|v| v["metrics"][name].as_u64()).unwrap_or(0);
+    (
+        metric(v.first(), "write-records"),
+        metric(v.last(), "read-records"),
+    )
+}
+
+#[test]
+fn a_running_job_is_listed_detailed_refuses_savepoints_and_cancels() {
+    let job = endless_job();
+    let child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "run",
+            job.to_str().unwrap_or_default(),
+            "--set",
+            "rest.port=0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir run starts");
+    let mut running = Running(child);
+    // stderr, line by line, from a reader thread (it ends when the process does).
+    let (tx, lines) = mpsc::channel::<String>();
+    let stderr = running.0.stderr.take().expect("stderr is piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let port: u16 = eventually("the REST endpoint line", || {
+        let line = lines.recv_timeout(Duration::from_millis(100)).ok()?;
+        seen.push(line.clone());
+        let rest = line.strip_prefix("REST endpoint: http://127.0.0.1:")?;
+        rest.split(' ').next()?.parse().ok()
+    });
+    let endpoint = Endpoint {
+        address: "127.0.0.1".into(),
+        port,
+    };
+    let p = port.to_string();
+
+    let id = eventually("the job RUNNING in GET /jobs", || {
+        let (status, body) = endpoint.request("GET", "/jobs", None).ok()?;
+        assert_eq!(status, 200, "{body}");
+        let job = &body["jobs"][0];
+        (job["status"] == "RUNNING").then(|| job["id"].as_str().map(str::to_string))?
+    });
+    assert_eq!(id.len(), 32);
+
+    // Details: source, row conversion and sink, unchained, each of parallelism 2, and
+    // record counts that grow.
+    let details = |endpoint: &Endpoint| {
+        let (status, body) = endpoint
+            .request("GET", &format!("/jobs/{id}"), None)
+            .expect("GET /jobs/:jobid");
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let first = eventually("records read and written", || {
+        let d = details(&endpoint);
+        let (written, read) = record_counts(&d);
+        (written > 0 && read > 0).then_some(d)
+    });
+    assert_eq!(first["jid"], id.as_str());
+    assert_eq!(first["name"], "endless");
+    assert_eq!(first["state"], "RUNNING");
+    let vertices = first["vertices"].as_array().expect("vertices");
+    assert_eq!(vertices.len(), 3, "{first}");
+    assert_eq!(
+        vertices[0]["metrics"]["read-records"], 0,
+        "a source reads no input"
+    );
+    assert_eq!(
+        vertices[2]["metrics"]["write-records"], 0,
+        "a sink writes no output"
+    );
+    for v in vertices {
+        assert_eq!(v["parallelism"], 2, "{v}");
+        assert_eq!(v["status"], "RUNNING", "{v}");
+    }
+    let (w0, r0) = record_counts(&first);
+    eventually("record counts growing", || {
+        let (w, r) = record_counts(&details(&endpoint));
+        (w > w0 && r > r0).then_some(())
+    });
+
+    let list = weir(&["list", "--port", &p]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let out = text(&list.stdout);
+    assert!(
+        out.contains(&format!(" : {id} : endless (RUNNING)")),
+        "{out}"
+    );
+
+    let savepoint = weir(&["savepoint", &id, "/tmp/savepoints", "--port", &p]);
+    assert!(!savepoint.status.success());
+    let err = text(&savepoint.stderr);
+    assert!(
+        err.contains("savepoints are not supported by this version of Weir yet"),
+        "{err}"
+    );
+    let stop = weir(&["stop", &id, "--savepoint-path", "/tmp/sp", "--port", &p]);
+    assert!(!stop.status.success());
+    let err = text(&stop.stderr);
+    assert!(
+        err.contains("savepoints are not supported by this version of Weir yet"),
+        "{err}"
+    );
+
+    let unknown = "0123456789abcdef0123456789abcdef";
+    let cancel = weir(&["cancel", unknown, "--port", &p]);
+    assert!(!cancel.status.success());
+    let err = text(&cancel.stderr);
+    assert!(err.contains(&format!("Job {unknown} not found")), "{err}");
+    assert_eq!(details(&endpoint)["state"], "RUNNING", "still running");
+
+    let cancel = weir(&["cancel", &id, "--port", &p]);
+    assert!(cancel.status.success(), "{}", text(&cancel.stderr));
+    assert!(text(&cancel.stdout).contains(&format!("Cancelled job {id}.")));
+
+    // `weir run` ends, reporting the cancellation (as Flink's attached client does).
+    let status = eventually("weir run to exit", || running.0.try_wait().ok()?);
+    assert!(!status.success());
+    seen.extend(lines.try_iter());
+    let err = seen.join("\n");
+    assert!(
+        err.contains(&format!("job 'endless' ({id}) was cancelled")),
+        "{err}"
+    );
+    let gone = weir(&["list", "--port", &p]);
+    assert!(!gone.status.success());
+    assert!(text(&gone.stderr).contains(&format!("no Weir job is serving REST on 127.0.0.1:{p}")));
+}
