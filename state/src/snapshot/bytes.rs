@@ -191,6 +191,57 @@ pub(crate) fn crc(bytes: &[u8]) -> u32 {
     crc32c::crc32c(bytes)
 }
 
+/// Up to the first 8 bytes of `bytes` in hex, for naming a bad magic.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks the start of a snapshot stream of `format` (its `magic`, its `version`, and the
+/// checksum of its header) and returns a reader over the header, whose offsets are the
+/// stream's.
+pub(crate) fn read_stream_header<'a>(
+    stream: &'a [u8],
+    magic: &[u8; 8],
+    version: u32,
+    format: &'static str,
+) -> Result<Reader<'a>, StateError> {
+    let mut r = Reader::new(stream, 0, "the stream");
+    let found = r
+        .take(8, "magic bytes")
+        .map_err(|_| StateError::SnapshotBadMagic {
+            format,
+            found: hex(stream),
+        })?;
+    if found != magic {
+        return Err(StateError::SnapshotBadMagic {
+            format,
+            found: hex(found),
+        });
+    }
+    let found = r.u32("format version")?;
+    if found != version {
+        return Err(StateError::SnapshotVersion {
+            format,
+            found,
+            supported: version,
+        });
+    }
+    let head_len = r.u32("header length")? as usize;
+    let head_at = r.offset();
+    let head = r.take(head_len, "header")?;
+    let expected = r.u32("header checksum")?;
+    let actual = crc(head);
+    if actual != expected {
+        return Err(StateError::SnapshotChecksum {
+            what: "the header".into(),
+            offset: head_at,
+            expected,
+            actual,
+        });
+    }
+    Ok(Reader::new(head, head_at, "the header"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

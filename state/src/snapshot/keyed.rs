@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use super::bytes::{crc, patch_u64_len, put_i64, put_len, put_str, put_u32, put_u64, put_value};
-use super::bytes::{reserve_u64, Reader};
+use super::bytes::{read_stream_header, reserve_u64, Reader};
 use crate::error::StateError;
 use crate::key_group::{assign_key_to_key_group, KeyGroupRange};
 use crate::keyed::{BackendKey, HeapKeyedStateBackend, Namespace, StateKind};
@@ -249,41 +249,12 @@ struct Header {
 
 /// Reads and checks the header of a snapshot stream: magic, version, header checksum.
 fn read_header(stream: &[u8]) -> Result<Header, StateError> {
-    let mut r = Reader::new(stream, 0, "the stream");
-    let magic = r
-        .take(8, "magic bytes")
-        .map_err(|_| StateError::SnapshotBadMagic {
-            format: FORMAT,
-            found: hex(stream.get(..8).unwrap_or(stream)),
-        })?;
-    if magic != KEYED_SNAPSHOT_MAGIC {
-        return Err(StateError::SnapshotBadMagic {
-            format: FORMAT,
-            found: hex(magic),
-        });
-    }
-    let version = r.u32("format version")?;
-    if version != KEYED_SNAPSHOT_VERSION {
-        return Err(StateError::SnapshotVersion {
-            format: FORMAT,
-            found: version,
-            supported: KEYED_SNAPSHOT_VERSION,
-        });
-    }
-    let head_len = r.u32("header length")? as usize;
-    let head_at = r.offset();
-    let head = r.take(head_len, "header")?;
-    let expected = r.u32("header checksum")?;
-    let actual = crc(head);
-    if actual != expected {
-        return Err(StateError::SnapshotChecksum {
-            what: "the header".into(),
-            offset: head_at,
-            expected,
-            actual,
-        });
-    }
-    let mut h = Reader::new(head, head_at, "the header");
+    let mut h = read_stream_header(
+        stream,
+        &KEYED_SNAPSHOT_MAGIC,
+        KEYED_SNAPSHOT_VERSION,
+        FORMAT,
+    )?;
     let key_type = h.str("key type")?;
     let max_parallelism = h.u32("maximum parallelism")?;
     let start = h.u32("first key group")?;
@@ -347,10 +318,6 @@ fn read_header(stream: &[u8]) -> Result<Header, StateError> {
         timers,
         offsets,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The bytes of one key group's section, checked against its length and checksum.

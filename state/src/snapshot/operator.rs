@@ -11,7 +11,9 @@
 
 use std::io::Write;
 
-use super::bytes::{crc, put_len, put_str, put_u32, put_u64, put_value, Reader};
+use super::bytes::{
+    crc, put_len, put_str, put_u32, put_u64, put_value, read_stream_header, Reader,
+};
 use crate::codec::StateCodec;
 use crate::error::StateError;
 use crate::operator_state::{
@@ -159,41 +161,12 @@ pub struct OperatorStateReader<'a> {
 impl<'a> OperatorStateReader<'a> {
     /// Parses and checks the header of `stream` (magic, version, checksum).
     pub fn new(stream: &'a [u8]) -> Result<Self, StateError> {
-        let mut r = Reader::new(stream, 0, "the stream");
-        let magic = r
-            .take(8, "magic bytes")
-            .map_err(|_| StateError::SnapshotBadMagic {
-                format: FORMAT,
-                found: hex(stream),
-            })?;
-        if magic != OPERATOR_SNAPSHOT_MAGIC {
-            return Err(StateError::SnapshotBadMagic {
-                format: FORMAT,
-                found: hex(magic),
-            });
-        }
-        let version = r.u32("format version")?;
-        if version != OPERATOR_SNAPSHOT_VERSION {
-            return Err(StateError::SnapshotVersion {
-                format: FORMAT,
-                found: version,
-                supported: OPERATOR_SNAPSHOT_VERSION,
-            });
-        }
-        let head_len = r.u32("header length")? as usize;
-        let head_at = r.offset();
-        let head = r.take(head_len, "header")?;
-        let expected = r.u32("header checksum")?;
-        let actual = crc(head);
-        if actual != expected {
-            return Err(StateError::SnapshotChecksum {
-                what: "the header".into(),
-                offset: head_at,
-                expected,
-                actual,
-            });
-        }
-        let mut h = Reader::new(head, head_at, "the header");
+        let mut h = read_stream_header(
+            stream,
+            &OPERATOR_SNAPSHOT_MAGIC,
+            OPERATOR_SNAPSHOT_VERSION,
+            FORMAT,
+        )?;
         let count = h.u32("number of states")?;
         let mut states = Vec::new();
         for _ in 0..count {
@@ -269,10 +242,6 @@ impl<'a> OperatorStateReader<'a> {
         }
         Ok(Some(OperatorListState::with_elements(meta.mode, elements)))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Restores the list state `name` for `new_parallelism` subtasks from the snapshots of
