@@ -4,7 +4,7 @@
 //! `(bidder, start, end, count)` covering `[start, end)`, stamped with its start. The
 //! windowed stage merges partial sessions as sessions of one element each (`[start,
 //! end)` by a dynamic gap) and sums their counts. On the 5 M-event file about one record
-//! per six bids crosses.
+//! per ten bids crosses (475 k records for 4.6 M bids at parallelism 1).
 //!
 //! Why the result is that of the bids themselves: merging partial sessions gives the
 //! sessions of their bids, as windows that overlap or touch merge transitively either
