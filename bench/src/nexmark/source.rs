@@ -16,6 +16,7 @@ use std::ops::Range;
 use weir_core::operator::OperatorError;
 use weir_core::runtime::clock::SharedClock;
 use weir_core::runtime::file_source::LineParser;
+use weir_core::runtime::progress::{Resume, RoundRobinProgress};
 use weir_core::runtime::source::{Source, SourceContext, SourceStatus};
 
 use super::csv::{parse_bid_borrowed, parse_event};
@@ -33,6 +34,9 @@ struct IdWalk {
     step: u64,
     pacing: Option<(f64, SharedClock)>,
     start_nanos: Option<u64>,
+    subtask: usize,
+    /// After a restore: which ids are left (until past every restored position).
+    resume: Option<Resume>,
 }
 
 impl IdWalk {
@@ -65,7 +69,54 @@ impl IdWalk {
             step: parallelism.max(1) as u64,
             pacing: rate_limit,
             start_nanos: None,
+            subtask,
+            resume: None,
         })
+    }
+
+    /// Goes on from the positions of every subtask of a snapshot (at any parallelism).
+    fn resume(&mut self, restored: &[RoundRobinProgress]) -> Result<(), OperatorError> {
+        let step = self.step as usize;
+        self.resume = Some(Resume::new(
+            restored,
+            self.subtask,
+            step,
+            "nexmark generator",
+        )?);
+        self.seek(0);
+        Ok(())
+    }
+
+    /// Moves to the first id at or after unit `unit` (an id's offset from the first) that
+    /// is left to generate.
+    fn seek(&mut self, unit: u64) {
+        let Some(r) = &self.resume else { return };
+        let next = r.next_unit(unit);
+        if next.is_some_and(|(u, _)| u > r.highest_unit()) {
+            self.resume = None; // all left from here on: plain stepping
+        }
+        self.next = match next {
+            Some((u, _)) => self.first.saturating_add(u).min(self.end),
+            None => self.end,
+        };
+    }
+
+    /// Where the walk is, for a checkpoint (between batches: exactly what was emitted).
+    fn position(&self) -> RoundRobinProgress {
+        let step = self.step;
+        let unit = if self.next >= self.end {
+            let len = self.end - self.first;
+            let r = len % step;
+            len + (self.subtask as u64 + step - r) % step
+        } else {
+            self.next - self.first
+        };
+        RoundRobinProgress {
+            parallelism: step as u32,
+            subtask: self.subtask as u32,
+            unit,
+            offset: 0,
+        }
     }
 
     /// How many ids may be generated now (at most `max`), or the instant the next is due.
@@ -93,6 +144,10 @@ impl IdWalk {
         }
         let id = self.next;
         self.next = id.checked_add(self.step).unwrap_or(self.end);
+        if self.resume.is_some() && self.next < self.end {
+            // Restored: skip ids the snapshot's subtasks had generated.
+            self.seek(self.next - self.first);
+        }
         Some(id)
     }
 
@@ -133,6 +188,18 @@ impl GeneratorSource {
     pub fn only(mut self, kinds: EventKinds) -> Self {
         self.kinds = kinds;
         self
+    }
+
+    /// Goes on from the positions of every subtask of a snapshot (taken by
+    /// [`GeneratorSource::position`], at any parallelism): only ids not generated then.
+    pub fn resumed(mut self, restored: &[RoundRobinProgress]) -> Result<Self, OperatorError> {
+        self.walk.resume(restored)?;
+        Ok(self)
+    }
+
+    /// Where this subtask is, for a checkpoint (taken between batches).
+    pub fn position(&self) -> RoundRobinProgress {
+        self.walk.position()
     }
 }
 
@@ -439,6 +506,81 @@ mod tests {
         }
         assert_eq!(parts.iter().map(Vec::len).sum::<usize>(), want.len());
         assert_eq!(got, want);
+    }
+
+    /// Lets a test read the position of a generator its driver owns.
+    struct Shared(Rc<RefCell<GeneratorSource>>);
+
+    impl Source<Event> for Shared {
+        fn run_batch(
+            &mut self,
+            ctx: &mut SourceContext<'_, Event>,
+            max: usize,
+        ) -> Result<SourceStatus, OperatorError> {
+            self.0.borrow_mut().run_batch(ctx, max)
+        }
+    }
+
+    /// Runs `source` for `batches` batches of 7 (to its end if `None`); what it emitted
+    /// (each event as text) and where it stopped.
+    fn run_ids(
+        source: GeneratorSource,
+        batches: Option<usize>,
+    ) -> (Vec<String>, RoundRobinProgress) {
+        let out = Rc::new(RefCell::new(Vec::new()));
+        let shared = Rc::new(RefCell::new(source));
+        let mut d = TypedSourceDriver::new(
+            Box::new(Shared(shared.clone())),
+            Box::new(Sink(out.clone())),
+        );
+        let mut left = batches;
+        while left != Some(0) {
+            left = left.map(|b| b - 1);
+            if d.run_batch(7).unwrap() == SourceStatus::Finished {
+                break;
+            }
+        }
+        let got = out
+            .borrow()
+            .iter()
+            .map(|(e, _): &(Event, i64)| format!("{e:?}"))
+            .collect();
+        let position = shared.borrow().position();
+        (got, position)
+    }
+
+    proptest! {
+        /// A generator stopped anywhere and resumed at any parallelism generates every
+        /// event of the run once in all.
+        #[test]
+        fn a_generator_resumed_at_any_parallelism_generates_each_event_once(
+            n in 1usize..4,
+            m in 1usize..4,
+            cuts in prop::collection::vec(0usize..10, 3),
+        ) {
+            let cfg = GeneratorConfig::default();
+            let ids = 5..205;
+            let mut want: Vec<String> = run_ids(GeneratorSource::new(cfg, ids.clone(), 0, 1, None).unwrap(), None).0;
+            let mut all = Vec::new();
+            let mut positions = Vec::new();
+            for (i, &cut) in cuts.iter().enumerate().take(n) {
+                let (got, p) = run_ids(GeneratorSource::new(cfg, ids.clone(), i, n, None).unwrap(), Some(cut));
+                all.extend(got);
+                positions.push(p);
+            }
+            for i in 0..m {
+                let resumed = GeneratorSource::new(cfg, ids.clone(), i, m, None)
+                    .unwrap()
+                    .resumed(&positions)
+                    .unwrap();
+                let (got, p) = run_ids(resumed, None);
+                prop_assert_eq!(p.parallelism as usize, m);
+                all.extend(got);
+            }
+            all.sort_unstable();
+            want.sort_unstable();
+            prop_assert_eq!(all, want);
+        }
     }
 
     #[test]
