@@ -196,6 +196,33 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// An I/O error while writing a snapshot stream.
+pub(crate) fn stream_io(e: std::io::Error) -> StateError {
+    StateError::SnapshotIo {
+        path: "<stream>".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// Writes the start of a snapshot stream: `magic`, `version`, the header's length, the
+/// header and its checksum (what [`read_stream_header`] checks).
+pub(crate) fn write_stream_header(
+    out: &mut impl std::io::Write,
+    magic: &[u8; 8],
+    version: u32,
+    head: &[u8],
+) -> Result<(), StateError> {
+    let head_len = u32::try_from(head.len()).map_err(|_| StateError::SnapshotTooLarge {
+        what: "the snapshot header".into(),
+        len: head.len() as u64,
+    })?;
+    out.write_all(magic).map_err(stream_io)?;
+    out.write_all(&version.to_le_bytes()).map_err(stream_io)?;
+    out.write_all(&head_len.to_le_bytes()).map_err(stream_io)?;
+    out.write_all(head).map_err(stream_io)?;
+    out.write_all(&crc(head).to_le_bytes()).map_err(stream_io)
+}
+
 /// Checks the start of a snapshot stream of `format` (its `magic`, its `version`, and the
 /// checksum of its header) and returns a reader over the header, whose offsets are the
 /// stream's.

@@ -15,7 +15,10 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use super::bytes::{crc, patch_u64_len, put_i64, put_len, put_str, put_u32, put_u64, put_value};
+use super::bytes::{
+    crc, patch_u64_len, put_i64, put_len, put_str, put_u32, put_u64, put_value, stream_io,
+    write_stream_header,
+};
 use super::bytes::{read_stream_header, reserve_u64, Reader};
 use crate::error::StateError;
 use crate::key_group::{assign_key_to_key_group, KeyGroupRange};
@@ -185,22 +188,9 @@ impl KeyedStateSnapshot {
     /// Writes the snapshot stream to `out` (the asynchronous part of a snapshot).
     pub fn write_to(&self, out: &mut impl Write) -> Result<(), StateError> {
         let head = self.header()?;
-        let io = |e: std::io::Error| StateError::SnapshotIo {
-            path: "<stream>".into(),
-            reason: e.to_string(),
-        };
-        let head_len = u32::try_from(head.len()).map_err(|_| StateError::SnapshotTooLarge {
-            what: "the snapshot header".into(),
-            len: head.len() as u64,
-        })?;
-        out.write_all(&KEYED_SNAPSHOT_MAGIC).map_err(io)?;
-        out.write_all(&KEYED_SNAPSHOT_VERSION.to_le_bytes())
-            .map_err(io)?;
-        out.write_all(&head_len.to_le_bytes()).map_err(io)?;
-        out.write_all(&head).map_err(io)?;
-        out.write_all(&crc(&head).to_le_bytes()).map_err(io)?;
+        write_stream_header(out, &KEYED_SNAPSHOT_MAGIC, KEYED_SNAPSHOT_VERSION, &head)?;
         for section in &self.sections {
-            out.write_all(section).map_err(io)?;
+            out.write_all(section).map_err(stream_io)?;
         }
         Ok(())
     }

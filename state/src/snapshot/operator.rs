@@ -12,7 +12,8 @@
 use std::io::Write;
 
 use super::bytes::{
-    crc, put_len, put_str, put_u32, put_u64, put_value, read_stream_header, Reader,
+    crc, put_len, put_str, put_u32, put_u64, put_value, read_stream_header, stream_io,
+    write_stream_header, Reader,
 };
 use crate::codec::StateCodec;
 use crate::error::StateError;
@@ -105,22 +106,14 @@ impl OperatorStateSnapshot {
             4 + table_len,
             "offsets assume this header length"
         );
-        let io = |e: std::io::Error| StateError::SnapshotIo {
-            path: "<stream>".into(),
-            reason: e.to_string(),
-        };
-        let head_len = u32::try_from(head.len()).map_err(|_| StateError::SnapshotTooLarge {
-            what: "the snapshot header".into(),
-            len: head.len() as u64,
-        })?;
-        out.write_all(&OPERATOR_SNAPSHOT_MAGIC).map_err(io)?;
-        out.write_all(&OPERATOR_SNAPSHOT_VERSION.to_le_bytes())
-            .map_err(io)?;
-        out.write_all(&head_len.to_le_bytes()).map_err(io)?;
-        out.write_all(&head).map_err(io)?;
-        out.write_all(&crc(&head).to_le_bytes()).map_err(io)?;
+        write_stream_header(
+            out,
+            &OPERATOR_SNAPSHOT_MAGIC,
+            OPERATOR_SNAPSHOT_VERSION,
+            &head,
+        )?;
         for (_, bytes) in &self.states {
-            out.write_all(bytes).map_err(io)?;
+            out.write_all(bytes).map_err(stream_io)?;
         }
         Ok(())
     }
