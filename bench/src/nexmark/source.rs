@@ -103,19 +103,11 @@ impl IdWalk {
 
     /// Where the walk is, for a checkpoint (between batches: exactly what was emitted).
     fn position(&self) -> RoundRobinProgress {
-        let step = self.step;
-        let unit = if self.next >= self.end {
-            let len = self.end - self.first;
-            let r = len % step;
-            len + (self.subtask as u64 + step - r) % step
+        let step = self.step as usize;
+        if self.next >= self.end {
+            RoundRobinProgress::finished(step, self.subtask, self.end - self.first)
         } else {
-            self.next - self.first
-        };
-        RoundRobinProgress {
-            parallelism: step as u32,
-            subtask: self.subtask as u32,
-            unit,
-            offset: 0,
+            RoundRobinProgress::at(step, self.subtask, self.next - self.first, 0)
         }
     }
 

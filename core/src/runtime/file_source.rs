@@ -119,11 +119,9 @@ impl Stripes {
         (start < self.len).then(|| start..start.saturating_add(self.stripe).min(self.len))
     }
 
-    /// The subtask's first stripe past the file's end (its position once finished).
-    fn first_past_end(&self) -> usize {
-        let stripes = self.len.div_ceil(self.stripe);
-        let r = stripes % self.step;
-        stripes + (self.first + self.step - r) % self.step
+    /// How many stripes the file has.
+    fn count(&self) -> u64 {
+        self.len.div_ceil(self.stripe) as u64
     }
 }
 
@@ -416,15 +414,10 @@ impl<T, P: LineParser<T>> LineFileSource<T, P> {
     /// Where this subtask is, for a checkpoint: the stripe it reads and the byte of the
     /// next line (taken between batches, it covers exactly the lines emitted).
     pub fn position(&self) -> RoundRobinProgress {
-        let (unit, offset) = match self.stripe {
-            Some(j) => (j, self.pos),
-            None => (self.stripes.first_past_end(), 0),
-        };
-        RoundRobinProgress {
-            parallelism: self.stripes.step as u32,
-            subtask: self.stripes.first as u32,
-            unit: unit as u64,
-            offset: offset as u64,
+        let (step, first) = (self.stripes.step, self.stripes.first);
+        match self.stripe {
+            Some(j) => RoundRobinProgress::at(step, first, j as u64, self.pos as u64),
+            None => RoundRobinProgress::finished(step, first, self.stripes.count()),
         }
     }
 }

@@ -32,6 +32,25 @@ const ENCODED_LEN: usize = 1 + 4 + 4 + 8 + 8;
 const VERSION: u8 = 1;
 
 impl RoundRobinProgress {
+    /// Subtask `subtask` of `parallelism`, in `unit` at `offset`.
+    pub fn at(parallelism: usize, subtask: usize, unit: u64, offset: u64) -> Self {
+        Self {
+            parallelism: parallelism as u32,
+            subtask: subtask as u32,
+            unit,
+            offset,
+        }
+    }
+
+    /// Subtask `subtask` of `parallelism` having gone through all of an input of `units`
+    /// units: at its first unit past the end.
+    pub fn finished(parallelism: usize, subtask: usize, units: u64) -> Self {
+        let step = parallelism.max(1) as u64;
+        let r = units % step;
+        let unit = units + (subtask as u64 + step - r) % step;
+        Self::at(parallelism, subtask, unit, 0)
+    }
+
     /// The position as bytes (for operator state).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(ENCODED_LEN);

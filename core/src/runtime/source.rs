@@ -251,20 +251,13 @@ impl SequenceSource {
 
     /// Where this subtask is, for a checkpoint (between batches: exactly what it emitted).
     pub fn position(&self) -> RoundRobinProgress {
-        let step = self.step as u64;
-        let unit = if self.done {
-            // The subtask's first index past the end.
+        let step = self.step as usize;
+        if self.done {
             let len = (self.end as i128 - self.from as i128 + 1).max(0) as u64;
-            let r = len % step;
-            len + (self.subtask as u64 + step - r) % step
+            RoundRobinProgress::finished(step, self.subtask, len)
         } else {
-            (self.next as i128 - self.from as i128) as u64
-        };
-        RoundRobinProgress {
-            parallelism: step as u32,
-            subtask: self.subtask as u32,
-            unit,
-            offset: 0,
+            let unit = (self.next as i128 - self.from as i128) as u64;
+            RoundRobinProgress::at(step, self.subtask, unit, 0)
         }
     }
 }
