@@ -289,6 +289,7 @@ impl LocalCluster {
                     clock: self.clock.clone(),
                     cancel: cancel.clone(),
                     published: control.metrics_slot(v.id, i),
+                    restore: Default::default(),
                 });
             }
         }

@@ -95,6 +95,9 @@ impl Output<i64> for Observer {
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
+    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+        self.out.checkpoint(call)
+    }
 }
 
 struct Observed {
@@ -300,6 +303,9 @@ impl Output<i64> for FirstAbove {
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+        self.out.checkpoint(call)
     }
 }
 

@@ -77,6 +77,9 @@ impl Output<i64> for TagSubtask {
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
+    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+        self.out.checkpoint(call)
+    }
 }
 
 fn tagged(stream: &weir_core::api::DataStream<i64>) -> weir_core::api::DataStream<(i64, i64)> {

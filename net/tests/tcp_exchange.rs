@@ -170,6 +170,13 @@ impl Output<i64> for FailAt {
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
+
+    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+
+        self.out.checkpoint(call)
+
+    }
+
 }
 
 #[test]

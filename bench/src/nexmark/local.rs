@@ -4,7 +4,7 @@
 //! nothing it sends is late downstream. q5 counts per slice ([`super::local_count`]); q7
 //! keeps its candidate bids ([`super::local_top`]).
 
-use weir_core::operator::{BoxOutput, OpResult, Output};
+use weir_core::operator::{BoxOutput, CheckpointCall, OpResult, Output};
 use weir_core::record::{Data, Record, NO_TIMESTAMP};
 use weir_core::time::WatermarkStatus;
 
@@ -54,6 +54,14 @@ impl<I: Data, O: Data, P: Partial<I, O>> Output<I> for Local<P, O> {
     fn finish(&mut self) -> OpResult {
         self.flush::<I>(i64::MAX)?;
         self.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        // As Flink's local aggregation before a barrier: every partial result goes
+        // downstream (which merges it), so that none needs to be in the snapshot.
+        if matches!(call, CheckpointCall::Snapshot(_)) {
+            self.flush::<I>(i64::MAX)?;
+        }
+        self.out.checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()

@@ -110,6 +110,9 @@ mod tests {
         fn finish(&mut self) -> OpResult {
             Ok(())
         }
+        fn checkpoint(&mut self, _call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+            Ok(())
+        }
     }
 
     #[test]

@@ -206,6 +206,9 @@ impl<B: Data, O: Data> Output<B> for Query<B, O> {
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
+    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> OpResult {
+        self.out.checkpoint(call)
+    }
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
     }

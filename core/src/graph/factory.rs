@@ -27,11 +27,17 @@ pub struct BuildContext {
     pub timers: crate::runtime::timers::ProcessingTimeService,
     /// Where operators with keyed state report its size.
     pub state_sizes: crate::runtime::metrics::StateSizes,
+    /// The operator's state id: its `uid`, or one generated from its place in the graph.
+    pub uid: String,
+    /// What this subtask restores, when the job starts from a checkpoint or savepoint
+    /// holding state for `uid`.
+    pub restore: Option<std::sync::Arc<crate::operator::checkpoint::OperatorRestore>>,
 }
 
 impl BuildContext {
     /// A heap keyed state backend over this subtask's key groups (Flink's assignment
-    /// of key-group ranges to operator indices), with the slot's wall clock as TTL time.
+    /// of key-group ranges to operator indices), with the slot's wall clock as TTL time,
+    /// holding the restored keyed state if there is any (timers are claimed separately).
     pub fn keyed_state_backend<K: weir_state::keyed::BackendKey>(
         &self,
     ) -> Result<weir_state::HeapKeyedStateBackend<K>, OperatorError> {
@@ -44,11 +50,25 @@ impl BuildContext {
             subtask,
         );
         let clock = self.clock.clone();
-        Ok(weir_state::HeapKeyedStateBackend::new(
-            range,
-            max,
-            move || clock.epoch_millis(),
-        )?)
+        let mut backend =
+            weir_state::HeapKeyedStateBackend::new(range, max, move || clock.epoch_millis())?;
+        if let Some(restore) = self.restore.as_ref().filter(|r| !r.keyed.is_empty()) {
+            backend.restore(&restore.keyed_streams()).map_err(|e| {
+                OperatorError::User(format!(
+                    "operator '{}' (uid '{}'): restoring keyed state: {e}",
+                    self.name, self.uid
+                ))
+            })?;
+        }
+        Ok(backend)
+    }
+
+    /// The operator state of every old subtask (union), when restoring.
+    pub fn restored_operator_state(&self) -> Vec<&[u8]> {
+        self.restore
+            .as_ref()
+            .map(|r| r.operator.iter().map(Vec::as_slice).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -111,6 +111,18 @@ pub struct StreamGraph {
 }
 
 impl StreamGraph {
+    /// The id node `n`'s state is stored under in checkpoints and savepoints: its `uid`,
+    /// or else one generated from its place in the graph and its name (Flink hashes the
+    /// topology instead; both stay stable while the program is unchanged, and a `uid`
+    /// keeps state mapped when the program changes).
+    pub fn state_uid(&self, n: NodeId) -> String {
+        match self.nodes.get(n) {
+            Some(StreamNode { uid: Some(uid), .. }) => uid.clone(),
+            Some(node) => format!("auto-{}-{}", n, node.name),
+            None => format!("auto-{n}"),
+        }
+    }
+
     /// Adds a node and returns its id.
     pub fn add_node(&mut self, mut node: StreamNode) -> NodeId {
         node.id = self.nodes.len();

@@ -1,6 +1,6 @@
 //! Stateless one-to-one and one-to-many operators, and the fan-out to several consumers.
 
-use super::{BoxOutput, OpResult, Output};
+use super::{BoxOutput, CheckpointCall, OpResult, Output};
 use crate::record::{Data, Record};
 use crate::time::WatermarkStatus;
 
@@ -35,6 +35,9 @@ impl<I: Data, O: Data, F: FnMut(I) -> O> Output<I> for MapOperator<I, O, F> {
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        self.out.checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
@@ -72,6 +75,9 @@ impl<T: Data, F: FnMut(&T) -> bool> Output<T> for FilterOperator<T, F> {
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        self.out.checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
@@ -114,6 +120,9 @@ impl<I: Data, O: Data, R: IntoIterator<Item = O>, F: FnMut(I) -> R> Output<I>
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        self.out.checkpoint(call)
+    }
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
     }
@@ -155,6 +164,9 @@ impl<T: Data> Output<T> for FanOut<T> {
     fn finish(&mut self) -> OpResult {
         self.outs.iter_mut().try_for_each(|o| o.finish())
     }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        self.outs.iter_mut().try_for_each(|o| o.checkpoint(call))
+    }
     fn pause_until(&self) -> Option<u64> {
         self.outs.iter().filter_map(|o| o.pause_until()).max()
     }
@@ -174,6 +186,9 @@ impl<T: Data> Output<T> for Discard {
         Ok(())
     }
     fn finish(&mut self) -> OpResult {
+        Ok(())
+    }
+    fn checkpoint(&mut self, _call: &mut CheckpointCall<'_>) -> OpResult {
         Ok(())
     }
 }
@@ -200,6 +215,9 @@ pub(crate) mod tests {
             Ok(())
         }
         fn finish(&mut self) -> OpResult {
+            Ok(())
+        }
+        fn checkpoint(&mut self, _call: &mut CheckpointCall<'_>) -> OpResult {
             Ok(())
         }
     }

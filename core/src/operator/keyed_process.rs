@@ -17,6 +17,7 @@ use weir_state::keyed::BackendKey;
 use weir_state::timers::{TimeDomain, TimerQueue};
 use weir_state::HeapKeyedStateBackend;
 
+use super::checkpoint::{CheckpointCall, OperatorSnapshot};
 use super::process::{Collector, OutputTag, SideOutputs};
 use super::rolling::KeyFn;
 use super::{BoxOutput, OpResult, OperatorError};
@@ -190,6 +191,9 @@ macro_rules! forward_control_to_core {
         fn finish(&mut self) -> OpResult {
             self.core.borrow_mut().finish()
         }
+        fn checkpoint(&mut self, call: &mut $crate::operator::CheckpointCall<'_>) -> OpResult {
+            self.core.borrow_mut().checkpoint(call)
+        }
         fn pause_until(&self) -> Option<u64> {
             self.core.borrow().pause_until()
         }
@@ -212,7 +216,13 @@ pub(crate) struct Core<K, O: Data, F> {
     clock: SharedClock,
     /// Wake-ups for the processing-time timers.
     wake_ups: WakeUps,
+    /// The operator's state id.
+    uid: String,
 }
+
+/// The names the timer queues of a keyed operator have in its snapshots.
+const EVENT_TIMERS: &str = "event";
+const PROCESSING_TIMERS: &str = "processing";
 
 impl<K, O, F> Core<K, O, F>
 where
@@ -230,25 +240,31 @@ where
     ) -> Result<SharedCore<K, O, F>, OperatorError> {
         let mut state = ctx.keyed_state_backend()?;
         f.open(&mut state)?;
+        let mut timers = Timers {
+            event: TimerQueue::new(),
+            processing: TimerQueue::new(),
+        };
+        state.restore_timers(EVENT_TIMERS, &mut timers.event)?;
+        state.restore_timers(PROCESSING_TIMERS, &mut timers.processing)?;
         let (clock, service) = (ctx.clock.clone(), &ctx.timers);
         let core = Rc::new(RefCell::new(Core {
             f,
             out,
             side,
-            timers: Timers {
-                event: TimerQueue::new(),
-                processing: TimerQueue::new(),
-            },
+            timers,
             state,
             watermark: i64::MIN,
             clock,
             wake_ups: WakeUps::new(service.clone()),
+            uid: ctx.uid.clone(),
         }));
         let weak = Rc::downgrade(&core);
         let target = service.register(weak);
         core.borrow_mut().wake_ups.set_target(target);
         let weak = Rc::downgrade(&core);
         ctx.state_sizes.register(weak);
+        // Restored processing-time timers fire as soon as they are due.
+        core.borrow_mut().schedule_wake_up();
         Ok(core)
     }
 
@@ -358,6 +374,24 @@ where
     /// A pause a downstream operator asked for.
     pub(crate) fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
+    }
+
+    /// A checkpoint call: the keyed state and both timer queues go into a snapshot, then
+    /// the call goes on to the outputs.
+    pub(crate) fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        if let CheckpointCall::Snapshot(snapshot) = call {
+            let keyed = self.state.snapshot(&[
+                (EVENT_TIMERS, &self.timers.event),
+                (PROCESSING_TIMERS, &self.timers.processing),
+            ])?;
+            snapshot.add(OperatorSnapshot {
+                uid: self.uid.clone(),
+                keyed: Some(keyed),
+                operator: None,
+            });
+        }
+        self.side.for_each(|s| s.checkpoint(call))?;
+        self.out.checkpoint(call)
     }
 }
 

@@ -28,6 +28,9 @@ impl Output<String> for Capture {
     fn finish(&mut self) -> OpResult {
         Ok(())
     }
+    fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> crate::operator::OpResult {
+        Ok(())
+    }
 }
 
 /// Elements are `(key, command, time)`: "event" / "processing" register a timer of that
@@ -88,6 +91,8 @@ fn rig() -> Rig {
         clock: shared,
         timers: service.clone(),
         state_sizes: Default::default(),
+        uid: "keyed-process".into(),
+        restore: None,
     };
     let op = KeyedProcessOperator::new(
         Commands,

@@ -2,6 +2,7 @@
 //! [`Output`], so a chain is a nest of direct calls — no queue, no serialisation.
 //!
 //! - [`basic`]: map, filter, flat_map and the fan-out to several consumers.
+//! - [`checkpoint`]: checkpoint calls down a chain, and what an operator restores.
 //! - [`process`]: process functions with a context (timestamp, side outputs).
 //! - [`keyed_process`]: keyed process functions with timers per key.
 //! - [`two_input`]: two-input operators: CoMap, CoFlatMap, (keyed) CoProcess.
@@ -13,6 +14,7 @@
 
 pub mod basic;
 pub mod broadcast;
+pub mod checkpoint;
 pub mod join;
 pub mod keyed_process;
 pub mod process;
@@ -20,6 +22,8 @@ pub mod rolling;
 pub mod sink;
 pub mod two_input;
 pub mod watermarks;
+
+pub use checkpoint::CheckpointCall;
 
 use crate::record::{Data, Record, RecordError};
 use crate::time::WatermarkStatus;
@@ -62,6 +66,10 @@ pub trait Output<T: Data> {
     fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult;
     /// The input has ended: flush what is held and pass the end downstream.
     fn finish(&mut self) -> OpResult;
+    /// A checkpoint event: snapshot (or commit, or abort) what this output holds, then
+    /// pass the call to every output downstream in the chain. Required, so that no
+    /// operator can silently drop the state of the operators behind it.
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult;
     /// Asks the task to pause until this instant (nanoseconds on the task clock), e.g. a
     /// rate-limited sink; `None` when the output needs no pause.
     fn pause_until(&self) -> Option<u64> {
@@ -92,6 +100,9 @@ impl<T: Data> Output<T> for BoxOutput<T> {
     }
     fn finish(&mut self) -> OpResult {
         (**self).finish()
+    }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        (**self).checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         (**self).pause_until()

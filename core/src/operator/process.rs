@@ -26,6 +26,10 @@ macro_rules! forward_control_to_outputs {
             self.side.for_each(|s| s.finish())?;
             self.out.finish()
         }
+        fn checkpoint(&mut self, call: &mut $crate::operator::CheckpointCall<'_>) -> OpResult {
+            self.side.for_each(|s| s.checkpoint(call))?;
+            self.out.checkpoint(call)
+        }
         fn pause_until(&self) -> Option<u64> {
             self.out.pause_until()
         }
@@ -114,6 +118,8 @@ pub trait SideOutputControl {
     fn watermark_status(&mut self, status: WatermarkStatus) -> OpResult;
     /// Forwards the end of input.
     fn finish(&mut self) -> OpResult;
+    /// Forwards a checkpoint call.
+    fn checkpoint(&mut self, call: &mut super::CheckpointCall<'_>) -> OpResult;
 }
 
 /// Wraps a typed side output so that watermarks and the end of input reach it.
@@ -128,6 +134,9 @@ impl<S: Data> SideOutputControl for SideOutput<S> {
     }
     fn finish(&mut self) -> OpResult {
         self.0.finish()
+    }
+    fn checkpoint(&mut self, call: &mut super::CheckpointCall<'_>) -> OpResult {
+        self.0.checkpoint(call)
     }
 }
 
@@ -279,6 +288,9 @@ impl<S: Data> Output<S> for SharedOutput<S> {
     }
     fn finish(&mut self) -> OpResult {
         self.0.borrow_mut().finish()
+    }
+    fn checkpoint(&mut self, call: &mut super::CheckpointCall<'_>) -> OpResult {
+        self.0.borrow_mut().checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.0.borrow().pause_until()

@@ -41,6 +41,8 @@ pub struct RollingReduce<T: Data, K, F> {
     reduce: F,
     state: Rc<RefCell<Rolling<K, T>>>,
     out: BoxOutput<T>,
+    /// The operator's state id.
+    uid: String,
 }
 
 impl<T: Data, K: BackendKey, F: ReduceFn<T>> RollingReduce<T, K, F> {
@@ -57,6 +59,7 @@ impl<T: Data, K: BackendKey, F: ReduceFn<T>> RollingReduce<T, K, F> {
         let weak = Rc::downgrade(&state);
         ctx.state_sizes.register(weak);
         Ok(Self {
+            uid: ctx.uid.clone(),
             key,
             reduce,
             state,
@@ -96,6 +99,17 @@ impl<T: Data, K: BackendKey, F: ReduceFn<T>> Output<T> for RollingReduce<T, K, F
     }
     fn finish(&mut self) -> OpResult {
         self.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut crate::operator::CheckpointCall<'_>) -> OpResult {
+        if let crate::operator::CheckpointCall::Snapshot(snapshot) = call {
+            let keyed = self.state.borrow().backend.snapshot(&[])?;
+            snapshot.add(crate::operator::checkpoint::OperatorSnapshot {
+                uid: self.uid.clone(),
+                keyed: Some(keyed),
+                operator: None,
+            });
+        }
+        self.out.checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
@@ -212,6 +226,8 @@ mod tests {
             clock: clock.clone(),
             timers: crate::runtime::timers::ProcessingTimeService::new(clock),
             state_sizes: Default::default(),
+            uid: "rolling".into(),
+            restore: None,
         }
     }
 

@@ -90,6 +90,13 @@ impl<T: Data, W: SinkWriter<T>> Output<T> for SinkOperator<T, W> {
     fn finish(&mut self) -> OpResult {
         self.writer.flush()
     }
+    fn checkpoint(&mut self, call: &mut super::CheckpointCall<'_>) -> OpResult {
+        // At least once: what the checkpoint covers is written out before it completes.
+        match call {
+            super::CheckpointCall::Snapshot(_) => self.writer.flush(),
+            _ => Ok(()),
+        }
+    }
     fn pause_until(&self) -> Option<u64> {
         self.pause
     }

@@ -28,6 +28,8 @@ pub trait TwoInputOperator<I1: Data, I2: Data> {
     fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult;
     /// Both inputs ended.
     fn finish(&mut self) -> OpResult;
+    /// A checkpoint call (see [`crate::operator::Output::checkpoint`]).
+    fn checkpoint(&mut self, call: &mut super::CheckpointCall<'_>) -> OpResult;
     /// A pause a downstream operator asked for.
     fn pause_until(&self) -> Option<u64>;
 }
@@ -68,6 +70,9 @@ impl<I1: Data, I2: Data> ErasedInput for TwoInputHead<I1, I2> {
     }
     fn finish(&mut self) -> OpResult {
         self.op.finish()
+    }
+    fn checkpoint(&mut self, call: &mut super::CheckpointCall<'_>) -> OpResult {
+        self.op.checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.op.pause_until()

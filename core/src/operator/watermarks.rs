@@ -120,6 +120,9 @@ impl<T: Data> Output<T> for TimestampsAndWatermarks<T> {
         inner.forward()?;
         inner.out.finish()
     }
+    fn checkpoint(&mut self, call: &mut crate::operator::CheckpointCall<'_>) -> OpResult {
+        self.0.borrow_mut().out.checkpoint(call)
+    }
     fn pause_until(&self) -> Option<u64> {
         self.0.borrow().out.pause_until()
     }
@@ -158,6 +161,9 @@ mod tests {
         }
         fn finish(&mut self) -> OpResult {
             self.0.borrow_mut().push(Seen::Finish);
+            Ok(())
+        }
+        fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> OpResult {
             Ok(())
         }
     }

@@ -25,6 +25,9 @@ impl<T: Data> Output<T> for Sink<T> {
     fn finish(&mut self) -> OpResult {
         Ok(())
     }
+    fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> crate::operator::OpResult {
+        Ok(())
+    }
 }
 
 fn temp_file(tag: &str, bytes: &[u8]) -> PathBuf {

@@ -2,7 +2,7 @@
 //! statuses combined over channels (by `time::StatusWatermarkValve`) passed on.
 
 use crate::framing::reader::peek_record;
-use crate::operator::{BoxOutput, OpResult};
+use crate::operator::{BoxOutput, CheckpointCall, OpResult};
 use crate::record::{split_payload, Data, InPlace, Record};
 use crate::time::WatermarkStatus;
 
@@ -17,6 +17,8 @@ pub trait ErasedInput {
     fn watermark_status(&mut self, status: WatermarkStatus) -> OpResult;
     /// Every input channel ended.
     fn finish(&mut self) -> OpResult;
+    /// A checkpoint call for the chain (see [`crate::operator::Output::checkpoint`]).
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult;
     /// A pause a downstream operator asked for.
     fn pause_until(&self) -> Option<u64>;
     /// Whether the head wants to see records ahead of time ([`ErasedInput::prefetch`]).
@@ -72,6 +74,9 @@ impl<T: Data> ErasedInput for TypedInput<T> {
     }
     fn finish(&mut self) -> OpResult {
         self.head.finish()
+    }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        self.head.checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.head.pause_until()

@@ -384,4 +384,8 @@ impl<T: Data> Output<T> for RecordWriterOutput<T> {
         // The end of partition is written by the task once the whole chain has finished.
         Ok(())
     }
+    fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> OpResult {
+        // The barrier is broadcast by the task once the whole chain has snapshotted.
+        Ok(())
+    }
 }

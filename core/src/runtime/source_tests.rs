@@ -22,6 +22,9 @@ impl Output<i64> for Sink {
     fn finish(&mut self) -> OpResult {
         Ok(())
     }
+    fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> crate::operator::OpResult {
+        Ok(())
+    }
 }
 
 /// Lets a test read the position of a source its driver owns.

@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -16,6 +17,7 @@ use crate::framing::reader::{Frame, FrameReader};
 use crate::graph::factory::{BuildContext, Built};
 use crate::graph::job_graph::{JobGraph, VertexId};
 use crate::memory::local_pool::LocalBufferPool;
+use crate::operator::checkpoint::OperatorRestore;
 use crate::operator::process::SideOutputs;
 use crate::operator::{OpResult, OperatorError};
 use crate::runtime::clock::SharedClock;
@@ -75,6 +77,8 @@ pub struct TaskDeployment {
     pub cancel: CancelHandle,
     /// Where the task publishes its running metrics (a job run under a `JobControl`).
     pub published: Option<MetricsSlot>,
+    /// What its operators restore, by state id (empty for a fresh start).
+    pub restore: HashMap<String, Arc<OperatorRestore>>,
 }
 
 /// Why a subtask stopped without finishing.
@@ -235,6 +239,8 @@ fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
             clock: d.clock.clone(),
             timers: timers.clone(),
             state_sizes: state_sizes.clone(),
+            uid: g.state_uid(n),
+            restore: d.restore.get(&g.state_uid(n)).cloned(),
         };
         match node.factory.build(&ctx, main, sides)? {
             Built::Source(s) => head_source = Some(s),

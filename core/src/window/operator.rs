@@ -73,7 +73,13 @@ pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
     present: Vec<bool>,
     /// Elements dropped for being late (Flink's `numLateRecordsDropped`).
     pub(crate) late_dropped: u64,
+    /// The operator's state id.
+    uid: String,
 }
+
+/// The names the timer queues of a window operator have in its snapshots.
+const EVENT_TIMERS: &str = "window-event";
+const PROCESSING_TIMERS: &str = "window-processing";
 
 /// Borrows the parts of the core a trigger call needs, for `key` and `window`.
 macro_rules! trigger_ctx {
@@ -562,10 +568,20 @@ where
             windows: Vec::new(),
             present: Vec::new(),
             late_dropped: 0,
+            uid: ctx.uid.clone(),
         }));
+        {
+            let core = &mut *core.borrow_mut();
+            core.state
+                .restore_timers(EVENT_TIMERS, &mut core.timers.event)?;
+            core.state
+                .restore_timers(PROCESSING_TIMERS, &mut core.timers.processing)?;
+        }
         let weak = Rc::downgrade(&core);
         let target = ctx.timers.register(weak);
         core.borrow_mut().wake_ups.set_target(target);
+        // Restored processing-time timers fire as soon as they are due.
+        core.borrow_mut().schedule_wake_up();
         let weak = Rc::downgrade(&core);
         ctx.state_sizes.register(weak);
         Ok(Self { core, key })
@@ -604,6 +620,22 @@ where
         let core = &mut *self.core.borrow_mut();
         core.side.for_each(|s| s.finish())?;
         core.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut crate::operator::CheckpointCall<'_>) -> OpResult {
+        let core = &mut *self.core.borrow_mut();
+        if let crate::operator::CheckpointCall::Snapshot(snapshot) = call {
+            let keyed = core.state.snapshot(&[
+                (EVENT_TIMERS, &core.timers.event),
+                (PROCESSING_TIMERS, &core.timers.processing),
+            ])?;
+            snapshot.add(crate::operator::checkpoint::OperatorSnapshot {
+                uid: core.uid.clone(),
+                keyed: Some(keyed),
+                operator: None,
+            });
+        }
+        core.side.for_each(|s| s.checkpoint(call))?;
+        core.out.checkpoint(call)
     }
     fn pause_until(&self) -> Option<u64> {
         self.core.borrow().out.pause_until()

@@ -100,6 +100,9 @@ impl Output<Row> for RowStepOperator {
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
     }
+    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+        self.out.checkpoint(call)
+    }
 }
 
 /// The key of a row: the values of its key columns.

@@ -133,6 +133,9 @@ impl Output<Row> for UpsertMaterializer {
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
     }
+    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+        self.out.checkpoint(call)
+    }
 }
 
 /// The stream an upsert sink writes: `input` keyed by `keys` and materialized (its rows

@@ -41,6 +41,8 @@ where
         clock: shared.clone(),
         timers: ProcessingTimeService::new(shared),
         state_sizes: StateSizes::default(),
+        uid: "join".into(),
+        restore: None,
     };
     let (out, seen): (BoxOutput<O>, _) = capture();
     let op = KeyedCoProcessOperator::new(
