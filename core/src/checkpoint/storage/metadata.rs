@@ -216,7 +216,10 @@ pub fn write_metadata(dir: &Path, metadata: &CheckpointMetadata) -> Result<(), S
 
 /// Decodes the bytes of the metadata file `path`: magic, version, checksum, JSON, and the
 /// consistency of what the JSON says (not the files it names).
-pub(super) fn decode_metadata(path: &Path, bytes: &[u8]) -> Result<CheckpointMetadata, StorageError> {
+pub(super) fn decode_metadata(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<CheckpointMetadata, StorageError> {
     let corrupt = |reason: String| StorageError::Corrupt {
         path: path.to_path_buf(),
         reason,
@@ -385,4 +388,3 @@ pub(super) fn is_safe_file_name(file: &str) -> bool {
     let path = Path::new(file);
     !file.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)))
 }
-

@@ -196,7 +196,9 @@ impl<W: Write> Write for PartWriter<'_, W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush().inspect_err(|e| self.error = Some(e.to_string()))
+        self.out
+            .flush()
+            .inspect_err(|e| self.error = Some(e.to_string()))
     }
 }
 
@@ -212,20 +214,24 @@ pub fn write_task_state(
     let name = format!("{}-{}.state", task.vertex_index, task.subtask);
     let path = dir.join(&name);
     let file = File::create(&path).map_err(|e| io_error(&path, &e))?;
-    let mut out = BufWriter::new(file);
-    let mut offset = 0u64;
+    let file_path = path.clone();
+    let mut out = StateFile {
+        out: BufWriter::new(file),
+        path,
+        name,
+        offset: 0,
+    };
     let mut handles = Vec::with_capacity(task.operators.len());
     for op in &task.operators {
-        let mut part = |write: &mut dyn FnMut(
-            &mut PartWriter<'_, BufWriter<File>>,
-        ) -> Result<(), StorageError>| {
-            write_part(&mut out, &mut offset, &path, &name, task, &op.uid, write)
-        };
+        let context = format!(
+            "operator '{}' of vertex '{}' subtask {}",
+            op.uid, task.vertex, task.subtask
+        );
         let keyed = match &op.keyed {
             Some(snapshot) => {
                 let range = snapshot.key_group_range();
                 Some(KeyedHandle {
-                    part: part(&mut |w| snapshot.write_to(w).map_err(StorageError::from))?,
+                    part: out.part(&context, |w| Ok(snapshot.write_to(w)?))?,
                     first_key_group: range.start_key_group(),
                     key_groups: range.number_of_key_groups(),
                 })
@@ -233,8 +239,8 @@ pub fn write_task_state(
             None => None,
         };
         let operator = match &op.operator {
-            Some(bytes) => Some(part(&mut |w| {
-                w.write_all(bytes).map_err(|e| io_error(&path, &e))
+            Some(bytes) => Some(out.part(&context, |w| {
+                w.write_all(bytes).map_err(|e| io_error(&file_path, &e))
             })?),
             None => None,
         };
@@ -248,44 +254,49 @@ pub fn write_task_state(
         ));
     }
     let file = out
+        .out
         .into_inner()
-        .map_err(|e| io_error(&path, e.error()))?;
-    file.sync_all().map_err(|e| io_error(&path, &e))?;
+        .map_err(|e| io_error(&out.path, e.error()))?;
+    file.sync_all().map_err(|e| io_error(&out.path, &e))?;
     Ok(handles)
 }
 
-/// Writes one part at `offset` of the file `path` (named `name` in the metadata) through
-/// `write`, advancing `offset`; an I/O error names the file, the vertex and the operator.
-#[allow(clippy::too_many_arguments)]
-fn write_part<W: Write>(
-    out: &mut W,
-    offset: &mut u64,
-    path: &Path,
-    name: &str,
-    task: &TaskState,
-    uid: &str,
-    write: &mut dyn FnMut(&mut PartWriter<'_, W>) -> Result<(), StorageError>,
-) -> Result<PartHandle, StorageError> {
-    let mut w = PartWriter::new(out);
-    let result = write(&mut w);
-    if let Some(reason) = w.error.take() {
-        return Err(StorageError::Io {
-            path: path.to_path_buf(),
-            reason: format!(
-                "writing operator '{uid}' of vertex '{}' subtask {}: {reason}",
-                task.vertex, task.subtask
-            ),
-        });
+/// One `.state` file being written: its parts back to back.
+struct StateFile {
+    out: BufWriter<File>,
+    /// Where it is.
+    path: PathBuf,
+    /// Its name in the metadata.
+    name: String,
+    /// Where the next part starts.
+    offset: u64,
+}
+
+impl StateFile {
+    /// Writes one part through `write`; an I/O error names the file and `context`.
+    fn part(
+        &mut self,
+        context: &str,
+        write: impl FnOnce(&mut PartWriter<'_, BufWriter<File>>) -> Result<(), StorageError>,
+    ) -> Result<PartHandle, StorageError> {
+        let mut w = PartWriter::new(&mut self.out);
+        let result = write(&mut w);
+        if let Some(reason) = w.error.take() {
+            return Err(StorageError::Io {
+                path: self.path.clone(),
+                reason: format!("writing {context}: {reason}"),
+            });
+        }
+        result?;
+        let handle = PartHandle {
+            file: self.name.clone(),
+            offset: self.offset,
+            length: w.length,
+            crc32c: w.crc,
+        };
+        self.offset += w.length;
+        Ok(handle)
     }
-    result?;
-    let handle = PartHandle {
-        file: name.to_owned(),
-        offset: *offset,
-        length: w.length,
-        crc32c: w.crc,
-    };
-    *offset += w.length;
-    Ok(handle)
 }
 
 /// A completed checkpoint or savepoint, loaded from its directory (or its `_metadata` path).
