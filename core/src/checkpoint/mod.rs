@@ -14,6 +14,7 @@
 //!   with a timeout that switches to unaligned (Flink's `SingleCheckpointBarrierHandler`).
 //! - [`tracker`]: at-least-once, never blocking (Flink's `CheckpointBarrierTracker`).
 //! - [`handler`]: the handler of a gate chosen by the checkpointing mode.
+//! - [`storage`]: checkpoint and savepoint files, `_metadata`, and what each subtask restores.
 
 pub mod action;
 pub mod barrier;
@@ -21,6 +22,7 @@ mod channels;
 pub mod coordinator;
 pub mod handler;
 pub mod single;
+pub mod storage;
 pub mod tracker;
 
 pub use action::{AbortReason, Action, BarrierError, InFlight};
