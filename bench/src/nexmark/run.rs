@@ -275,13 +275,7 @@ pub fn csv_bids(
 ) -> DataStream<QueryBid> {
     let path = Arc::new(path);
     env.add_source("Nexmark CSV Source", move |ctx| {
-        LineFileSource::open(
-            &path,
-            QueryBidCsvParser,
-            &options,
-            ctx.subtask,
-            ctx.parallelism,
-        )
+        LineFileSource::open_in(&path, QueryBidCsvParser, &options, ctx)
     })
 }
 
@@ -294,7 +288,9 @@ pub fn generated_events(
     kinds: EventKinds,
 ) -> DataStream<Event> {
     env.add_source("Nexmark Generator", move |ctx| {
-        Ok(GeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)?.only(kinds))
+        Ok(GeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)?
+            .only(kinds)
+            .resumed_in(ctx)?)
     })
 }
 
@@ -381,13 +377,7 @@ pub fn csv_events(
 ) -> DataStream<Event> {
     let path = Arc::new(path);
     env.add_source("Nexmark CSV Source", move |ctx| {
-        LineFileSource::open(
-            &path,
-            EventCsvParser(kinds),
-            &options,
-            ctx.subtask,
-            ctx.parallelism,
-        )
+        LineFileSource::open_in(&path, EventCsvParser(kinds), &options, ctx)
     })
 }
 

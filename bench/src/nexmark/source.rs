@@ -193,6 +193,17 @@ impl GeneratorSource {
     pub fn position(&self) -> RoundRobinProgress {
         self.walk.position()
     }
+
+    /// [`resumed`](Self::resumed) from the positions restored for the subtask `ctx`
+    /// describes (unchanged on a fresh start).
+    pub fn resumed_in(self, ctx: &weir_core::graph::factory::BuildContext) -> Result<Self, OperatorError> {
+        let restored = weir_core::runtime::source::restored_positions(ctx, "Nexmark generator")?;
+        if restored.is_empty() {
+            Ok(self)
+        } else {
+            self.resumed(&restored)
+        }
+    }
 }
 
 impl Source<Event> for GeneratorSource {
@@ -215,6 +226,9 @@ impl Source<Event> for GeneratorSource {
             ctx.collect_with_timestamp(ev, ts)?;
         }
         Ok(self.walk.status())
+    }
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        Some(self.position().encode())
     }
 }
 

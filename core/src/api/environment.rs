@@ -14,7 +14,9 @@ use crate::graph::stream_graph::{NodeKind, StreamGraph, StreamNode};
 use crate::graph::GraphError;
 use crate::operator::OperatorError;
 use crate::record::Data;
-use crate::runtime::source::{CollectionSource, SequenceSource, Source, TypedSourceDriver};
+use crate::runtime::source::{
+    restored_positions, CollectionSource, SequenceSource, Source, TypedSourceDriver,
+};
 use crate::runtime::typed::TypeOpsImpl;
 
 pub(crate) struct EnvInner {
@@ -102,8 +104,9 @@ impl StreamExecutionEnvironment {
     /// A non-parallel source of the given elements (Flink's `fromCollection`).
     pub fn from_collection<T: Data + Sync>(&self, items: Vec<T>) -> DataStream<T> {
         let items = Arc::new(items);
-        self.add_source("Collection Source", move |_ctx| {
-            Ok(CollectionSource::new((*items).clone()))
+        self.add_source("Collection Source", move |ctx| {
+            let restored = restored_positions(ctx, "collection source")?;
+            CollectionSource::resumed((*items).clone(), &restored)
         })
         .set_parallelism(1)
     }
@@ -111,7 +114,12 @@ impl StreamExecutionEnvironment {
     /// The numbers `from..=to`, split over the source's subtasks (Flink's `fromSequence`).
     pub fn from_sequence(&self, from: i64, to: i64) -> DataStream<i64> {
         self.add_source("Sequence Source", move |ctx| {
-            Ok(SequenceSource::new(from, to, ctx.subtask, ctx.parallelism))
+            let restored = restored_positions(ctx, "sequence source")?;
+            if restored.is_empty() {
+                Ok(SequenceSource::new(from, to, ctx.subtask, ctx.parallelism))
+            } else {
+                SequenceSource::resumed(from, to, ctx.subtask, ctx.parallelism, &restored)
+            }
         })
     }
 

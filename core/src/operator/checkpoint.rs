@@ -20,7 +20,7 @@ pub enum CheckpointCall<'a> {
 }
 
 /// The state of every stateful operator of one subtask for one checkpoint.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct ChainSnapshot {
     /// The checkpoint's id.
     pub checkpoint_id: u64,
@@ -56,6 +56,7 @@ impl ChainSnapshot {
 
 /// One operator's state in one subtask: keyed state by key group, and opaque operator
 /// state (a source's position, a sink's transactions).
+#[derive(Debug)]
 pub struct OperatorSnapshot {
     /// The operator's state id (its `uid`, or the one generated for it).
     pub uid: String,

@@ -262,6 +262,19 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
         )
     }
 
+    /// [`open`](Self::open) for the subtask `ctx` describes, going on from its restored
+    /// positions when the job starts from a checkpoint.
+    pub fn open_in(
+        path: &Path,
+        parser: P,
+        options: &LineFileOptions,
+        ctx: &crate::graph::factory::BuildContext,
+    ) -> Result<Self, OperatorError> {
+        let what = format!("file source {}", path.display());
+        let restored = crate::runtime::source::restored_positions(ctx, &what)?;
+        Self::open_resumed(path, parser, options, ctx.subtask, ctx.parallelism, &restored)
+    }
+
     /// [`open`](Self::open) going on from the positions of every subtask of a snapshot
     /// (taken by [`LineFileSource::position`], at any parallelism): only what they had not
     /// read is read.
@@ -472,6 +485,9 @@ impl<T: Data, P: LineParser<T>> Source<T> for LineFileSource<T, P> {
         } else {
             Ok(SourceStatus::More)
         }
+    }
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        Some(self.position().encode())
     }
 }
 

@@ -1,7 +1,8 @@
 //! Sources as the runtime drives them: a [`Source`] emits records in batches into its
 //! chain; between batches the task flushes, drains backpressure and yields the core.
 
-use crate::operator::{BoxOutput, OpResult, OperatorError};
+use crate::operator::checkpoint::OperatorSnapshot;
+use crate::operator::{BoxOutput, CheckpointCall, OpResult, OperatorError};
 use crate::record::{Data, Record, NO_TIMESTAMP};
 use crate::runtime::progress::{Resume, RoundRobinProgress};
 use crate::time::WatermarkStatus;
@@ -85,6 +86,24 @@ pub trait Source<T: Data>: 'static {
         ctx: &mut SourceContext<'_, T>,
         max: usize,
     ) -> Result<SourceStatus, OperatorError>;
+    /// Where the source is, for a checkpoint taken between batches (its operator state,
+    /// handed back to every subtask on restore); `None` for a source without a position,
+    /// which starts over after a restore.
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// The positions of every old subtask of a restored source (empty on a fresh start), as
+/// [`RoundRobinProgress`]es; `what` names the source in errors.
+pub fn restored_positions(
+    ctx: &crate::graph::factory::BuildContext,
+    what: &str,
+) -> Result<Vec<RoundRobinProgress>, OperatorError> {
+    ctx.restored_operator_state()
+        .into_iter()
+        .map(|bytes| RoundRobinProgress::decode(bytes, what))
+        .collect()
 }
 
 /// A source with its chain, type-erased for the task loop.
@@ -99,6 +118,9 @@ pub trait SourceDriver {
     fn records_emitted(&self) -> u64;
     /// Malformed records skipped so far.
     fn records_skipped(&self) -> u64;
+    /// A checkpoint call between batches: the source's position goes into a snapshot under
+    /// `uid`, then the call goes down the chain.
+    fn checkpoint(&mut self, uid: &str, call: &mut CheckpointCall<'_>) -> OpResult;
 }
 
 /// Drives a typed source into its chain.
@@ -154,19 +176,52 @@ impl<T: Data> SourceDriver for TypedSourceDriver<T> {
     fn records_skipped(&self) -> u64 {
         self.skipped
     }
+    fn checkpoint(&mut self, uid: &str, call: &mut CheckpointCall<'_>) -> OpResult {
+        if let CheckpointCall::Snapshot(snapshot) = call {
+            if let Some(position) = self.source.snapshot_position() {
+                snapshot.add(OperatorSnapshot {
+                    uid: uid.to_owned(),
+                    keyed: None,
+                    operator: Some(position),
+                });
+            }
+        }
+        self.out.checkpoint(call)
+    }
 }
 
-/// Emits the elements of a vector (Flink's `fromCollection`, non-parallel).
+/// Emits the elements of a vector (Flink's `fromCollection`, non-parallel). Its position
+/// is the number of elements emitted (one unit per element, as a [`RoundRobinProgress`] of
+/// one subtask).
 pub struct CollectionSource<T> {
     items: std::vec::IntoIter<T>,
+    emitted: u64,
+    len: u64,
 }
 
 impl<T: Data> CollectionSource<T> {
     /// A source over `items`.
     pub fn new(items: Vec<T>) -> Self {
+        let len = items.len() as u64;
         Self {
             items: items.into_iter(),
+            emitted: 0,
+            len,
         }
+    }
+
+    /// [`new`](Self::new) going on after the elements the restored position had emitted.
+    pub fn resumed(items: Vec<T>, restored: &[RoundRobinProgress]) -> Result<Self, OperatorError> {
+        let mut s = Self::new(items);
+        if !restored.is_empty() {
+            let resume = Resume::new(restored, 0, 1, "collection source")?;
+            let skip = resume.next_unit(0).map_or(s.len, |(u, _)| u);
+            for _ in 0..skip {
+                s.items.next();
+            }
+            s.emitted = skip.min(s.len);
+        }
+        Ok(s)
     }
 }
 
@@ -178,11 +233,22 @@ impl<T: Data> Source<T> for CollectionSource<T> {
     ) -> Result<SourceStatus, OperatorError> {
         for _ in 0..max {
             match self.items.next() {
-                Some(v) => ctx.collect(v)?,
+                Some(v) => {
+                    ctx.collect(v)?;
+                    self.emitted += 1;
+                }
                 None => return Ok(SourceStatus::Finished),
             }
         }
         Ok(SourceStatus::More)
+    }
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        let p = if self.emitted >= self.len {
+            RoundRobinProgress::finished(1, 0, self.len)
+        } else {
+            RoundRobinProgress::at(1, 0, self.emitted, 0)
+        };
+        Some(p.encode())
     }
 }
 
@@ -289,6 +355,9 @@ impl Source<i64> for SequenceSource {
         } else {
             SourceStatus::More
         })
+    }
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        Some(self.position().encode())
     }
 }
 

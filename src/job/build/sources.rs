@@ -9,7 +9,7 @@ use weir_core::api::DataStream;
 use weir_core::graph::factory::BuildContext;
 use weir_core::row::{Field, FieldType, Row, RowParser, Schema, Value};
 use weir_core::runtime::file_source::{LineFileOptions, LineFileSource, LineParser, OnError};
-use weir_core::runtime::source::SequenceSource;
+use weir_core::runtime::source::{restored_positions, SequenceSource};
 use weir_core::time::WatermarkStrategy;
 
 use super::nexmark_rows;
@@ -37,13 +37,7 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
             };
             let (path, options) = file_options(b, path, *header, *on_error, dead_letter.as_deref());
             let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
-                LineFileSource::open(
-                    &path,
-                    parser.clone(),
-                    &options,
-                    ctx.subtask,
-                    ctx.parallelism,
-                )
+                LineFileSource::open_in(&path, parser.clone(), &options, ctx)
             });
             (stream, schema)
         }
@@ -56,7 +50,7 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
                 .map_err(|e| b.error(spec.line, e.to_string()))?;
             let (path, options) = file_options(b, path, false, *on_error, dead_letter.as_deref());
             let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
-                LineFileSource::open(&path, TextRows, &options, ctx.subtask, ctx.parallelism)
+                LineFileSource::open_in(&path, TextRows, &options, ctx)
             });
             (stream, schema)
         }
@@ -71,7 +65,7 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
             let (path, options) = file_options(b, path, false, *on_error, dead_letter.as_deref());
             let parser = NexmarkRows { kind: *kind };
             let stream = env.add_source(&spec.name, move |ctx: &BuildContext| {
-                LineFileSource::open(&path, parser, &options, ctx.subtask, ctx.parallelism)
+                LineFileSource::open_in(&path, parser, &options, ctx)
             });
             (stream, schema)
         }
@@ -92,7 +86,8 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
             let (events, kind, rate_limit) = (*events, *kind, *rate_limit);
             let generated = env.add_source(&spec.name, move |ctx: &BuildContext| {
                 let limit = rate_limit.map(|r| (r, ctx.clock.clone()));
-                GeneratorSource::new(config, 0..events, ctx.subtask, ctx.parallelism, limit)
+                GeneratorSource::new(config, 0..events, ctx.subtask, ctx.parallelism, limit)?
+                    .resumed_in(ctx)
             });
             let stream = with_parallelism(generated, spec.parallelism)
                 .flat_map(move |event| nexmark_rows::to_row(event, kind))
@@ -104,7 +99,12 @@ pub fn build(b: &Builder<'_>, spec: &SourceSpec) -> Result<Named, JobFileError> 
                 .map_err(|e| b.error(spec.line, e.to_string()))?;
             let (from, to) = (*from, *to);
             let numbers = env.add_source(&spec.name, move |ctx: &BuildContext| {
-                Ok(SequenceSource::new(from, to, ctx.subtask, ctx.parallelism))
+                let restored = restored_positions(ctx, "sequence source")?;
+                if restored.is_empty() {
+                    Ok(SequenceSource::new(from, to, ctx.subtask, ctx.parallelism))
+                } else {
+                    SequenceSource::resumed(from, to, ctx.subtask, ctx.parallelism, &restored)
+                }
             });
             let stream = with_parallelism(numbers, spec.parallelism)
                 .map(|v| Row::new(vec![Value::Long(v)]))

@@ -31,7 +31,6 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use weir_state::snapshot::KeyedStateSnapshot;
 use weir_state::StateError;
 
 pub mod assign;
@@ -130,17 +129,9 @@ fn io_error(path: &Path, e: &io::Error) -> StorageError {
     }
 }
 
-/// One operator's state in one subtask, as a task hands it to the storage.
-#[derive(Debug)]
-pub struct OperatorSubtaskState {
-    /// The operator's state id (Flink's uid).
-    pub uid: String,
-    /// The keyed state snapshot, written with `write_to` (the asynchronous part); its
-    /// key-group range comes from [`KeyedStateSnapshot::key_group_range`].
-    pub keyed: Option<KeyedStateSnapshot>,
-    /// The operator (list) state stream, e.g. `OperatorStateSnapshot::to_bytes()`; opaque here.
-    pub operator: Option<Vec<u8>>,
-}
+/// One operator's state in one subtask, as a task hands it to the storage (what the
+/// chain's snapshot call collected).
+pub use crate::operator::checkpoint::OperatorSnapshot as OperatorSubtaskState;
 
 /// What one subtask of one vertex hands over for one checkpoint.
 #[derive(Debug)]
