@@ -290,6 +290,8 @@ impl LocalCluster {
                     cancel: cancel.clone(),
                     published: control.metrics_slot(v.id, i),
                     restore: Default::default(),
+                    checkpointing: None,
+                    fail_after_records: None,
                 });
             }
         }

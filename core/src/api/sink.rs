@@ -120,6 +120,24 @@ impl<T: Data> DataStream<T> {
         })
     }
 
+    /// Writes every element exactly once as a line formatted by `format` into part files of
+    /// the directory `dir` (Flink's `FileSink`): subtask `s` writes
+    /// `.part-<s>-<n>.inprogress` files, which become `part-<s>-<n>` when the checkpoint
+    /// that covers them completes (or at the end of input without checkpointing).
+    pub fn sink_to_files_exactly_once(
+        &self,
+        dir: impl Into<std::path::PathBuf>,
+        format: Formatter<T>,
+    ) -> DataStreamSink {
+        let dir = dir.into();
+        self.add_sink("Exactly-once File Sink", move |ctx| {
+            let subtask = u32::try_from(ctx.subtask).unwrap_or(u32::MAX);
+            let sink = crate::sink::FileSink::new(&dir, subtask, format.clone())
+                .map_err(|e| OperatorError::User(format!("sink '{}': {e}", ctx.name)))?;
+            Ok(Box::new(crate::sink::TwoPhaseCommitSinkOperator::new(sink, ctx)?))
+        })
+    }
+
     /// Discards every element, optionally at most `rate_limit` per second.
     pub fn blackhole(&self, rate_limit: Option<f64>) -> DataStreamSink {
         self.sink_to("Blackhole", rate_limit, |_| Ok(BlackholeWriter))

@@ -14,6 +14,8 @@
 //!   with a timeout that switches to unaligned (Flink's `SingleCheckpointBarrierHandler`).
 //! - [`tracker`]: at-least-once, never blocking (Flink's `CheckpointBarrierTracker`).
 //! - [`handler`]: the handler of a gate chosen by the checkpointing mode.
+//! - [`signals`]: what the coordinator's thread and the tasks tell each other.
+//! - [`runner`]: the coordinator of a running job on its own thread (writes checkpoints).
 //! - [`storage`]: checkpoint and savepoint files, `_metadata`, and what each subtask restores.
 
 pub mod action;
@@ -21,6 +23,8 @@ pub mod barrier;
 mod channels;
 pub mod coordinator;
 pub mod handler;
+pub mod runner;
+pub mod signals;
 pub mod single;
 pub mod storage;
 pub mod tracker;

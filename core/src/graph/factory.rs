@@ -32,6 +32,8 @@ pub struct BuildContext {
     /// What this subtask restores, when the job starts from a checkpoint or savepoint
     /// holding state for `uid`.
     pub restore: Option<std::sync::Arc<crate::operator::checkpoint::OperatorRestore>>,
+    /// Whether the job takes checkpoints (exactly-once sinks then commit on them).
+    pub checkpointing: bool,
 }
 
 impl BuildContext {

@@ -17,6 +17,9 @@ pub enum CheckpointCall<'a> {
     Complete(u64),
     /// Checkpoint `id` was abandoned: drop what was held for it.
     Abort(u64),
+    /// Every task of the job has processed all of its input: commit what is left (the
+    /// end state Flink's final checkpoint records).
+    Finished,
 }
 
 /// The state of every stateful operator of one subtask for one checkpoint.

@@ -93,6 +93,7 @@ fn rig() -> Rig {
         state_sizes: Default::default(),
         uid: "keyed-process".into(),
         restore: None,
+        checkpointing: false,
     };
     let op = KeyedProcessOperator::new(
         Commands,

@@ -228,6 +228,7 @@ mod tests {
             state_sizes: Default::default(),
             uid: "rolling".into(),
             restore: None,
+            checkpointing: false,
         }
     }
 

@@ -42,6 +42,8 @@ impl Current {
 struct Channel {
     current: Option<Current>,
     behind: VecDeque<GateItem>,
+    /// Not read until unblocked (checkpoint barrier alignment); its items wait.
+    blocked: bool,
 }
 
 /// Reads a gate's channels in order, each from its current buffer.
@@ -70,6 +72,21 @@ impl GateReader {
         &self.gate
     }
 
+    /// Stops reading `ch` (it delivered a checkpoint barrier and waits for the others):
+    /// what it has and what arrives for it stay queued, in order.
+    pub fn block(&mut self, ch: usize) {
+        if let Some(c) = self.channels.get_mut(ch) {
+            c.blocked = true;
+        }
+    }
+
+    /// Reads `ch` again; `poll_ready` names it if it has bytes.
+    pub fn unblock(&mut self, ch: usize) {
+        if let Some(c) = self.channels.get_mut(ch) {
+            c.blocked = false;
+        }
+    }
+
     /// A channel with bytes to read, or `Ready(None)` once the gate is closed. When
     /// there is none, the task of `cx` is woken by the next push or publish.
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
@@ -88,7 +105,7 @@ impl GateReader {
                         continue;
                     };
                     channel.behind.push_back(item);
-                    if self.advance(ch) {
+                    if !channel.blocked && self.advance(ch) {
                         return Poll::Ready(Some(ch));
                     }
                 }
@@ -176,20 +193,18 @@ impl GateReader {
         }
     }
 
-    /// A channel whose current buffer is open (or has items behind it) and now has
-    /// unread bytes, round robin.
+    /// An unblocked channel whose current buffer (or an item behind it) has unread
+    /// bytes, round robin.
     fn scan(&mut self) -> Option<usize> {
         let n = self.channels.len();
         for i in 0..n {
             let ch = (self.next + i) % n;
             let channel = &self.channels[ch];
-            let candidate = matches!(
-                &channel.current,
-                Some(Current {
-                    item: GateItem::Open(_),
-                    ..
-                })
-            ) || (channel.current.is_none() && !channel.behind.is_empty());
+            if channel.blocked {
+                continue;
+            }
+            // An open buffer may have grown; a whole one is left unread only by a block.
+            let candidate = channel.current.is_some() || !channel.behind.is_empty();
             if candidate && self.advance(ch) {
                 self.next = ch + 1;
                 return Some(ch);
@@ -255,6 +270,46 @@ mod tests {
 
         gate.close();
         assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(None));
+    }
+
+    #[test]
+    fn a_blocked_channel_keeps_its_bytes_and_items_until_unblocked() {
+        let net = net_pool(4, 256);
+        let pool = net.create_local_pool("p", 4).unwrap();
+        let gate = GateShared::new("Sink (1/1)", 4);
+        let mut reader = GateReader::new(gate.clone(), 2);
+        let counter = CountingWaker::new();
+        let waker = counter.waker();
+        let mut cx = Context::from_waker(&waker);
+        let whole = |bytes: &[u8]| {
+            let mut b = pool.try_request().unwrap();
+            b.append(bytes);
+            b.finish()
+        };
+        gate.push(0, whole(b"abBcd")).unwrap();
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        {
+            // Read up to the "barrier" B, then block the channel mid-buffer.
+            let view = reader.bytes(0).unwrap();
+            *view.pos = 3;
+        }
+        reader.consumed(0);
+        reader.block(0);
+        gate.push(0, whole(b"ef")).unwrap();
+        gate.push(1, whole(b"xy")).unwrap();
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(read_all(&mut reader, 1), b"xy");
+        assert!(
+            reader.poll_ready(&mut cx).is_pending(),
+            "nothing of the blocked channel is offered"
+        );
+        reader.unblock(0);
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(read_all(&mut reader, 0), b"cd", "the rest of the blocked buffer");
+        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(read_all(&mut reader, 0), b"ef", "then what queued behind it");
+        assert!(reader.poll_ready(&mut cx).is_pending());
+        assert_eq!(pool.in_use(), 0);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`typed`]: typed pieces built behind the type-erased graph.
 //! - [`timers`]: processing-time timers of a task.
 //! - [`task`]: building and running one subtask.
+//! - [`task_checkpoints`]: a task's part in checkpoints.
 //! - [`metrics`]: per-subtask metrics with Flink's names.
 //! - [`watchdog`]: keeps slot executors from sleeping through their work.
 
@@ -28,6 +29,7 @@ pub mod record_writer;
 pub mod slot;
 pub mod source;
 pub mod task;
+pub mod task_checkpoints;
 pub mod timers;
 pub mod typed;
 pub mod watchdog;

@@ -17,7 +17,10 @@ use crate::framing::reader::{Frame, FrameReader};
 use crate::graph::factory::{BuildContext, Built};
 use crate::graph::job_graph::{JobGraph, VertexId};
 use crate::memory::local_pool::LocalBufferPool;
+use crate::checkpoint::{Action as BarrierAction, CheckpointBarrierHandler};
 use crate::operator::checkpoint::OperatorRestore;
+use crate::operator::CheckpointCall;
+use crate::runtime::task_checkpoints::{TaskCheckpoints, TaskCheckpointing};
 use crate::operator::process::SideOutputs;
 use crate::operator::{OpResult, OperatorError};
 use crate::runtime::clock::SharedClock;
@@ -79,6 +82,10 @@ pub struct TaskDeployment {
     pub published: Option<MetricsSlot>,
     /// What its operators restore, by state id (empty for a fresh start).
     pub restore: HashMap<String, Arc<OperatorRestore>>,
+    /// How it takes part in checkpoints (`None`: the job takes none).
+    pub checkpointing: Option<TaskCheckpointing>,
+    /// Fault injection: the task fails once it has taken in this many records.
+    pub fail_after_records: Option<u64>,
 }
 
 /// Why a subtask stopped without finishing.
@@ -146,6 +153,12 @@ struct Task {
     start: u64,
     /// Where the running metrics are published at each state sample.
     published: Option<MetricsSlot>,
+    /// Its part in checkpoints.
+    checkpoints: Option<TaskCheckpoints>,
+    /// The state id of the chain's head (a source's position is stored under it).
+    head_uid: String,
+    /// Fault injection: fail once this many records were taken in.
+    fail_after_records: Option<u64>,
 }
 
 /// How often a task samples the size of its keyed state for the peak it reports.
@@ -241,6 +254,7 @@ fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
             state_sizes: state_sizes.clone(),
             uid: g.state_uid(n),
             restore: d.restore.get(&g.state_uid(n)).cloned(),
+            checkpointing: d.checkpointing.is_some(),
         };
         match node.factory.build(&ctx, main, sides)? {
             Built::Source(s) => head_source = Some(s),
@@ -308,6 +322,16 @@ async fn unless_cancelled<T>(
 }
 
 impl Task {
+    /// Fails the task once it has taken in the records fault injection allows.
+    fn injected_failure(&self) -> Result<(), TaskError> {
+        match self.fail_after_records {
+            Some(n) if self.metrics.records_in >= n => Err(self.fail(OperatorError::User(format!(
+                "injected failure after {n} records"
+            )))),
+            _ => Ok(()),
+        }
+    }
+
     fn fail(&self, source: OperatorError) -> TaskError {
         TaskError::Operator {
             task: self.name.clone(),
@@ -435,12 +459,27 @@ impl Task {
     }
 
     async fn run_source(&mut self, mut src: Box<dyn SourceDriver>) -> Result<(), TaskError> {
+        let uid = self.head_uid.clone();
         loop {
             if self.cancel.is_cancelled() {
                 return Err(TaskError::Cancelled(self.name.clone()));
             }
+            if let Some(cp) = self.checkpoints.as_mut() {
+                let mut chain = |c: &mut CheckpointCall<'_>| src.checkpoint(&uid, c);
+                let mut result = Ok(());
+                while let Some(barrier) = cp.next_source_barrier() {
+                    result = cp.trigger(barrier, &self.writers, &mut chain);
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                result
+                    .and_then(|()| cp.notify(&mut chain))
+                    .map_err(|e| self.fail(e))?;
+            }
             let status = src.run_batch(SOURCE_BATCH).map_err(|e| self.fail(e))?;
             self.metrics.records_in = src.records_emitted();
+            self.injected_failure()?;
             self.after_work(src.pause_until())
                 .await
                 .map_err(|e| self.fail(e))?;
@@ -458,7 +497,13 @@ impl Task {
         self.metrics.records_skipped = src.records_skipped();
         src.finish().map_err(|e| self.fail(e))?;
         self.sample_state_size();
-        self.end_partitions().await.map_err(|e| self.fail(e))
+        self.end_partitions().await.map_err(|e| self.fail(e))?;
+        if let Some(mut cp) = self.checkpoints.take() {
+            let mut chain = |c: &mut CheckpointCall<'_>| src.checkpoint(&uid, c);
+            let result = cp.finish(&self.cancel, &mut chain).await;
+            result.map_err(|e| self.fail(e))?;
+        }
+        Ok(())
     }
 
     async fn run_input(
@@ -476,6 +521,13 @@ impl Task {
         let mut live = gate.channels;
         let mut gate_reader = GateReader::new(gate.gate.clone(), gate.channels);
         let prefetches = input.prefetches();
+        let mut barriers = self
+            .checkpoints
+            .as_ref()
+            .map(|cp| CheckpointBarrierHandler::new(cp.handler_config(), gate.channels));
+        // What the barrier handler asked for while a buffer was being read, carried out
+        // once the read stops (right after the barrier).
+        let mut actions: Vec<BarrierAction> = Vec::new();
         while live > 0 {
             let deadline = self.next_deadline();
             let start = self.clock.now_nanos();
@@ -555,12 +607,52 @@ impl Task {
                             valves
                                 .on_end(ch, |o| pass_on(o, input.as_mut()))
                                 .map_err(|e| self.fail(e))?;
+                            if let Some(h) = barriers.as_mut() {
+                                actions.extend(
+                                    h.on_end_of_partition(ch)
+                                        .map_err(|e| self.barrier_error(ch, e))?,
+                                );
+                            }
+                        }
+                    }
+                    Some(Frame::Event(Event::CheckpointBarrier(barrier))) => {
+                        if let Some(h) = barriers.as_mut() {
+                            let now = self.clock.epoch_millis();
+                            actions.extend(
+                                h.on_barrier(ch, barrier, now)
+                                    .map_err(|e| self.barrier_error(ch, e))?,
+                            );
+                            // Nothing after a barrier is read before its actions.
+                            break;
                         }
                     }
                     Some(Frame::Event(_)) => {}
                 }
             }
             gate_reader.consumed(ch);
+            for action in actions.drain(..) {
+                match action {
+                    BarrierAction::Block(c) => gate_reader.block(c),
+                    BarrierAction::Unblock(c) => gate_reader.unblock(c),
+                    BarrierAction::TriggerCheckpoint(barrier) => {
+                        if let Some(cp) = self.checkpoints.as_mut() {
+                            let mut chain = |c: &mut CheckpointCall<'_>| input.checkpoint(c);
+                            cp.trigger(barrier, &self.writers, &mut chain)
+                                .map_err(|e| self.fail(e))?;
+                        }
+                    }
+                    // Unaligned checkpoints are refused before a job starts.
+                    BarrierAction::PersistInFlight { .. }
+                    | BarrierAction::StopPersisting { .. }
+                    | BarrierAction::Complete(_)
+                    | BarrierAction::Abort { .. } => {}
+                }
+            }
+            if let Some(cp) = self.checkpoints.as_mut() {
+                let mut chain = |c: &mut CheckpointCall<'_>| input.checkpoint(c);
+                cp.notify(&mut chain).map_err(|e| self.fail(e))?;
+            }
+            self.injected_failure()?;
             self.after_work(input.pause_until())
                 .await
                 .map_err(|e| self.fail(e))?;
@@ -569,8 +661,22 @@ impl Task {
         // Before the chain (and the operators holding keyed state) is dropped.
         self.sample_state_size();
         self.end_partitions().await.map_err(|e| self.fail(e))?;
+        if let Some(mut cp) = self.checkpoints.take() {
+            let mut chain = |c: &mut CheckpointCall<'_>| input.checkpoint(c);
+            let result = cp.finish(&self.cancel, &mut chain).await;
+            result.map_err(|e| self.fail(e))?;
+        }
         gate.gate.close();
         Ok(())
+    }
+
+    /// A barrier that breaks the protocol on channel `ch`.
+    fn barrier_error(&self, ch: usize, e: crate::checkpoint::BarrierError) -> TaskError {
+        TaskError::Corrupt {
+            task: self.name.clone(),
+            channel: ch,
+            reason: e.to_string(),
+        }
     }
 }
 
@@ -616,6 +722,12 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         job: d.job.clone(),
         start,
         published: d.published.take(),
+        checkpoints: d
+            .checkpointing
+            .take()
+            .map(|cfg| TaskCheckpoints::new(cfg, &d.job, d.vertex, d.subtask)),
+        head_uid: d.job.stream.state_uid(d.job.vertices[d.vertex].nodes[0]),
+        fail_after_records: d.fail_after_records,
     };
     let result = match (head, input) {
         (Head::Source(s), _) => task.run_source(s).await,

@@ -89,14 +89,25 @@ impl<T: Data, S: TwoPhaseCommitSink<T>> TwoPhaseCommitDriver<T, S> {
         &mut self,
         restored: Option<TwoPhaseCommitState<S::Transaction>>,
     ) -> Result<(), SinkError> {
+        self.initialize_from_states(restored.into_iter().collect())
+    }
+
+    /// Recovers from several restored states (after rescaling, a subtask takes over the
+    /// transactions of several old ones): each one's pending transactions are committed,
+    /// its open one aborted; then the sink clears leftovers and a transaction begins.
+    pub fn initialize_from_states(
+        &mut self,
+        restored: Vec<TwoPhaseCommitState<S::Transaction>>,
+    ) -> Result<(), SinkError> {
         self.expect(&[Phase::Created], "initialize")?;
-        if let Some(state) = restored {
+        for state in restored {
             // Flink's order: pending ones first (oldest first), then the open one.
             for (_, txn) in &state.pending {
                 self.sink.recover_and_commit(txn)?;
             }
             self.sink.recover_and_abort(&state.current)?;
-            self.last_snapshot = state.pending.last().map(|(id, _)| *id);
+            let last = state.pending.last().map(|(id, _)| *id);
+            self.last_snapshot = self.last_snapshot.max(last);
         }
         self.sink.finish_recovery()?;
         self.current = Some(self.sink.begin_transaction()?);

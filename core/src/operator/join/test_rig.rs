@@ -43,6 +43,7 @@ where
         state_sizes: StateSizes::default(),
         uid: "join".into(),
         restore: None,
+        checkpointing: false,
     };
     let (out, seen): (BoxOutput<O>, _) = capture();
     let op = KeyedCoProcessOperator::new(

@@ -1,0 +1,154 @@
+//! A task's part in checkpoints: sources inject the barriers the coordinator issues,
+//! every task snapshots its chain when a checkpoint triggers (at the source, or when
+//! its input gate's barrier handler says so), passes the barrier on, and hands its state
+//! to the coordinator's thread; completed checkpoints are announced to the chain, and at
+//! the end the task waits for the whole job to finish before its sinks commit the rest.
+
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::checkpoint::handler::BarrierHandlerConfig;
+use crate::checkpoint::signals::{CheckpointSignals, TaskMessage};
+use crate::checkpoint::storage::TaskState;
+use crate::checkpoint::CheckpointBarrier;
+use crate::framing::event::Event;
+use crate::graph::job_graph::{JobGraph, VertexId};
+use crate::operator::checkpoint::ChainSnapshot;
+use crate::operator::{CheckpointCall, OpResult, OperatorError};
+use crate::runtime::exchange::CancelHandle;
+use crate::runtime::record_writer::SharedWriter;
+use crate::runtime::slot;
+
+/// How a task takes part in the checkpoints of its job (given when checkpointing is on).
+pub struct TaskCheckpointing {
+    /// Barriers issued, checkpoints completed, the job's end.
+    pub signals: Arc<CheckpointSignals>,
+    /// Where the task's snapshots and its end go.
+    pub messages: Sender<TaskMessage>,
+    /// The task's index among the job's tasks (as the coordinator counts them).
+    pub task_index: usize,
+    /// How the task's input gate handles barriers.
+    pub handler: BarrierHandlerConfig,
+}
+
+/// The chain of a task, for checkpoint calls.
+pub(crate) type Chain<'a> = &'a mut dyn FnMut(&mut CheckpointCall<'_>) -> OpResult;
+
+/// A running task's checkpoint state.
+pub(crate) struct TaskCheckpoints {
+    cfg: TaskCheckpointing,
+    /// The newest barrier injected (sources) or triggered.
+    last_barrier: u64,
+    /// The newest completion announced to the chain.
+    last_completed: u64,
+    vertex: String,
+    vertex_index: usize,
+    subtask: usize,
+    parallelism: usize,
+    max_parallelism: usize,
+}
+
+/// How often a finished task looks whether the whole job has finished.
+const FINISH_POLL: Duration = Duration::from_millis(1);
+
+impl TaskCheckpoints {
+    /// The checkpoint state of subtask `subtask` of `vertex`.
+    pub(crate) fn new(
+        cfg: TaskCheckpointing,
+        job: &JobGraph,
+        vertex: VertexId,
+        subtask: usize,
+    ) -> Self {
+        let v = &job.vertices[vertex];
+        Self {
+            cfg,
+            last_barrier: 0,
+            last_completed: 0,
+            vertex: v.name.clone(),
+            vertex_index: vertex,
+            subtask,
+            parallelism: v.parallelism,
+            max_parallelism: v.max_parallelism,
+        }
+    }
+
+    /// How the task's input gate handles barriers.
+    pub(crate) fn handler_config(&self) -> BarrierHandlerConfig {
+        self.cfg.handler
+    }
+
+    /// A source's next barrier to inject, if the coordinator issued one.
+    pub(crate) fn next_source_barrier(&mut self) -> Option<CheckpointBarrier> {
+        let barrier = self.cfg.signals.barrier_after(self.last_barrier)?;
+        self.last_barrier = barrier.id;
+        Some(barrier)
+    }
+
+    /// Checkpoint `barrier` triggers here: the chain snapshots its state, the barrier goes
+    /// out on every output (even when the snapshot failed, so that no downstream task waits
+    /// for it forever), and the state (or the failure) goes to the coordinator.
+    pub(crate) fn trigger(
+        &mut self,
+        barrier: CheckpointBarrier,
+        writers: &[SharedWriter],
+        chain: Chain<'_>,
+    ) -> OpResult {
+        self.last_barrier = self.last_barrier.max(barrier.id);
+        let mut snapshot = ChainSnapshot::new(barrier.id);
+        let taken = chain(&mut CheckpointCall::Snapshot(&mut snapshot));
+        for w in writers {
+            w.borrow_mut()
+                .broadcast_event(&Event::CheckpointBarrier(barrier), true)?;
+        }
+        let task = self.cfg.task_index;
+        let message = match taken {
+            Ok(()) => TaskMessage::Ack {
+                task,
+                id: barrier.id,
+                state: TaskState {
+                    vertex: self.vertex.clone(),
+                    vertex_index: self.vertex_index,
+                    subtask: self.subtask,
+                    parallelism: self.parallelism,
+                    max_parallelism: self.max_parallelism,
+                    operators: snapshot.operators,
+                },
+            },
+            Err(e) => TaskMessage::Decline {
+                task,
+                id: barrier.id,
+                reason: format!("{} ({}): {e}", self.vertex, self.subtask + 1),
+            },
+        };
+        // The coordinator is gone only when the job is ending.
+        let _ = self.cfg.messages.send(message);
+        Ok(())
+    }
+
+    /// Announces the newest completed checkpoint to the chain, once.
+    pub(crate) fn notify(&mut self, chain: Chain<'_>) -> OpResult {
+        let completed = self.cfg.signals.completed();
+        if completed > self.last_completed {
+            self.last_completed = completed;
+            chain(&mut CheckpointCall::Complete(completed))?;
+        }
+        Ok(())
+    }
+
+    /// The task processed all of its input: tells the coordinator, waits until every task
+    /// of the job has (or the job is cancelled), then lets the chain commit what is left.
+    pub(crate) async fn finish(&mut self, cancel: &CancelHandle, chain: Chain<'_>) -> OpResult {
+        let _ = self.cfg.messages.send(TaskMessage::Finished {
+            task: self.cfg.task_index,
+        });
+        while !self.cfg.signals.job_finished() {
+            if cancel.is_cancelled() {
+                return Err(OperatorError::User("the job was cancelled".into()));
+            }
+            slot::sleep(FINISH_POLL).await;
+        }
+        self.notify(chain)?;
+        chain(&mut CheckpointCall::Finished)
+    }
+}
