@@ -4,20 +4,36 @@
 //!
 //! - [`control`]: the handle other threads hold on a running job (status, live metrics,
 //!   cancel).
+//! - [`recovery`]: fault-tolerance settings, what subtasks restore, fault injection.
+//!
+//! A job with checkpointing runs with a coordinator thread beside its tasks
+//! (`checkpoint::runner`). When a task fails, every task of the job is cancelled (full
+//! failover) and, if the restart strategy allows, the job is deployed again after the
+//! strategy's delay, restoring the latest completed checkpoint.
 
 pub mod control;
+pub mod recovery;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use self::control::{JobControl, JobStatus};
+use self::recovery::{restore_plan, Ending, FaultTolerance, SubtaskRestores};
+use crate::checkpoint::handler::BarrierHandlerConfig;
+use crate::checkpoint::runner::{CheckpointRunner, RunnerSetup};
+use crate::checkpoint::signals::{CheckpointSignals, TaskMessage};
+use crate::checkpoint::storage::{CheckpointStorage, CompletedCheckpoint, StorageError};
+use crate::config::fault_tolerance::RestartStrategy;
 use crate::config::{self, Configuration};
 use crate::graph::execution_graph::{ChannelSpec, ExecutionGraph};
 use crate::graph::job_graph::JobGraph;
+use crate::graph::job_graph::VertexId;
 use crate::graph::GraphError;
 use crate::memory::arena::Arena;
 use crate::memory::error::MemoryError;
 use crate::memory::network_pool::NetworkBufferPool;
+use crate::restart::{RestartDecision, RestartTracker};
 use crate::runtime::clock::{SharedClock, SystemClock};
 use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared, LocalChannelSender};
 use crate::runtime::metrics::TaskMetrics;
@@ -25,6 +41,7 @@ use crate::runtime::slot::{self, SlotError, SlotSettings};
 use crate::runtime::task::{
     run_task, InputDeployment, OutputDeployment, TaskDeployment, TaskError,
 };
+use crate::runtime::task_checkpoints::TaskCheckpointing;
 
 /// How a channel between two subtasks is carried.
 pub trait ChannelTransport: Send + Sync {
@@ -73,6 +90,20 @@ pub enum JobError {
     /// A subtask failed (the first failure; the others were cancelled).
     #[error("job failed: {0}")]
     Task(#[source] TaskError),
+    /// The job failed and its restart strategy allows no more restarts.
+    #[error("job failed after {restarts} restart(s), {reason}: {last}")]
+    GaveUp {
+        /// Restarts before the last failure.
+        restarts: u32,
+        /// Why there is no further restart.
+        reason: String,
+        /// The last failure.
+        #[source]
+        last: TaskError,
+    },
+    /// A checkpoint or savepoint could not be read or restored.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] StorageError),
     /// The job was cancelled on request ([`JobControl::cancel`]); it ended CANCELED.
     #[error("job '{name}' ({id}) was cancelled")]
     Cancelled {
@@ -94,6 +125,25 @@ pub struct JobResult {
     pub tasks: Vec<TaskMetrics>,
     /// Slots the job used.
     pub slots_used: usize,
+    /// How many times the job restarted after a failure.
+    pub restarts: u32,
+    /// Checkpoints completed over all attempts.
+    pub checkpoints: u64,
+}
+
+/// What one attempt of a job runs with.
+#[derive(Default)]
+struct Attempt {
+    /// What each subtask restores.
+    restore: HashMap<(VertexId, usize), SubtaskRestores>,
+    /// The checkpoint signals, the coordinator's inbox and the barrier handling.
+    checkpointing: Option<(
+        Arc<CheckpointSignals>,
+        mpsc::Sender<TaskMessage>,
+        BarrierHandlerConfig,
+    )>,
+    /// The injected failure: task index and records.
+    chaos: Option<(usize, u64)>,
 }
 
 /// A TaskManager embedded in this process.
@@ -103,6 +153,7 @@ pub struct LocalCluster {
     buffers_per_channel: usize,
     floating_per_gate: usize,
     clock: SharedClock,
+    fault: FaultTolerance,
 }
 
 impl LocalCluster {
@@ -125,6 +176,7 @@ impl LocalCluster {
             buffers_per_channel: config.get(&config::NETWORK_BUFFERS_PER_CHANNEL) as usize,
             floating_per_gate: config.get(&config::NETWORK_EXTRA_BUFFERS_PER_GATE) as usize,
             clock: Arc::new(SystemClock),
+            fault: FaultTolerance::from_config(config)?,
         })
     }
 
@@ -162,7 +214,7 @@ impl LocalCluster {
         transport: &dyn ChannelTransport,
         control: &Arc<JobControl>,
     ) -> Result<JobResult, JobError> {
-        let result = self.deploy_and_run(job, transport, control);
+        let result = self.run_with_restarts(job, transport, control);
         let cancelled = control.cancel_requested();
         let (status, failure) = match &result {
             Ok(_) => (JobStatus::Finished, None),
@@ -181,11 +233,142 @@ impl LocalCluster {
         }
     }
 
+    /// Runs attempts of `job` until one finishes, the job is cancelled, or the restart
+    /// strategy gives up; each restart restores the latest completed checkpoint.
+    fn run_with_restarts(
+        &self,
+        job: Arc<JobGraph>,
+        transport: &dyn ChannelTransport,
+        control: &Arc<JobControl>,
+    ) -> Result<JobResult, JobError> {
+        let ft = &self.fault;
+        let storage = ft
+            .checkpoints
+            .as_ref()
+            .map(|s| CheckpointStorage::new(&s.directory, &control.id().to_string()));
+        let mut restored = match &ft.restore_path {
+            Some(path) => Some(CompletedCheckpoint::load(path)?),
+            None => None,
+        };
+        let mut tracker = RestartTracker::new(ft.restart.clone(), ft.chaos.map_or(1, |c| c.seed));
+        let tasks: usize = job.vertices.iter().map(|v| v.parallelism).sum();
+        let (mut attempt, mut completed) = (0u32, 0u64);
+        let end = |ending: Ending| {
+            if let Some(storage) = &storage {
+                if !ft.keeps_checkpoints(ending) {
+                    let _ = std::fs::remove_dir_all(storage.root());
+                }
+            }
+        };
+        loop {
+            let mut run = Attempt {
+                chaos: ft.chaos.and_then(|c| c.plan(attempt, tasks)),
+                ..Attempt::default()
+            };
+            if let Some(checkpoint) = &restored {
+                run.restore = restore_plan(checkpoint, &job, ft.allow_non_restored)?;
+            }
+            let mut runner = None;
+            if let (Some(settings), Some(storage)) = (&ft.checkpoints, &storage) {
+                let signals = Arc::new(CheckpointSignals::default());
+                let (tx, rx) = mpsc::channel();
+                let cancel = control.cancel_handle().clone();
+                let setup = RunnerSetup {
+                    job_name: job.name.clone(),
+                    settings: settings.clone(),
+                    storage: storage.clone(),
+                    tasks,
+                    first_id: restored
+                        .as_ref()
+                        .map_or(1, |c| c.metadata.checkpoint_id + 1),
+                    clock: self.clock.clone(),
+                    fail_job: Box::new(move || cancel.cancel()),
+                };
+                runner = Some(
+                    CheckpointRunner::start(setup, signals.clone(), rx)
+                        .map_err(|e| JobError::Transport(format!("checkpoint thread: {e}")))?,
+                );
+                let handler = BarrierHandlerConfig {
+                    mode: settings.mode,
+                    unaligned_enabled: settings.unaligned,
+                    checkpoints_after_tasks_finish: true,
+                };
+                run.checkpointing = Some((signals, tx, handler));
+            }
+            let result = self.deploy_and_run(job.clone(), transport, control, run);
+            let report = runner.map(CheckpointRunner::join);
+            if let Some(report) = &report {
+                completed += report.completed;
+                if let Some((_, dir)) = &report.latest {
+                    restored = Some(CompletedCheckpoint::load(dir)?);
+                }
+            }
+            let failure = match result {
+                Ok(mut r) => {
+                    r.restarts = attempt;
+                    r.checkpoints = completed;
+                    end(Ending::Finished);
+                    return Ok(r);
+                }
+                Err(e) if control.cancel_requested() => {
+                    end(Ending::Cancelled);
+                    return Err(e);
+                }
+                Err(JobError::Task(e)) => match report.and_then(|r| r.failure) {
+                    // The coordinator cancelled the job: too many failed checkpoints.
+                    Some(reason) => TaskError::Input {
+                        task: job.name.clone(),
+                        reason,
+                    },
+                    None => e,
+                },
+                Err(e) => {
+                    end(Ending::Failed);
+                    return Err(e);
+                }
+            };
+            match tracker.on_failure(control::epoch_ms()) {
+                RestartDecision::Restart(delay) if control.restarting() => {
+                    eprintln!(
+                        "weir: job '{}' failed ({failure}); restarting in {} ms from {}",
+                        job.name,
+                        delay.as_millis(),
+                        restored.as_ref().map_or("the beginning".to_string(), |c| {
+                            format!("checkpoint {}", c.metadata.checkpoint_id)
+                        })
+                    );
+                    if !sleep_unless_cancelled(control, delay) {
+                        end(Ending::Cancelled);
+                        return Err(JobError::Task(TaskError::Cancelled(job.name.clone())));
+                    }
+                    attempt += 1;
+                }
+                RestartDecision::Restart(_) => {
+                    end(Ending::Cancelled);
+                    return Err(JobError::Task(failure));
+                }
+                RestartDecision::GiveUp(reason) => {
+                    end(Ending::Failed);
+                    return Err(if ft.restart == RestartStrategy::None {
+                        JobError::Task(failure)
+                    } else {
+                        JobError::GaveUp {
+                            restarts: attempt,
+                            reason,
+                            last: failure,
+                        }
+                    });
+                }
+            }
+        }
+    }
+
     fn deploy_and_run(
         &self,
         job: Arc<JobGraph>,
         transport: &dyn ChannelTransport,
         control: &Arc<JobControl>,
+        mut run: Attempt,
     ) -> Result<JobResult, JobError> {
         let eg = ExecutionGraph::build(&job, self.slots.slots)?;
         let cancel: CancelHandle = control.cancel_handle().clone();
@@ -241,8 +424,11 @@ impl LocalCluster {
         // Deployments, grouped by slot.
         let mut by_slot: Vec<Vec<TaskDeployment>> =
             (0..eg.slots_needed).map(|_| Vec::new()).collect();
+        let mut task_index = 0;
         for v in &job.vertices {
             for i in 0..v.parallelism {
+                let index = task_index;
+                task_index += 1;
                 let mut outputs = Vec::new();
                 for e in job.outputs(v.id) {
                     let mut sinks: Vec<(usize, Box<dyn BufferSink>)> = Vec::new();
@@ -289,14 +475,26 @@ impl LocalCluster {
                     clock: self.clock.clone(),
                     cancel: cancel.clone(),
                     published: control.metrics_slot(v.id, i),
-                    restore: Default::default(),
-                    checkpointing: None,
-                    fail_after_records: None,
+                    restore: run.restore.remove(&(v.id, i)).unwrap_or_default(),
+                    checkpointing: run.checkpointing.as_ref().map(|(signals, tx, handler)| {
+                        TaskCheckpointing {
+                            signals: signals.clone(),
+                            messages: tx.clone(),
+                            task_index: index,
+                            handler: *handler,
+                        }
+                    }),
+                    fail_after_records: run
+                        .chaos
+                        .filter(|(task, _)| *task == index)
+                        .map(|(_, records)| records),
                 });
             }
         }
         drop(pools);
         drop(gates);
+        // The coordinator's thread ends when the tasks drop their senders.
+        drop(run);
         let settings = SlotSettings {
             slots: eg.slots_needed,
             ..self.slots.clone()
@@ -340,6 +538,23 @@ impl LocalCluster {
             duration: started.elapsed(),
             tasks,
             slots_used: eg.slots_needed,
+            restarts: 0,
+            checkpoints: 0,
         })
+    }
+}
+
+/// Sleeps `delay` unless the job is cancelled meanwhile; whether it slept it all.
+fn sleep_unless_cancelled(control: &JobControl, delay: Duration) -> bool {
+    let until = Instant::now() + delay;
+    loop {
+        if control.status() == JobStatus::Cancelling {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(10)));
     }
 }

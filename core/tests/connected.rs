@@ -182,7 +182,10 @@ impl Output<i64> for Watch {
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
-    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+    fn checkpoint(
+        &mut self,
+        call: &mut weir_core::operator::CheckpointCall<'_>,
+    ) -> weir_core::operator::OpResult {
         self.out.checkpoint(call)
     }
 }

@@ -95,7 +95,10 @@ impl Output<i64> for Observer {
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
-    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+    fn checkpoint(
+        &mut self,
+        call: &mut weir_core::operator::CheckpointCall<'_>,
+    ) -> weir_core::operator::OpResult {
         self.out.checkpoint(call)
     }
 }
@@ -304,7 +307,10 @@ impl Output<i64> for FirstAbove {
     fn finish(&mut self) -> OpResult {
         self.out.finish()
     }
-    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+    fn checkpoint(
+        &mut self,
+        call: &mut weir_core::operator::CheckpointCall<'_>,
+    ) -> weir_core::operator::OpResult {
         self.out.checkpoint(call)
     }
 }

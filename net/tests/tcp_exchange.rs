@@ -171,12 +171,12 @@ impl Output<i64> for FailAt {
         self.out.finish()
     }
 
-    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
-
+    fn checkpoint(
+        &mut self,
+        call: &mut weir_core::operator::CheckpointCall<'_>,
+    ) -> weir_core::operator::OpResult {
         self.out.checkpoint(call)
-
     }
-
 }
 
 #[test]

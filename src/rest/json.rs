@@ -33,6 +33,8 @@ fn task_state(job: JobStatus, finished: bool) -> &'static str {
         JobStatus::Created => "CREATED",
         JobStatus::Running => "RUNNING",
         JobStatus::Cancelling => "CANCELING",
+        // Flink shows the tasks of a restarting job as canceling until they are redeployed.
+        JobStatus::Restarting => "CANCELING",
         JobStatus::Canceled => "CANCELED",
         JobStatus::Finished => "FINISHED",
         JobStatus::Failed => "FAILED",

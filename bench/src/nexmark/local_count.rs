@@ -110,7 +110,10 @@ mod tests {
         fn finish(&mut self) -> OpResult {
             Ok(())
         }
-        fn checkpoint(&mut self, _call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+        fn checkpoint(
+            &mut self,
+            _call: &mut weir_core::operator::CheckpointCall<'_>,
+        ) -> weir_core::operator::OpResult {
             Ok(())
         }
     }

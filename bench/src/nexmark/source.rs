@@ -196,7 +196,10 @@ impl GeneratorSource {
 
     /// [`resumed`](Self::resumed) from the positions restored for the subtask `ctx`
     /// describes (unchanged on a fresh start).
-    pub fn resumed_in(self, ctx: &weir_core::graph::factory::BuildContext) -> Result<Self, OperatorError> {
+    pub fn resumed_in(
+        self,
+        ctx: &weir_core::graph::factory::BuildContext,
+    ) -> Result<Self, OperatorError> {
         let restored = weir_core::runtime::source::restored_positions(ctx, "Nexmark generator")?;
         if restored.is_empty() {
             Ok(self)
@@ -487,7 +490,10 @@ mod tests {
         fn finish(&mut self) -> OpResult {
             Ok(())
         }
-        fn checkpoint(&mut self, _call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+        fn checkpoint(
+            &mut self,
+            _call: &mut weir_core::operator::CheckpointCall<'_>,
+        ) -> weir_core::operator::OpResult {
             Ok(())
         }
     }

@@ -134,7 +134,9 @@ impl<T: Data> DataStream<T> {
             let subtask = u32::try_from(ctx.subtask).unwrap_or(u32::MAX);
             let sink = crate::sink::FileSink::new(&dir, subtask, format.clone())
                 .map_err(|e| OperatorError::User(format!("sink '{}': {e}", ctx.name)))?;
-            Ok(Box::new(crate::sink::TwoPhaseCommitSinkOperator::new(sink, ctx)?))
+            Ok(Box::new(crate::sink::TwoPhaseCommitSinkOperator::new(
+                sink, ctx,
+            )?))
         })
     }
 

@@ -206,8 +206,7 @@ impl Runner {
                     );
                     let ts = i64::try_from(timestamp_ms).unwrap_or(i64::MAX);
                     self.started.insert(id, timestamp_ms);
-                    self.signals
-                        .issue(CheckpointBarrier::new(id, ts, options));
+                    self.signals.issue(CheckpointBarrier::new(id, ts, options));
                 }
                 Action::Complete { id, kind } => self.complete(id, kind),
                 Action::Abort { id, .. } => {

@@ -119,7 +119,11 @@ mod tests {
         assert_eq!(s.barrier_after(0), Some(b(1)));
         assert_eq!(s.barrier_after(1), Some(b(2)));
         s.retire(2);
-        assert_eq!(s.barrier_after(1), Some(b(3)), "an aborted barrier is skipped");
+        assert_eq!(
+            s.barrier_after(1),
+            Some(b(3)),
+            "an aborted barrier is skipped"
+        );
         s.complete(3);
         assert_eq!(s.barrier_after(1), None);
         assert_eq!(s.completed(), 3);

@@ -22,6 +22,8 @@ pub enum JobStatus {
     Running,
     /// Cancellation requested; tasks are stopping.
     Cancelling,
+    /// A task failed; the job restarts from its latest checkpoint after a delay.
+    Restarting,
     /// Ended by cancellation.
     Canceled,
     /// Every task finished.
@@ -37,6 +39,7 @@ impl JobStatus {
             JobStatus::Created => "CREATED",
             JobStatus::Running => "RUNNING",
             JobStatus::Cancelling => "CANCELLING",
+            JobStatus::Restarting => "RESTARTING",
             JobStatus::Canceled => "CANCELED",
             JobStatus::Finished => "FINISHED",
             JobStatus::Failed => "FAILED",
@@ -264,6 +267,19 @@ impl JobControl {
         };
         self.cancel.cancel();
         before
+    }
+
+    /// A task failed and the job will restart: status RESTARTING and a fresh cancellation
+    /// handle for the next attempt, unless a cancellation was requested (then `false`: the
+    /// job must not restart).
+    pub(crate) fn restarting(&self) -> bool {
+        let mut s = lock(&self.state);
+        if s.status == JobStatus::Cancelling || s.status.is_terminal() {
+            return false;
+        }
+        s.status = JobStatus::Restarting;
+        self.cancel.reset();
+        true
     }
 
     /// Whether `cancel` was called (the job ends CANCELED unless it already finished).

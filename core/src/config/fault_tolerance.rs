@@ -343,6 +343,56 @@ pub static FAILOVER_STRATEGY: ConfigOption<FailoverStrategy> = ConfigOption::new
     |_| true,
 );
 
+/// `execution.savepoint.path`: the savepoint or retained checkpoint a job starts from.
+pub static SAVEPOINT_PATH: ConfigOption<String> = ConfigOption::new(
+    "execution.savepoint.path",
+    String::new,
+    "none",
+    "The savepoint or retained checkpoint (its directory or its _metadata file) the job      restores its state from (`weir run --from-savepoint`).",
+    "a path",
+    |_| true,
+);
+
+/// `execution.savepoint.ignore-unclaimed-state`: allow state no operator takes.
+pub static SAVEPOINT_IGNORE_UNCLAIMED_STATE: ConfigOption<bool> = ConfigOption::new(
+    "execution.savepoint.ignore-unclaimed-state",
+    || false,
+    "false",
+    "Whether a restore may skip state of operators the job no longer has      (`--allow-non-restored-state`).",
+    "true or false",
+    |_| true,
+);
+
+/// `weir.chaos.seed`: the seed of injected failures (fault injection, 0: off).
+pub static CHAOS_SEED: ConfigOption<u64> = ConfigOption::new(
+    "weir.chaos.seed",
+    || 0,
+    "0",
+    "Fault injection for testing recovery: with a seed other than 0 the job fails      weir.chaos.failures times, each time in a task and after a number of records drawn      from the seed, and restarts by its restart strategy (`--chaos SEED`).",
+    "an unsigned integer",
+    |_| true,
+);
+
+/// `weir.chaos.failures`: how many failures are injected.
+pub static CHAOS_FAILURES: ConfigOption<u32> = ConfigOption::new(
+    "weir.chaos.failures",
+    || 1,
+    "1",
+    "How many failures weir.chaos.seed injects (`--failures K`).",
+    "an unsigned integer",
+    |_| true,
+);
+
+/// `weir.chaos.max-records`: the latest point of an injected failure.
+pub static CHAOS_MAX_RECORDS: ConfigOption<u64> = ConfigOption::new(
+    "weir.chaos.max-records",
+    || 100_000,
+    "100000",
+    "An injected failure happens after 1 to this many records taken in by the chosen task      (a task that takes in fewer does not fail).",
+    "a positive integer",
+    |v| *v > 0,
+);
+
 /// `rest.address`: the address the REST endpoint serves on.
 pub static REST_ADDRESS: ConfigOption<String> = ConfigOption::new(
     "rest.address",
@@ -451,21 +501,13 @@ impl CheckpointSettings {
 }
 
 /// Refuses what this build accepts in a configuration but cannot honour yet, rather than
-/// ignoring it: checkpointing and restart strategies other than none (they are being
-/// built; until then a job runs without them only if asked to).
+/// ignoring it: unaligned checkpoints (aligned and at-least-once checkpoints run).
 pub fn refuse_unsupported(config: &Configuration) -> Result<(), ConfigError> {
-    if CheckpointSettings::from_config(config)?.is_some() {
+    if CheckpointSettings::from_config(config)?.is_some_and(|s| s.unaligned) {
         return Err(conflict(
             config,
-            CHECKPOINTING_INTERVAL.key(),
-            "0: this version of Weir does not take checkpoints yet",
-        ));
-    }
-    if RestartStrategy::from_config(config) != RestartStrategy::None {
-        return Err(conflict(
-            config,
-            RESTART_STRATEGY.key(),
-            "none: this version of Weir does not restart failed jobs yet",
+            UNALIGNED_CHECKPOINTS.key(),
+            "false: this version of Weir takes aligned checkpoints only",
         ));
     }
     Ok(())

@@ -175,7 +175,7 @@ pub static SLOT_SPIN_BEFORE_PARK: ConfigOption<Duration> = ConfigOption::new(
 );
 
 /// Every option, in documentation order.
-pub(crate) static ALL: [&dyn ErasedOption; 40] = [
+pub(crate) static ALL: [&dyn ErasedOption; 45] = [
     &NUM_TASK_SLOTS,
     &MEMORY_SEGMENT_SIZE,
     &NETWORK_MEMORY_MAX,
@@ -214,6 +214,11 @@ pub(crate) static ALL: [&dyn ErasedOption; 40] = [
     &ft::EXPONENTIAL_JITTER,
     &ft::EXPONENTIAL_ATTEMPTS,
     &ft::FAILOVER_STRATEGY,
+    &ft::SAVEPOINT_PATH,
+    &ft::SAVEPOINT_IGNORE_UNCLAIMED_STATE,
+    &ft::CHAOS_SEED,
+    &ft::CHAOS_FAILURES,
+    &ft::CHAOS_MAX_RECORDS,
     &ft::REST_ADDRESS,
     &ft::REST_PORT,
 ];

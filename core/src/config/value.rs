@@ -87,6 +87,21 @@ impl ConfigValue for u32 {
     }
 }
 
+impl ConfigValue for u64 {
+    /// Integers: a TOML integer, or a string Java's `Long.parseLong` accepts (trimmed).
+    fn from_raw(raw: &RawValue) -> Option<Self> {
+        match raw {
+            RawValue::Int(i) => u64::try_from(*i).ok(),
+            RawValue::Str(s) => s.trim().parse::<u64>().ok(),
+            RawValue::Bool(_) | RawValue::Float(_) => None,
+        }
+    }
+
+    fn to_text(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl ConfigValue for bool {
     /// Booleans: a TOML boolean, or `true`/`false` in any case (Flink's rule).
     fn from_raw(raw: &RawValue) -> Option<Self> {

@@ -28,7 +28,10 @@ impl Output<String> for Capture {
     fn finish(&mut self) -> OpResult {
         Ok(())
     }
-    fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> crate::operator::OpResult {
+    fn checkpoint(
+        &mut self,
+        _call: &mut crate::operator::CheckpointCall<'_>,
+    ) -> crate::operator::OpResult {
         Ok(())
     }
 }

@@ -299,6 +299,13 @@ impl CancelHandle {
             g.close();
         }
     }
+    /// Forgets the gates and the cancellation of a run that ended, for the next attempt
+    /// of a restarting job.
+    pub fn reset(&self) {
+        self.gates.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.cancelled
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
     /// Whether the job was cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(std::sync::atomic::Ordering::SeqCst)

@@ -272,7 +272,14 @@ impl<T: Data, P: LineParser<T>> LineFileSource<T, P> {
     ) -> Result<Self, OperatorError> {
         let what = format!("file source {}", path.display());
         let restored = crate::runtime::source::restored_positions(ctx, &what)?;
-        Self::open_resumed(path, parser, options, ctx.subtask, ctx.parallelism, &restored)
+        Self::open_resumed(
+            path,
+            parser,
+            options,
+            ctx.subtask,
+            ctx.parallelism,
+            &restored,
+        )
     }
 
     /// [`open`](Self::open) going on from the positions of every subtask of a snapshot

@@ -25,7 +25,10 @@ impl<T: Data> Output<T> for Sink<T> {
     fn finish(&mut self) -> OpResult {
         Ok(())
     }
-    fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> crate::operator::OpResult {
+    fn checkpoint(
+        &mut self,
+        _call: &mut crate::operator::CheckpointCall<'_>,
+    ) -> crate::operator::OpResult {
         Ok(())
     }
 }

@@ -305,9 +305,17 @@ mod tests {
         );
         reader.unblock(0);
         assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
-        assert_eq!(read_all(&mut reader, 0), b"cd", "the rest of the blocked buffer");
+        assert_eq!(
+            read_all(&mut reader, 0),
+            b"cd",
+            "the rest of the blocked buffer"
+        );
         assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
-        assert_eq!(read_all(&mut reader, 0), b"ef", "then what queued behind it");
+        assert_eq!(
+            read_all(&mut reader, 0),
+            b"ef",
+            "then what queued behind it"
+        );
         assert!(reader.poll_ready(&mut cx).is_pending());
         assert_eq!(pool.in_use(), 0);
     }

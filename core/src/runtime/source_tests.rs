@@ -22,7 +22,10 @@ impl Output<i64> for Sink {
     fn finish(&mut self) -> OpResult {
         Ok(())
     }
-    fn checkpoint(&mut self, _call: &mut crate::operator::CheckpointCall<'_>) -> crate::operator::OpResult {
+    fn checkpoint(
+        &mut self,
+        _call: &mut crate::operator::CheckpointCall<'_>,
+    ) -> crate::operator::OpResult {
         Ok(())
     }
 }

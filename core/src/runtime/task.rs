@@ -11,17 +11,16 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::checkpoint::{Action as BarrierAction, CheckpointBarrierHandler};
 use crate::cluster::control::MetricsSlot;
 use crate::framing::event::Event;
 use crate::framing::reader::{Frame, FrameReader};
 use crate::graph::factory::{BuildContext, Built};
 use crate::graph::job_graph::{JobGraph, VertexId};
 use crate::memory::local_pool::LocalBufferPool;
-use crate::checkpoint::{Action as BarrierAction, CheckpointBarrierHandler};
 use crate::operator::checkpoint::OperatorRestore;
-use crate::operator::CheckpointCall;
-use crate::runtime::task_checkpoints::{TaskCheckpoints, TaskCheckpointing};
 use crate::operator::process::SideOutputs;
+use crate::operator::CheckpointCall;
 use crate::operator::{OpResult, OperatorError};
 use crate::runtime::clock::SharedClock;
 use crate::runtime::exchange::{BufferSink, CancelHandle, GateShared};
@@ -31,6 +30,7 @@ use crate::runtime::metrics::{StateSizes, TaskMetrics};
 use crate::runtime::record_writer::{SharedWriter, WriterCore};
 use crate::runtime::slot;
 use crate::runtime::source::{SourceDriver, SourceStatus};
+use crate::runtime::task_checkpoints::{TaskCheckpointing, TaskCheckpoints};
 use crate::runtime::timers::ProcessingTimeService;
 use crate::time::{InputValves, ValveOutput};
 
@@ -325,9 +325,9 @@ impl Task {
     /// Fails the task once it has taken in the records fault injection allows.
     fn injected_failure(&self) -> Result<(), TaskError> {
         match self.fail_after_records {
-            Some(n) if self.metrics.records_in >= n => Err(self.fail(OperatorError::User(format!(
-                "injected failure after {n} records"
-            )))),
+            Some(n) if self.metrics.records_in >= n => Err(self.fail(OperatorError::User(
+                format!("injected failure after {n} records"),
+            ))),
             _ => Ok(()),
         }
     }

@@ -100,7 +100,10 @@ impl Output<Row> for RowStepOperator {
     fn pause_until(&self) -> Option<u64> {
         self.out.pause_until()
     }
-    fn checkpoint(&mut self, call: &mut weir_core::operator::CheckpointCall<'_>) -> weir_core::operator::OpResult {
+    fn checkpoint(
+        &mut self,
+        call: &mut weir_core::operator::CheckpointCall<'_>,
+    ) -> weir_core::operator::OpResult {
         self.out.checkpoint(call)
     }
 }

@@ -1,0 +1,204 @@
+//! Checkpoints, restarts and exactly-once output through the public API: a keyed job
+//! whose committed output is the same with checkpoints, and with failures injected at
+//! seeded points followed by restores of the latest checkpoint, as in a straight run.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use weir_core::api::StreamExecutionEnvironment;
+use weir_core::config::RawValue;
+use weir_core::operator::OperatorError;
+use weir_core::record::{Data, Record};
+use weir_core::runtime::clock::SharedClock;
+use weir_core::runtime::progress::RoundRobinProgress;
+use weir_core::runtime::source::{restored_positions, Source, SourceContext, SourceStatus};
+
+/// Records per batch of the paced source, and the pause after each batch.
+const BATCH: u64 = 50;
+const PAUSE_NS: u64 = 1_000_000;
+
+/// Emits `0..n` split round-robin over its subtasks, `BATCH` at a time with a pause
+/// between batches (so that checkpoints and failures fall inside the run); its position
+/// is its next index, and it resumes from every old subtask's position.
+struct PacedSource {
+    next: u64,
+    n: u64,
+    step: u64,
+    subtask: u64,
+    clock: SharedClock,
+    resume: Option<weir_core::runtime::progress::Resume>,
+}
+
+impl PacedSource {
+    fn new(
+        n: u64,
+        subtask: usize,
+        parallelism: usize,
+        clock: SharedClock,
+        restored: &[RoundRobinProgress],
+    ) -> Result<Self, OperatorError> {
+        let mut s = Self {
+            next: subtask as u64,
+            n,
+            step: parallelism as u64,
+            subtask: subtask as u64,
+            clock,
+            resume: None,
+        };
+        if !restored.is_empty() {
+            let r = weir_core::runtime::progress::Resume::new(
+                restored,
+                subtask,
+                parallelism,
+                "paced source",
+            )?;
+            s.next = r.next_unit(0).map_or(n, |(u, _)| u);
+            s.resume = Some(r);
+        }
+        Ok(s)
+    }
+}
+
+impl Source<i64> for PacedSource {
+    fn run_batch(
+        &mut self,
+        ctx: &mut SourceContext<'_, i64>,
+        _max: usize,
+    ) -> Result<SourceStatus, OperatorError> {
+        for _ in 0..BATCH {
+            if self.next >= self.n {
+                return Ok(SourceStatus::Finished);
+            }
+            ctx.collect(self.next as i64)?;
+            let mut next = self.next + self.step;
+            if let Some(r) = &self.resume {
+                next = r.next_unit(next).map_or(self.n, |(u, _)| u);
+            }
+            self.next = next;
+        }
+        Ok(SourceStatus::IdleUntil(self.clock.now_nanos() + PAUSE_NS))
+    }
+
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        let step = self.step as usize;
+        let p = if self.next >= self.n {
+            RoundRobinProgress::finished(step, self.subtask as usize, self.n)
+        } else {
+            RoundRobinProgress::at(step, self.subtask as usize, self.next, 0)
+        };
+        Some(p.encode())
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("weir-checkpoints-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn set(env: &StreamExecutionEnvironment, key: &str, value: &str) {
+    env.set(key, RawValue::Str(value.into())).unwrap();
+}
+
+/// Every committed line under `dir`, sorted; fails on a leftover in-progress file.
+fn committed_lines(dir: &Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!name.ends_with(".inprogress"), "left in progress: {name}");
+        if name.starts_with("part-") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            lines.extend(text.lines().map(str::to_owned));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+fn format_pair() -> weir_core::operator::sink::Formatter<(i64, i64)> {
+    Arc::new(|r: &Record<'_, (i64, i64)>, out: &mut Vec<u8>| {
+        let (k, n) = r.with_value(|v| *v)?;
+        out.extend_from_slice(format!("{k},{n}").as_bytes());
+        Ok(())
+    })
+}
+
+/// Word count over numbers: per key (`x % 13`), the running count, written exactly once.
+fn run_count(
+    name: &str,
+    parallelism: usize,
+    checkpoint_ms: Option<u64>,
+    chaos: Option<(u64, u32)>,
+) -> (Vec<String>, weir_core::cluster::JobResult) {
+    let out = temp_dir(name);
+    let env = common::env_with(4, "1 ms");
+    env.set_parallelism(parallelism).unwrap();
+    if let Some(ms) = checkpoint_ms {
+        set(
+            &env,
+            "execution.checkpointing.interval",
+            &format!("{ms} ms"),
+        );
+        let cp = temp_dir(&format!("{name}-cp"));
+        set(&env, "state.checkpoints.dir", cp.to_str().unwrap());
+        set(&env, "restart-strategy.type", "fixed-delay");
+        set(&env, "restart-strategy.fixed-delay.attempts", "20");
+        set(&env, "restart-strategy.fixed-delay.delay", "5 ms");
+    }
+    if let Some((seed, failures)) = chaos {
+        set(&env, "weir.chaos.seed", &seed.to_string());
+        set(&env, "weir.chaos.failures", &failures.to_string());
+        set(&env, "weir.chaos.max-records", "2500");
+    }
+    env.add_source("paced", |ctx| {
+        let restored = restored_positions(ctx, "paced source")?;
+        PacedSource::new(
+            6000,
+            ctx.subtask,
+            ctx.parallelism,
+            ctx.clock.clone(),
+            &restored,
+        )
+    })
+    .map(|x: i64| (x % 13, 1i64))
+    .key_by(|p: &(i64, i64)| p.0)
+    .reduce(|a, b| (a.0, a.1 + b.1))
+    .sink_to_files_exactly_once(&out, format_pair());
+    let result = env.execute(name).unwrap();
+    (committed_lines(&out), result)
+}
+
+fn assert_data<T: Data>() {}
+
+#[test]
+fn a_keyed_count_commits_the_same_output_with_checkpoints_and_with_failures() {
+    assert_data::<(i64, i64)>();
+    for p in [1, 2] {
+        let (straight, r) = run_count(&format!("straight-{p}"), p, None, None);
+        assert_eq!(straight.len(), 6000, "one running count per element");
+        assert_eq!((r.restarts, r.checkpoints), (0, 0));
+
+        let (checkpointed, r) = run_count(&format!("checkpointed-{p}"), p, Some(10), None);
+        assert_eq!(
+            checkpointed, straight,
+            "p = {p}: checkpoints change nothing"
+        );
+        assert!(r.checkpoints > 0, "p = {p}: checkpoints were taken");
+
+        let (failed, r) = run_count(&format!("chaos-{p}"), p, Some(10), Some((7 + p as u64, 3)));
+        assert!(r.restarts >= 1, "p = {p}: a failure was injected");
+        eprintln!(
+            "p = {p}: {} restarts, {} checkpoints",
+            r.restarts, r.checkpoints
+        );
+        assert_eq!(
+            failed, straight,
+            "p = {p}: restored after {} failures",
+            r.restarts
+        );
+    }
+}
