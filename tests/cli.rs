@@ -1,28 +1,11 @@
 //! End-to-end tests of the `weir` binary on the examples and on bad input.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn weir(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the weir binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{root, stderr, stdout, temp_dir, weir};
 
 fn sorted_lines(text: &str) -> Vec<String> {
     let mut v: Vec<String> = text.lines().map(str::to_string).collect();
@@ -37,13 +20,6 @@ fn sample_bids() -> Vec<Vec<String>> {
         .filter(|l| l.starts_with("2,"))
         .map(|l| l.split(',').skip(1).map(str::to_string).collect())
         .collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weir-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 #[test]
@@ -207,25 +183,23 @@ fn config_errors_name_the_key_the_place_and_the_fix() {
         &["run", &job, "--set", "parallelism.default"],
         "--set expects KEY=VALUE",
     );
-    // Accepted keys that this version cannot honour yet are refused, not ignored.
+    // Checkpointing needs its directory; unaligned checkpoints are refused, not ignored.
     fails_with(
-        &["run", &job, "--set", "execution.checkpointing.interval=1s"],
+        &["run", &job, "--checkpoint-interval", "1s"],
         "'state.checkpoints.dir'",
     );
     fails_with(
         &[
             "run",
             &job,
-            "--set",
-            "execution.checkpointing.interval=1s",
+            "--checkpoint-interval",
+            "1s",
             "--set",
             "state.checkpoints.dir=/tmp/weir-cp",
+            "--set",
+            "execution.checkpointing.unaligned.enabled=true",
         ],
-        "does not take checkpoints yet",
-    );
-    fails_with(
-        &["run", &job, "--set", "restart-strategy.type=fixed-delay"],
-        "does not restart failed jobs yet",
+        "takes aligned checkpoints only",
     );
     let job = write(&dir, "bad.toml", "[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[step]]\ntype = \"select\"\ncolumns = [\"valeu * 2 AS v\"]\n[[sink]]\ntype = \"blackhole\"\n");
     fails_with(

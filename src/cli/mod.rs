@@ -52,6 +52,9 @@ pub enum Command {
         /// Do not print the per-vertex summary at the end.
         #[arg(long)]
         quiet: bool,
+        /// Checkpoints, restores and injected failures.
+        #[command(flatten)]
+        recovery: overrides::RecoveryArgs,
     },
     /// Prints the job graph of a job file: chains, parallelism, partitioners, slots.
     Explain {
@@ -115,7 +118,17 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn main(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
-        Command::Run { job, set, quiet } => run::run(&job, &set, quiet),
+        Command::Run {
+            job,
+            mut set,
+            quiet,
+            recovery,
+        } => {
+            // The flags first: an explicit --set of the same key wins.
+            let mut sets = recovery.to_sets();
+            sets.append(&mut set);
+            run::run(&job, &sets, quiet)
+        }
         Command::Explain { job, set, format } => run::explain(&job, &set, format),
         Command::List { rest } => Ok(control::list(&rest)?),
         Command::Cancel { jobs, rest } => Ok(control::cancel(&jobs, &rest)?),

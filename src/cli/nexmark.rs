@@ -47,6 +47,9 @@ pub struct NexmarkArgs {
     /// Do not print the per-vertex summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Checkpoints, restores and injected failures.
+    #[command(flatten)]
+    pub recovery: super::overrides::RecoveryArgs,
 }
 
 /// Runs `weir nexmark`.
@@ -58,6 +61,7 @@ pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
     let mut opts = RunOptions::new(args.query, &args.input, output);
     opts.parallelism = args.parallelism as usize;
     opts.buffer_timeout = args.buffer_timeout;
+    super::overrides::apply(&mut opts.config, &args.recovery.to_sets())?;
     super::overrides::apply(&mut opts.config, &args.set)?;
     opts.input_options = LineFileOptions {
         skip_header: false,

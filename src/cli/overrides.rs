@@ -13,6 +13,53 @@ pub enum OverrideError {
     Config(#[from] ConfigError),
 }
 
+/// The recovery flags of `weir run` and `weir nexmark`, each a shorthand for a key.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RecoveryArgs {
+    /// Takes a checkpoint every T, e.g. `1s` (execution.checkpointing.interval; needs
+    /// state.checkpoints.dir).
+    #[arg(long, value_name = "T")]
+    pub checkpoint_interval: Option<String>,
+    /// Restores the job's state from a savepoint or retained checkpoint, its directory or
+    /// its _metadata file (execution.savepoint.path).
+    #[arg(long, value_name = "PATH")]
+    pub from_savepoint: Option<std::path::PathBuf>,
+    /// Lets a restore skip state that no operator of the job takes
+    /// (execution.savepoint.ignore-unclaimed-state).
+    #[arg(long)]
+    pub allow_non_restored_state: bool,
+    /// Injects failures at points drawn from SEED, each followed by the configured restart
+    /// (weir.chaos.seed).
+    #[arg(long, value_name = "SEED")]
+    pub chaos: Option<u64>,
+    /// How many failures --chaos injects (weir.chaos.failures).
+    #[arg(long, value_name = "K", requires = "chaos")]
+    pub failures: Option<u32>,
+}
+
+impl RecoveryArgs {
+    /// The flags as `KEY=VALUE` overrides.
+    pub fn to_sets(&self) -> Vec<String> {
+        let mut sets = Vec::new();
+        if let Some(t) = &self.checkpoint_interval {
+            sets.push(format!("execution.checkpointing.interval={t}"));
+        }
+        if let Some(p) = &self.from_savepoint {
+            sets.push(format!("execution.savepoint.path={}", p.display()));
+        }
+        if self.allow_non_restored_state {
+            sets.push("execution.savepoint.ignore-unclaimed-state=true".into());
+        }
+        if let Some(seed) = self.chaos {
+            sets.push(format!("weir.chaos.seed={seed}"));
+        }
+        if let Some(k) = self.failures {
+            sets.push(format!("weir.chaos.failures={k}"));
+        }
+        sets
+    }
+}
+
 /// Applies every `--set` in order, on top of `config`.
 pub fn apply(config: &mut Configuration, sets: &[String]) -> Result<(), OverrideError> {
     for s in sets {

@@ -46,6 +46,15 @@ pub fn build(b: &Builder<'_>, spec: &SinkSpec) -> Result<(), JobFileError> {
                 LineWriter::file(&path, format.clone(), ctx.subtask, ctx.parallelism)
             })
         }
+        SinkKind::Files { path } => {
+            if spec.rate_limit.is_some() {
+                return Err(b.error(
+                    spec.line,
+                    format!("sink \"{}\": a files sink takes no rate-limit", spec.name),
+                ));
+            }
+            stream.sink_to_files_exactly_once(b.resolve(path), csv_formatter())
+        }
     };
     let sink = sink.name(&spec.name);
     if let Some(p) = spec.parallelism {

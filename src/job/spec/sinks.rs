@@ -1,4 +1,4 @@
-//! The `[[sink]]` tables of a job file: where rows go (print, csv, blackhole), and how a
+//! The `[[sink]]` tables of a job file: where rows go (print, csv, blackhole, files), and how a
 //! sink writes its input: as it comes (`append`, the default: a changelog keeps its `op`
 //! column), or as the final row per key (`upsert`).
 
@@ -38,9 +38,15 @@ pub enum SinkKind {
     },
     /// Discards records.
     Blackhole,
+    /// Exactly-once part files in a directory (Flink's `FileSink`): committed when the
+    /// checkpoint covering them completes, or at the end of input without checkpoints.
+    Files {
+        /// The directory.
+        path: PathBuf,
+    },
 }
 
-const SINK_TYPES: &[&str] = &["print", "csv", "blackhole"];
+const SINK_TYPES: &[&str] = &["print", "csv", "blackhole", "files"];
 const SINK_KEYS: &[&str] = &[
     "type",
     "name",
@@ -62,6 +68,9 @@ pub(super) fn sink(mut t: Table<'_, '_>, i: usize) -> Result<SinkSpec, JobFileEr
     let kind = match kind.as_str() {
         "print" => SinkKind::Print,
         "blackhole" => SinkKind::Blackhole,
+        "files" => SinkKind::Files {
+            path: PathBuf::from(t.str("path")?),
+        },
         _ => {
             let path = PathBuf::from(t.str("path")?);
             SinkKind::Csv { path }
