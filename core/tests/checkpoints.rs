@@ -5,6 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 
 use weir_core::api::StreamExecutionEnvironment;
@@ -135,7 +136,27 @@ fn run_count(
     chaos: Option<(u64, u32)>,
 ) -> (Vec<String>, weir_core::cluster::JobResult) {
     let out = temp_dir(name);
-    let env = common::env_with(4, "1 ms");
+    let env = count_job(
+        &out,
+        parallelism,
+        checkpoint_ms,
+        chaos,
+        &format!("{name}-cp"),
+    );
+    let result = env.execute(name).unwrap();
+    (committed_lines(&out), result)
+}
+
+/// The environment of the count job writing into `out`, checkpointing into `cp` (a temp
+/// directory name) every `checkpoint_ms`.
+fn count_job(
+    out: &Path,
+    parallelism: usize,
+    checkpoint_ms: Option<u64>,
+    chaos: Option<(u64, u32)>,
+    cp: &str,
+) -> StreamExecutionEnvironment {
+    let env = common::env_with(6, "1 ms");
     env.set_parallelism(parallelism).unwrap();
     if let Some(ms) = checkpoint_ms {
         set(
@@ -143,7 +164,7 @@ fn run_count(
             "execution.checkpointing.interval",
             &format!("{ms} ms"),
         );
-        let cp = temp_dir(&format!("{name}-cp"));
+        let cp = temp_dir(cp);
         set(&env, "state.checkpoints.dir", cp.to_str().unwrap());
         set(&env, "restart-strategy.type", "fixed-delay");
         set(&env, "restart-strategy.fixed-delay.attempts", "20");
@@ -167,9 +188,8 @@ fn run_count(
     .map(|x: i64| (x % 13, 1i64))
     .key_by(|p: &(i64, i64)| p.0)
     .reduce(|a, b| (a.0, a.1 + b.1))
-    .sink_to_files_exactly_once(&out, format_pair());
-    let result = env.execute(name).unwrap();
-    (committed_lines(&out), result)
+    .sink_to_files_exactly_once(out, format_pair());
+    env
 }
 
 fn assert_data<T: Data>() {}
@@ -199,6 +219,72 @@ fn a_keyed_count_commits_the_same_output_with_checkpoints_and_with_failures() {
             failed, straight,
             "p = {p}: restored after {} failures",
             r.restarts
+        );
+    }
+}
+
+/// The newest complete checkpoint under a checkpoint directory (`<dir>/<job id>/chk-<n>`).
+fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<(u64, PathBuf)> = Vec::new();
+    for job in std::fs::read_dir(dir).ok()? {
+        for chk in std::fs::read_dir(job.ok()?.path()).ok()? {
+            let path = chk.ok()?.path();
+            let name = path.file_name()?.to_string_lossy().to_string();
+            if let Some(n) = name.strip_prefix("chk-").and_then(|n| n.parse().ok()) {
+                if path.join("_metadata").exists() {
+                    found.push((n, path));
+                }
+            }
+        }
+    }
+    found.into_iter().max().map(|(_, p)| p)
+}
+
+#[test]
+fn a_retained_checkpoint_restores_at_another_parallelism() {
+    let (straight, _) = run_count("rescale-straight", 2, None, None);
+    for to in [3, 1] {
+        let name = format!("rescale-2-to-{to}");
+        let out = temp_dir(&name);
+        // A run at parallelism 2 that fails for good after some checkpoints, keeping them.
+        let tasks = 4; // source -> map, and reduce -> sink, twice
+        let seed = (1..)
+            .find(|&s| {
+                let chaos = weir_core::cluster::recovery::Chaos {
+                    seed: s,
+                    failures: 1,
+                    max_records: 2500,
+                };
+                chaos.plan(0, tasks).is_some_and(|(_, n)| n > 1500)
+            })
+            .unwrap();
+        let cp_name = format!("{name}-cp");
+        let env = count_job(&out, 2, Some(10), Some((seed, 1)), &cp_name);
+        set(&env, "restart-strategy.type", "none");
+        set(
+            &env,
+            "execution.checkpointing.externalized-checkpoint-retention",
+            "RETAIN_ON_CANCELLATION",
+        );
+        let err = env.execute(&name).unwrap_err().to_string();
+        assert!(err.contains("injected failure"), "{err}");
+        let cp_dir =
+            std::env::temp_dir().join(format!("weir-checkpoints-{}-{cp_name}", std::process::id()));
+        let checkpoint = latest_checkpoint(&cp_dir).expect("a checkpoint was retained");
+
+        // The same job at another parallelism, from that checkpoint, into the same files.
+        let env = count_job(&out, to, None, None, "unused");
+        set(
+            &env,
+            "execution.savepoint.path",
+            checkpoint.to_str().unwrap(),
+        );
+        env.execute(&format!("{name}-restored")).unwrap();
+        assert_eq!(
+            committed_lines(&out),
+            straight,
+            "2 -> {to}: restored from {}",
+            checkpoint.display()
         );
     }
 }

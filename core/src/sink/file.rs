@@ -106,6 +106,8 @@ pub struct FileSink<T: Data> {
     next_part: Option<u64>,
     open: Option<OpenPart>,
     line: Vec<u8>,
+    /// Old subtasks (gone after a rescale) whose leftovers this one clears.
+    taken_over: Vec<u32>,
 }
 
 impl<T: Data> FileSink<T> {
@@ -120,6 +122,7 @@ impl<T: Data> FileSink<T> {
             next_part: None,
             open: None,
             line: Vec::new(),
+            taken_over: Vec::new(),
         })
     }
 
@@ -293,11 +296,21 @@ impl<T: Data> TwoPhaseCommitSink<T> for FileSink<T> {
         Ok(())
     }
 
+    fn take_over(&mut self, old: u32) {
+        self.taken_over.push(old);
+    }
+
     fn finish_recovery(&mut self) -> Result<(), SinkError> {
         let found = scan(&self.dir, self.subtask)?;
         self.next_part = Some(highest(&found).map_or(0, |n| n + 1));
         for (number, _) in found.iter().filter(|(_, in_progress)| *in_progress) {
             remove_if_present(&in_progress_path(&self.dir, self.subtask, *number))?;
+        }
+        // In-progress files of old subtasks that no longer exist belong to no checkpoint.
+        for &old in &self.taken_over {
+            for (number, _) in scan(&self.dir, old)?.iter().filter(|(_, p)| *p) {
+                remove_if_present(&in_progress_path(&self.dir, old, *number))?;
+            }
         }
         Ok(())
     }

@@ -24,17 +24,20 @@ impl<T: Data, S: TwoPhaseCommitSink<T>> TwoPhaseCommitSinkOperator<T, S> {
     /// The sink of the subtask `ctx` describes: recovered from the restored transactions
     /// (old subtask `i`'s go to new subtask `i mod parallelism`), committing on checkpoints
     /// when the job takes them and at the end of input otherwise.
-    pub fn new(sink: S, ctx: &BuildContext) -> Result<Self, OperatorError> {
+    pub fn new(mut sink: S, ctx: &BuildContext) -> Result<Self, OperatorError> {
         let commit_on = if ctx.checkpointing {
             CommitOn::Checkpoints
         } else {
             CommitOn::EndOfInput
         };
-        let mut driver = TwoPhaseCommitDriver::new(sink, commit_on);
         let parallelism = ctx.parallelism.max(1);
+        let restored = ctx.restored_operator_state();
+        for old in (parallelism..restored.len()).filter(|old| old % parallelism == ctx.subtask) {
+            sink.take_over(u32::try_from(old).unwrap_or(u32::MAX));
+        }
+        let mut driver = TwoPhaseCommitDriver::new(sink, commit_on);
         let fail = |e: SinkError| OperatorError::User(format!("sink '{}': {e}", ctx.name));
-        let states = ctx
-            .restored_operator_state()
+        let states = restored
             .into_iter()
             .enumerate()
             .filter(|(old, _)| old % parallelism == ctx.subtask)

@@ -51,6 +51,10 @@ pub trait TwoPhaseCommitSink<T: Data> {
         self.abort(txn)
     }
 
+    /// After rescaling to fewer subtasks, this one takes over what old subtask `old` (which
+    /// no longer exists) may have left behind; called before [`Self::finish_recovery`].
+    fn take_over(&mut self, _old: u32) {}
+
     /// Called once after the restored transactions were handled (or at a fresh start),
     /// before the first new one begins: a place to clear leftovers of earlier attempts.
     fn finish_recovery(&mut self) -> Result<(), SinkError> {

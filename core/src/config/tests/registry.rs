@@ -145,11 +145,11 @@ fn clones_and_merges_are_independent() {
 #[test]
 fn all_options_lists_every_key_once() {
     let options = all_options();
-    assert_eq!(options.len(), 40);
+    assert_eq!(options.len(), 45);
     let mut keys: Vec<&str> = options.iter().map(|o| o.key).collect();
     keys.sort_unstable();
     keys.dedup();
-    assert_eq!(keys.len(), 40);
+    assert_eq!(keys.len(), 45);
     for o in &options {
         assert!(!o.description.is_empty() && !o.default.is_empty() && !o.accepted.is_empty());
     }
