@@ -99,7 +99,7 @@ pub enum JobError {
         reason: String,
         /// The last failure.
         #[source]
-        last: TaskError,
+        last: Box<TaskError>,
     },
     /// A checkpoint or savepoint could not be read or restored.
     #[error("checkpoint: {0}")]
@@ -355,7 +355,7 @@ impl LocalCluster {
                         JobError::GaveUp {
                             restarts: attempt,
                             reason,
-                            last: failure,
+                            last: Box::new(failure),
                         }
                     });
                 }

@@ -288,11 +288,9 @@ pub fn generated_events(
     kinds: EventKinds,
 ) -> DataStream<Event> {
     env.add_source("Nexmark Generator", move |ctx| {
-        Ok(
-            GeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)?
-                .only(kinds)
-                .resumed_in(ctx)?,
-        )
+        GeneratorSource::new(cfg, 0..events, ctx.subtask, ctx.parallelism, None)?
+            .only(kinds)
+            .resumed_in(ctx)
     })
 }
 
