@@ -129,6 +129,11 @@ pub struct JobResult {
     pub restarts: u32,
     /// Checkpoints completed over all attempts.
     pub checkpoints: u64,
+    /// How long each completed checkpoint took, trigger to metadata, ms.
+    pub checkpoint_ms: Vec<u64>,
+    /// Per restart, the time from the failure to the first record taken in by the
+    /// restored job, ms (the restart delay included).
+    pub recovery_ms: Vec<f64>,
 }
 
 /// What one attempt of a job runs with.
@@ -144,6 +149,8 @@ struct Attempt {
     )>,
     /// The injected failure: task index and records.
     chaos: Option<(usize, u64)>,
+    /// Set when the attempt's first record is taken in.
+    first_record: Arc<std::sync::OnceLock<Instant>>,
 }
 
 /// A TaskManager embedded in this process.
@@ -253,6 +260,8 @@ impl LocalCluster {
         let mut tracker = RestartTracker::new(ft.restart.clone(), ft.chaos.map_or(1, |c| c.seed));
         let tasks: usize = job.vertices.iter().map(|v| v.parallelism).sum();
         let (mut attempt, mut completed) = (0u32, 0u64);
+        let (mut checkpoint_ms, mut recovery_ms) = (Vec::new(), Vec::new());
+        let mut failed_at: Option<Instant> = None;
         let end = |ending: Ending| {
             if let Some(storage) = &storage {
                 if !ft.keeps_checkpoints(ending) {
@@ -295,10 +304,16 @@ impl LocalCluster {
                 };
                 run.checkpointing = Some((signals, tx, handler));
             }
+            let first_record = run.first_record.clone();
             let result = self.deploy_and_run(job.clone(), transport, control, run);
+            if let (Some(failed), Some(first)) = (failed_at.take(), first_record.get()) {
+                recovery_ms.push(first.saturating_duration_since(failed).as_secs_f64() * 1e3);
+            }
+            failed_at = control.cancel_handle().cancelled_at();
             let report = runner.map(CheckpointRunner::join);
             if let Some(report) = &report {
                 completed += report.completed;
+                checkpoint_ms.extend_from_slice(&report.durations_ms);
                 if let Some((_, dir)) = &report.latest {
                     restored = Some(CompletedCheckpoint::load(dir)?);
                 }
@@ -307,6 +322,8 @@ impl LocalCluster {
                 Ok(mut r) => {
                     r.restarts = attempt;
                     r.checkpoints = completed;
+                    r.checkpoint_ms = checkpoint_ms;
+                    r.recovery_ms = recovery_ms;
                     end(Ending::Finished);
                     return Ok(r);
                 }
@@ -488,6 +505,7 @@ impl LocalCluster {
                         .chaos
                         .filter(|(task, _)| *task == index)
                         .map(|(_, records)| records),
+                    first_record: run.first_record.clone(),
                 });
             }
         }
@@ -540,6 +558,8 @@ impl LocalCluster {
             slots_used: eg.slots_needed,
             restarts: 0,
             checkpoints: 0,
+            checkpoint_ms: Vec::new(),
+            recovery_ms: Vec::new(),
         })
     }
 }

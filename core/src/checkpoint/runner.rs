@@ -37,6 +37,8 @@ pub struct RunnerReport {
     pub latest: Option<(u64, PathBuf)>,
     /// Checkpoints completed in this run.
     pub completed: u64,
+    /// How long each completed checkpoint took, from its trigger to its metadata, ms.
+    pub durations_ms: Vec<u64>,
     /// Checkpoints aborted in this run (expired, declined, subsumed, ended).
     pub aborted: u64,
     /// Set when more checkpoints failed in a row than tolerated: the job must fail.
@@ -247,6 +249,9 @@ impl Runner {
         match write_metadata(&dir, &builder.build()) {
             Ok(()) => {
                 self.report.completed += 1;
+                self.report
+                    .durations_ms
+                    .push(self.now_ms().saturating_sub(timestamp));
                 self.report.latest = Some((id, dir));
                 self.signals.complete(id);
             }

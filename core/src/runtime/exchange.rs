@@ -280,9 +280,15 @@ impl BufferSink for LocalChannelSender {
 pub struct CancelHandle {
     gates: Arc<Mutex<Vec<Arc<GateShared>>>>,
     cancelled: Arc<std::sync::atomic::AtomicBool>,
+    /// When the job was first cancelled (a failing task cancels it at once).
+    cancelled_at: Arc<Mutex<Option<std::time::Instant>>>,
 }
 
 impl CancelHandle {
+    /// When the job was first cancelled since the last [`reset`](Self::reset).
+    pub fn cancelled_at(&self) -> Option<std::time::Instant> {
+        *self.cancelled_at.lock().unwrap_or_else(|p| p.into_inner())
+    }
     /// Registers a gate to close on cancellation.
     pub fn register(&self, gate: Arc<GateShared>) {
         self.gates
@@ -292,6 +298,10 @@ impl CancelHandle {
     }
     /// Cancels the job: every gate closes.
     pub fn cancel(&self) {
+        self.cancelled_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(std::time::Instant::now);
         self.cancelled
             .store(true, std::sync::atomic::Ordering::SeqCst);
         let gates = self.gates.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -303,6 +313,7 @@ impl CancelHandle {
     /// of a restarting job.
     pub fn reset(&self) {
         self.gates.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        *self.cancelled_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.cancelled
             .store(false, std::sync::atomic::Ordering::SeqCst);
     }

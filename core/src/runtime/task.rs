@@ -86,6 +86,8 @@ pub struct TaskDeployment {
     pub checkpointing: Option<TaskCheckpointing>,
     /// Fault injection: the task fails once it has taken in this many records.
     pub fail_after_records: Option<u64>,
+    /// Set by the first task of the attempt to take in a record (recovery time).
+    pub first_record: Arc<std::sync::OnceLock<std::time::Instant>>,
 }
 
 /// Why a subtask stopped without finishing.
@@ -159,6 +161,8 @@ struct Task {
     head_uid: String,
     /// Fault injection: fail once this many records were taken in.
     fail_after_records: Option<u64>,
+    /// The attempt's first record, once this task has seen one (`None` after).
+    first_record: Option<Arc<std::sync::OnceLock<std::time::Instant>>>,
 }
 
 /// How often a task samples the size of its keyed state for the peak it reports.
@@ -322,8 +326,14 @@ async fn unless_cancelled<T>(
 }
 
 impl Task {
-    /// Fails the task once it has taken in the records fault injection allows.
-    fn injected_failure(&self) -> Result<(), TaskError> {
+    /// Fails the task once it has taken in the records fault injection allows; notes the
+    /// attempt's first record.
+    fn injected_failure(&mut self) -> Result<(), TaskError> {
+        if self.metrics.records_in > 0 {
+            if let Some(first) = self.first_record.take() {
+                first.get_or_init(std::time::Instant::now);
+            }
+        }
         match self.fail_after_records {
             Some(n) if self.metrics.records_in >= n => Err(self.fail(OperatorError::User(
                 format!("injected failure after {n} records"),
@@ -728,6 +738,7 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
             .map(|cfg| TaskCheckpoints::new(cfg, &d.job, d.vertex, d.subtask)),
         head_uid: d.job.stream.state_uid(d.job.vertices[d.vertex].nodes[0]),
         fail_after_records: d.fail_after_records,
+        first_record: Some(d.first_record.clone()),
     };
     let result = match (head, input) {
         (Head::Source(s), _) => task.run_source(s).await,
