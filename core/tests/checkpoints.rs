@@ -288,3 +288,72 @@ fn a_retained_checkpoint_restores_at_another_parallelism() {
         );
     }
 }
+
+#[test]
+fn at_least_once_checkpoints_lose_no_record_through_failures() {
+    // A stateless job across an all-to-all exchange: at least once, every element is committed
+    // once or more (duplicates allowed and counted), whatever the failures.
+    let run = |name: &str, at_least_once: bool| {
+        let out = temp_dir(name);
+        let env = common::env_with(6, "1 ms");
+        env.set_parallelism(2).unwrap();
+        if at_least_once {
+            set(&env, "execution.checkpointing.interval", "10 ms");
+            set(&env, "execution.checkpointing.mode", "AT_LEAST_ONCE");
+            set(
+                &env,
+                "state.checkpoints.dir",
+                temp_dir(&format!("{name}-cp")).to_str().unwrap(),
+            );
+            set(&env, "restart-strategy.type", "fixed-delay");
+            set(&env, "restart-strategy.fixed-delay.attempts", "20");
+            set(&env, "restart-strategy.fixed-delay.delay", "5 ms");
+            set(&env, "weir.chaos.seed", "3");
+            set(&env, "weir.chaos.failures", "3");
+            set(&env, "weir.chaos.max-records", "2500");
+        }
+        env.add_source("paced", |ctx| {
+            let restored = restored_positions(ctx, "paced source")?;
+            PacedSource::new(
+                6000,
+                ctx.subtask,
+                ctx.parallelism,
+                ctx.clock.clone(),
+                &restored,
+            )
+        })
+        .map(|x: i64| (x % 7, x))
+        .rebalance()
+        .map(|p: (i64, i64)| p)
+        .sink_to_files_exactly_once(&out, format_pair());
+        let r = env.execute(name).unwrap();
+        (committed_lines(&out), r)
+    };
+    let (straight, _) = run("alo-straight", false);
+    let (got, r) = run("alo-chaos", true);
+    assert!(r.restarts >= 1, "a failure was injected");
+    let mut missing = straight.clone();
+    let mut duplicates = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    for line in &got {
+        if !seen.insert(line.clone()) {
+            duplicates += 1;
+        }
+    }
+    missing.retain(|l| !seen.contains(l));
+    assert!(
+        missing.is_empty(),
+        "lost {} records, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    assert_eq!(
+        seen.len(),
+        straight.len(),
+        "nothing but the input's records"
+    );
+    eprintln!(
+        "at least once: {} restarts, {duplicates} duplicates",
+        r.restarts
+    );
+}
