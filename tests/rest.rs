@@ -1,5 +1,6 @@
 //! The REST endpoint of a running `weir run`, end to end through the binary: its job
-//! listed and detailed while it runs, `weir list`, `savepoint`, `stop` and `cancel`.
+//! listed and detailed while it runs, `weir list`, `savepoint`, `stop` and `cancel`
+//! (of an unknown job).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -34,17 +35,28 @@ impl Drop for Running {
     }
 }
 
-/// A job that runs until cancelled: a long sequence into a rate-limited sink, not chained.
+/// The test's directory.
+fn test_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("weir-rest-{}", std::process::id()))
+}
+
+/// A job that runs until cancelled or stopped: a long sequence into a rate-limited sink,
+/// not chained, with checkpoints (so that it takes savepoints).
 fn endless_job() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weir-rest-{}", std::process::id()));
+    let dir = test_dir();
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("endless.toml");
     std::fs::write(
         &path,
-        "name = \"endless\"\n[config]\nparallelism.default = 2\n\
-         taskmanager.numberOfTaskSlots = 2\npipeline.operator-chaining.enabled = false\n\
-         [[source]]\ntype = \"sequence\"\nfrom = 1\nto = 1000000000000\n\
-         [[sink]]\ntype = \"blackhole\"\nrate-limit = 2000\n",
+        format!(
+            "name = \"endless\"\n[config]\nparallelism.default = 2\n\
+             taskmanager.numberOfTaskSlots = 2\npipeline.operator-chaining.enabled = false\n\
+             execution.checkpointing.interval = \"200 ms\"\n\
+             state.checkpoints.dir = \"{}\"\n\
+             [[source]]\ntype = \"sequence\"\nfrom = 1\nto = 1000000000000\n\
+             [[sink]]\ntype = \"blackhole\"\nrate-limit = 50000\n",
+            dir.join("checkpoints").display()
+        ),
     )
     .expect("job file written");
     path
@@ -75,7 +87,7 @@ fn record_counts(details: &Value) -> (u64, u64) {
 }
 
 #[test]
-fn a_running_job_is_listed_detailed_refuses_savepoints_and_cancels() {
+fn a_running_job_is_listed_detailed_takes_savepoints_and_stops() {
     let job = endless_job();
     let child = Command::new(env!("CARGO_BIN_EXE_weir"))
         .args([
@@ -165,20 +177,22 @@ fn a_running_job_is_listed_detailed_refuses_savepoints_and_cancels() {
         "{out}"
     );
 
-    let savepoint = weir(&["savepoint", &id, "/tmp/savepoints", "--port", &p]);
-    assert!(!savepoint.status.success());
-    let err = text(&savepoint.stderr);
+    // A savepoint: a self-contained directory under the target, the job keeps running.
+    let target = test_dir().join("savepoints");
+    let target = target.to_str().unwrap_or_default();
+    let savepoint = weir(&["savepoint", &id, target, "--port", &p]);
+    assert!(savepoint.status.success(), "{}", text(&savepoint.stderr));
+    let out = text(&savepoint.stdout);
+    let location = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Savepoint completed. Path: "))
+        .unwrap_or_else(|| panic!("no savepoint path in {out}"));
+    assert!(location.starts_with(target), "{location}");
     assert!(
-        err.contains("savepoints are not supported by this version of Weir yet"),
-        "{err}"
+        PathBuf::from(location).join("_metadata").is_file(),
+        "{location}"
     );
-    let stop = weir(&["stop", &id, "--savepoint-path", "/tmp/sp", "--port", &p]);
-    assert!(!stop.status.success());
-    let err = text(&stop.stderr);
-    assert!(
-        err.contains("savepoints are not supported by this version of Weir yet"),
-        "{err}"
-    );
+    assert_eq!(details(&endpoint)["state"], "RUNNING", "still running");
 
     let unknown = "0123456789abcdef0123456789abcdef";
     let cancel = weir(&["cancel", unknown, "--port", &p]);
@@ -187,9 +201,10 @@ fn a_running_job_is_listed_detailed_refuses_savepoints_and_cancels() {
     assert!(err.contains(&format!("Job {unknown} not found")), "{err}");
     assert_eq!(details(&endpoint)["state"], "RUNNING", "still running");
 
-    let cancel = weir(&["cancel", &id, "--port", &p]);
-    assert!(cancel.status.success(), "{}", text(&cancel.stderr));
-    assert!(text(&cancel.stdout).contains(&format!("Cancelled job {id}.")));
+    // Stop with a savepoint: the savepoint completes, then the job ends.
+    let stop = weir(&["stop", &id, "--savepoint-path", target, "--port", &p]);
+    assert!(stop.status.success(), "{}", text(&stop.stderr));
+    assert!(text(&stop.stdout).contains("Savepoint completed. Path: "));
 
     // `weir run` ends, reporting the cancellation (as Flink's attached client does).
     let status = eventually("weir run to exit", || running.0.try_wait().ok()?);

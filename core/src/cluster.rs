@@ -292,6 +292,15 @@ impl LocalCluster {
                         .map_or(1, |c| c.metadata.checkpoint_id + 1),
                     clock: self.clock.clone(),
                     fail_job: Box::new(move || cancel.cancel()),
+                    savepoints: control.savepoints().clone(),
+                    savepoint_dir: ft.savepoint_dir.clone(),
+                    job_id: control.id().to_string(),
+                    stop_job: {
+                        let control = control.clone();
+                        Box::new(move || {
+                            control.cancel();
+                        })
+                    },
                 };
                 runner = Some(
                     CheckpointRunner::start(setup, signals.clone(), rx)

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
+use weir_core::checkpoint::savepoints::SavepointStatus;
 use weir_core::cluster::control::{epoch_ms, JobControl, JobId};
 
 use super::json;
@@ -39,9 +40,6 @@ pub struct Router {
     jobs: Vec<Arc<JobControl>>,
 }
 
-/// The message of a savepoint or stop request until checkpoints exist.
-pub const SAVEPOINTS_UNSUPPORTED: &str = "savepoints are not supported by this version of Weir yet";
-
 impl Router {
     /// Serves `jobs`.
     pub fn new(jobs: Vec<Arc<JobControl>>) -> Self {
@@ -75,26 +73,28 @@ impl Router {
             },
             ["jobs", id, "savepoints"] => only(method, "POST", path, || {
                 self.with_job(id, |job| {
-                    Reply::error(
-                        501,
-                        format!(
-                            "{SAVEPOINTS_UNSUPPORTED}: job {} cannot take one and keeps running",
-                            job.id()
-                        ),
-                    )
+                    let body = parse_body(body);
+                    let target = text_field(&body, &["target-directory", "targetDirectory"]);
+                    let stop = body.get("cancel-job").and_then(Value::as_bool) == Some(true);
+                    trigger_savepoint(job, target, stop)
                 })
             }),
             ["jobs", id, "stop"] => only(method, "POST", path, || {
                 self.with_job(id, |job| {
-                    Reply::error(
-                        501,
-                        format!(
-                            "{SAVEPOINTS_UNSUPPORTED}: job {} cannot stop with one and keeps \
-                             running (cancel it to end it without a savepoint)",
-                            job.id()
-                        ),
-                    )
+                    let body = parse_body(body);
+                    if body.get("drain").and_then(Value::as_bool) == Some(true) {
+                        return Reply::error(
+                            400,
+                            "Bad request: stop with drain (the final watermark before the \
+                             savepoint) is not supported by this version of Weir",
+                        );
+                    }
+                    let target = text_field(&body, &["targetDirectory", "target-directory"]);
+                    trigger_savepoint(job, target, true)
                 })
+            }),
+            ["jobs", id, "savepoints", request] => only(method, "GET", path, || {
+                self.with_job(id, |job| savepoint_status(job, request))
             }),
             _ => Reply::error(404, format!("Not found: {path}")),
         }
@@ -210,3 +210,54 @@ fn not_allowed(method: &str, path: &str, allowed: &'static str) -> Reply {
 #[cfg(test)]
 #[path = "router_tests.rs"]
 mod tests;
+
+/// The JSON body of a request (an empty body is an empty object).
+fn parse_body(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|_| json!({}))
+}
+
+/// The first of `names` that `body` has as a string.
+fn text_field(body: &Value, names: &[&str]) -> Option<std::path::PathBuf> {
+    names
+        .iter()
+        .find_map(|n| body.get(*n).and_then(Value::as_str))
+        .map(std::path::PathBuf::from)
+}
+
+/// Queues a savepoint of `job` (then stops it, for `stop`): 202 with Flink's `request-id`.
+fn trigger_savepoint(job: &JobControl, target: Option<std::path::PathBuf>, stop: bool) -> Reply {
+    match job.savepoints().request(target, stop) {
+        Ok(id) => Reply::ok(202, json!({ "request-id": id })),
+        Err(why) => Reply::error(409, format!("job {}: {why}", job.id())),
+    }
+}
+
+/// Flink's asynchronous operation result for savepoint request `request` of `job`.
+fn savepoint_status(job: &JobControl, request: &str) -> Reply {
+    match job.savepoints().status(request) {
+        None => Reply::error(
+            404,
+            format!(
+                "Not found: no savepoint request {request} for job {}",
+                job.id()
+            ),
+        ),
+        Some(SavepointStatus::InProgress) => {
+            Reply::ok(200, json!({ "status": { "id": "IN_PROGRESS" } }))
+        }
+        Some(SavepointStatus::Completed(at)) => Reply::ok(
+            200,
+            json!({
+                "status": { "id": "COMPLETED" },
+                "operation": { "location": at.display().to_string() },
+            }),
+        ),
+        Some(SavepointStatus::Failed(why)) => Reply::ok(
+            200,
+            json!({
+                "status": { "id": "COMPLETED" },
+                "operation": { "failure-cause": { "class": "weir.SavepointError", "stack-trace": why } },
+            }),
+        ),
+    }
+}

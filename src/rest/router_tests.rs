@@ -98,19 +98,44 @@ fn cancel_is_accepted_for_a_live_job_and_refused_for_an_ended_one() {
 }
 
 #[test]
-fn savepoint_and_stop_say_savepoints_are_not_supported() {
+fn savepoints_are_queued_when_a_coordinator_takes_them_and_their_status_polled() {
     let job = JobControl::new("j");
     let router = Router::new(vec![job.clone()]);
-    for path in ["savepoints", "stop"] {
-        let body = br#"{"target-directory": "/tmp/sp"}"#;
-        let r = router.handle("POST", &format!("/jobs/{}/{path}", job.id()), body);
-        assert_eq!(r.status, 501);
-        assert!(
-            errors(&r).contains(SAVEPOINTS_UNSUPPORTED),
-            "{}",
-            errors(&r)
-        );
-    }
+    let body = br#"{"target-directory": "/tmp/sp"}"#;
+    let r = router.handle("POST", &format!("/jobs/{}/savepoints", job.id()), body);
+    assert_eq!(r.status, 409, "no coordinator: no checkpointing");
+    assert!(errors(&r).contains("checkpointing"), "{}", errors(&r));
+    job.savepoints().set_accepting(true);
+    let r = router.handle("POST", &format!("/jobs/{}/savepoints", job.id()), body);
+    assert_eq!(r.status, 202);
+    let id = r.body["request-id"].as_str().unwrap().to_string();
+    let status =
+        |id: &str| router.handle("GET", &format!("/jobs/{}/savepoints/{id}", job.id()), b"");
+    assert_eq!(status(&id).body["status"]["id"], "IN_PROGRESS");
+    let taken = job.savepoints().take();
+    assert_eq!(taken[0].target, Some("/tmp/sp".into()));
+    assert!(!taken[0].stop);
+    job.savepoints().finish(
+        &id,
+        weir_core::checkpoint::savepoints::SavepointStatus::Completed("/tmp/sp/savepoint-x".into()),
+    );
+    let done = status(&id);
+    assert_eq!(done.body["status"]["id"], "COMPLETED");
+    assert_eq!(done.body["operation"]["location"], "/tmp/sp/savepoint-x");
+    assert_eq!(status("nope").status, 404);
+    let r = router.handle(
+        "POST",
+        &format!("/jobs/{}/stop", job.id()),
+        br#"{"drain": true}"#,
+    );
+    assert_eq!(r.status, 400);
+    let r = router.handle(
+        "POST",
+        &format!("/jobs/{}/stop", job.id()),
+        br#"{"targetDirectory": "/x"}"#,
+    );
+    assert_eq!(r.status, 202);
+    assert!(job.savepoints().take()[0].stop);
     assert_eq!(job.status(), JobStatus::Created, "the job is left alone");
 }
 

@@ -15,6 +15,7 @@
 //! - [`tracker`]: at-least-once, never blocking (Flink's `CheckpointBarrierTracker`).
 //! - [`handler`]: the handler of a gate chosen by the checkpointing mode.
 //! - [`signals`]: what the coordinator's thread and the tasks tell each other.
+//! - [`savepoints`]: savepoints asked for while a job runs, and their outcome.
 //! - [`runner`]: the coordinator of a running job on its own thread (writes checkpoints).
 //! - [`storage`]: checkpoint and savepoint files, `_metadata`, and what each subtask restores.
 
@@ -24,6 +25,7 @@ mod channels;
 pub mod coordinator;
 pub mod handler;
 pub mod runner;
+pub mod savepoints;
 pub mod signals;
 pub mod single;
 pub mod storage;

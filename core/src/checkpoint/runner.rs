@@ -20,9 +20,11 @@ use std::time::Duration;
 
 use super::barrier::{CheckpointBarrier, CheckpointOptions, CheckpointType};
 use super::coordinator::{Action, CheckpointKind, Coordinator};
+use super::savepoints::{SavepointRequest, SavepointRequests, SavepointStatus};
 use super::signals::{CheckpointSignals, TaskMessage};
 use super::storage::{
-    write_metadata, write_task_state, CheckpointStorage, MetadataBuilder, OperatorSubtaskHandle,
+    savepoint_dir, write_metadata, write_task_state, CheckpointStorage, MetadataBuilder,
+    OperatorSubtaskHandle,
 };
 use crate::config::fault_tolerance::CheckpointSettings;
 use crate::runtime::clock::SharedClock;
@@ -66,6 +68,14 @@ pub struct RunnerSetup {
     pub clock: SharedClock,
     /// Called when the job must fail (too many failed checkpoints): cancels the run.
     pub fail_job: Box<dyn Fn() + Send>,
+    /// Savepoints asked for while the job runs.
+    pub savepoints: Arc<SavepointRequests>,
+    /// `state.savepoints.dir`: where savepoints go without a target of their own.
+    pub savepoint_dir: Option<PathBuf>,
+    /// The job id (in savepoint directory names).
+    pub job_id: String,
+    /// Called after a stop-with-savepoint's savepoint completed: ends the job.
+    pub stop_job: Box<dyn Fn() + Send>,
 }
 
 impl CheckpointRunner {
@@ -101,6 +111,8 @@ struct Runner {
     started: BTreeMap<u64, u64>,
     finished: BTreeSet<usize>,
     report: RunnerReport,
+    /// Savepoints being taken, by checkpoint id.
+    savepoints: BTreeMap<u64, SavepointRequest>,
 }
 
 impl Runner {
@@ -114,6 +126,7 @@ impl Runner {
             started: BTreeMap::new(),
             finished: BTreeSet::new(),
             report: RunnerReport::default(),
+            savepoints: BTreeMap::new(),
         }
     }
 
@@ -122,8 +135,12 @@ impl Runner {
     }
 
     fn run(mut self, messages: &Receiver<TaskMessage>) -> RunnerReport {
+        self.setup.savepoints.set_accepting(true);
         loop {
             let now = self.now_ms();
+            for request in self.setup.savepoints.take() {
+                self.start_savepoint(request, now);
+            }
             if self.finished.is_empty() {
                 let actions = self.coordinator.poll(now);
                 self.carry_out(actions);
@@ -142,9 +159,58 @@ impl Runner {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
+        self.setup.savepoints.set_accepting(false);
         let actions = self.coordinator.abort_all();
         self.carry_out(actions);
         self.report
+    }
+
+    /// Starts the savepoint `request` asks for, or records why it cannot start.
+    fn start_savepoint(&mut self, request: SavepointRequest, now: u64) {
+        let failed = |why: String| SavepointStatus::Failed(why);
+        if !self.finished.is_empty() {
+            let why = "some tasks have finished their input".to_string();
+            self.setup.savepoints.finish(&request.id, failed(why));
+            return;
+        }
+        match self.coordinator.trigger_savepoint(now) {
+            Ok(action) => {
+                if let Action::Trigger { id, .. } = &action {
+                    self.savepoints.insert(*id, request);
+                }
+                self.carry_out(vec![action]);
+            }
+            Err(e) => self
+                .setup
+                .savepoints
+                .finish(&request.id, failed(e.to_string())),
+        }
+    }
+
+    /// Moves completed savepoint `id` from its checkpoint directory to its own; its place.
+    fn place_savepoint(&self, id: u64, request: &SavepointRequest) -> Result<PathBuf, String> {
+        let from = self.setup.storage.checkpoint_dir(id);
+        let Some(base) = request
+            .target
+            .clone()
+            .or_else(|| self.setup.savepoint_dir.clone())
+        else {
+            let _ = self.setup.storage.discard(id);
+            return Err("no target directory: give one or set state.savepoints.dir".into());
+        };
+        let nonce = self.now_ms() ^ (id << 40);
+        let to = savepoint_dir(&base, &self.setup.job_id, nonce);
+        let moved = std::fs::create_dir_all(&base)
+            .and_then(|()| std::fs::rename(&from, &to))
+            .or_else(|_| copy_dir(&from, &to).and_then(|()| std::fs::remove_dir_all(&from)));
+        moved.map_err(|e| {
+            format!(
+                "moving savepoint {} to {}: {e}",
+                from.display(),
+                to.display()
+            )
+        })?;
+        Ok(to)
     }
 
     fn on_message(&mut self, message: TaskMessage) {
@@ -211,7 +277,13 @@ impl Runner {
                     self.signals.issue(CheckpointBarrier::new(id, ts, options));
                 }
                 Action::Complete { id, kind } => self.complete(id, kind),
-                Action::Abort { id, .. } => {
+                Action::Abort { id, reason } => {
+                    if let Some(request) = self.savepoints.remove(&id) {
+                        let why = format!("savepoint {id} was aborted: {reason:?}");
+                        self.setup
+                            .savepoints
+                            .finish(&request.id, SavepointStatus::Failed(why));
+                    }
                     self.report.aborted += 1;
                     self.started.remove(&id);
                     self.written.remove(&id);
@@ -252,7 +324,22 @@ impl Runner {
                 self.report
                     .durations_ms
                     .push(self.now_ms().saturating_sub(timestamp));
-                self.report.latest = Some((id, dir));
+                let mut place = Ok(dir);
+                if let Some(request) = self.savepoints.remove(&id) {
+                    place = self.place_savepoint(id, &request);
+                    let status = match &place {
+                        Ok(at) => SavepointStatus::Completed(at.clone()),
+                        Err(why) => SavepointStatus::Failed(why.clone()),
+                    };
+                    self.setup.savepoints.finish(&request.id, status);
+                    if request.stop && place.is_ok() {
+                        (self.setup.stop_job)();
+                    }
+                }
+                // A savepoint is where a restart resumes too: sinks commit on it.
+                if let Ok(at) = place {
+                    self.report.latest = Some((id, at));
+                }
                 self.signals.complete(id);
             }
             Err(e) => {
@@ -269,4 +356,14 @@ impl Runner {
 /// A warning on standard error (the engine has no logging framework).
 fn warn(message: &str) {
     eprintln!("weir: warning: {message}");
+}
+
+/// Copies the files of directory `from` (a checkpoint: files only) into a new `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+    }
+    Ok(())
 }

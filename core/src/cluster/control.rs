@@ -9,6 +9,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::checkpoint::savepoints::SavepointRequests;
 use crate::graph::job_graph::JobGraph;
 use crate::runtime::exchange::CancelHandle;
 use crate::runtime::metrics::TaskMetrics;
@@ -156,6 +157,7 @@ pub struct JobControl {
     id: JobId,
     name: String,
     cancel: CancelHandle,
+    savepoints: Arc<SavepointRequests>,
     state: Mutex<State>,
 }
 
@@ -223,6 +225,7 @@ impl JobControl {
             id: JobId::generate(),
             name: name.to_string(),
             cancel: CancelHandle::default(),
+            savepoints: Arc::default(),
             state: Mutex::new(State {
                 status: JobStatus::Created,
                 start_ms: epoch_ms(),
@@ -246,6 +249,11 @@ impl JobControl {
     /// The current status.
     pub fn status(&self) -> JobStatus {
         lock(&self.state).status
+    }
+
+    /// The savepoints asked for while the job runs (`POST /jobs/:id/savepoints`, `/stop`).
+    pub fn savepoints(&self) -> &Arc<SavepointRequests> {
+        &self.savepoints
     }
 
     /// The handle the job's tasks and gates share for cancellation.

@@ -27,6 +27,8 @@ pub struct FaultTolerance {
     pub allow_non_restored: bool,
     /// Injected failures, for tests of recovery.
     pub chaos: Option<Chaos>,
+    /// `state.savepoints.dir`: where savepoints go without a target of their own.
+    pub savepoint_dir: Option<PathBuf>,
 }
 
 impl FaultTolerance {
@@ -34,6 +36,7 @@ impl FaultTolerance {
     pub fn from_config(config: &Configuration) -> Result<Self, ConfigError> {
         ft::refuse_unsupported(config)?;
         let path = config.get(&ft::SAVEPOINT_PATH);
+        let savepoints = config.get(&ft::SAVEPOINT_DIRECTORY);
         let seed = config.get(&ft::CHAOS_SEED);
         Ok(Self {
             checkpoints: CheckpointSettings::from_config(config)?,
@@ -45,6 +48,7 @@ impl FaultTolerance {
                 failures: config.get(&ft::CHAOS_FAILURES),
                 max_records: config.get(&ft::CHAOS_MAX_RECORDS),
             }),
+            savepoint_dir: (!savepoints.is_empty()).then(|| PathBuf::from(savepoints)),
         })
     }
 
