@@ -1,29 +1,15 @@
-//! Checkpoints and recovery through the `weir` binary: a Nexmark q5 job file writing
-//! exactly-once part files commits the same rows when it takes checkpoints and is killed
-//! at seeded points (`--chaos SEED --failures K`) as in a straight run.
+//! Checkpoints and recovery through the `weir` binary: Nexmark q5 and q7 job files writing
+//! exactly-once part files commit the same rows when they take checkpoints and are killed
+//! at seeded points (`--chaos SEED --failures K`) as in a straight run, at parallelism 1
+//! and 2.
 
 mod common;
 use common::{stderr, temp_dir, weir};
 
 use std::path::Path;
 
-/// q5 over generated bids (paced by a rate limit so that checkpoints and failures fall
-/// inside the run), into exactly-once part files under `out`.
-fn q5_job(dir: &Path, out: &Path) -> String {
-    let text = format!(
-        r#"name = "q5-files"
-[config]
-parallelism.default = 2
-execution.buffer-timeout = "1 ms"
-
-[[source]]
-name = "bids"
-type = "nexmark"
-kind = "bid"
-events = 30000
-rate-limit = 60000
-watermark = {{ column = "dateTime", max-out-of-orderness = "4 s" }}
-
+/// Nexmark q5's steps: bids per auction in hop windows, then the hottest per window.
+const Q5: &str = r#"
 [[step]]
 name = "counts"
 type = "window"
@@ -41,14 +27,56 @@ window = "tumble"
 size = "2 s"
 keep = "max(num)"
 window-columns = []
+"#;
 
+/// Nexmark q7's steps: the highest bid of each 10 s window, joined back to its bids.
+const Q7: &str = r#"
+[[step]]
+name = "maxima"
+type = "window"
+window = "tumble"
+size = "10 s"
+aggregates = ["max(price) AS maxprice"]
+
+[[step]]
+name = "matches"
+type = "interval_join"
+input = "bids"
+with = "maxima"
+key = "price"
+with-key = "maxprice"
+between = ["-1 ms", "9999 ms"]
+
+[[step]]
+type = "select"
+columns = ["auction", "price", "bidder", "dateTime", "extra"]
+"#;
+
+/// A Nexmark query over generated bids (paced by a rate limit so that checkpoints and
+/// failures fall inside the run) at `parallelism`, into exactly-once part files in `out`.
+fn query_job(dir: &Path, steps: &str, parallelism: usize, out: &Path) -> String {
+    let text = format!(
+        r#"name = "nexmark-files"
+[config]
+parallelism.default = {parallelism}
+execution.buffer-timeout = "1 ms"
+
+[[source]]
+name = "bids"
+type = "nexmark"
+kind = "bid"
+events = 30000
+rate-limit = 60000
+event-rate = 200
+watermark = {{ column = "dateTime", max-out-of-orderness = "4 s" }}
+{steps}
 [[sink]]
 type = "files"
 path = "{}"
 "#,
         out.display()
     );
-    let path = dir.join("q5.toml");
+    let path = dir.join("job.toml");
     std::fs::write(&path, text).expect("job file");
     path.to_string_lossy().into_owned()
 }
@@ -73,44 +101,48 @@ fn committed(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn q5_into_files_commits_the_same_rows_when_killed_and_restored() {
-    let dir = temp_dir("recovery-q5");
-    let straight_out = dir.join("straight");
-    let job = q5_job(&dir, &straight_out);
-    let out = weir(&["run", &job, "--quiet"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let straight = committed(&straight_out);
-    assert!(straight.len() > 10, "q5 wrote {} rows", straight.len());
+fn q5_and_q7_into_files_commit_the_same_rows_when_killed_and_restored() {
+    for (name, steps) in [("q5", Q5), ("q7", Q7)] {
+        for p in [1, 2] {
+            let dir = temp_dir(&format!("recovery-{name}-{p}"));
+            let straight_out = dir.join("straight");
+            let job = query_job(&dir, steps, p, &straight_out);
+            let out = weir(&["run", &job, "--quiet"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            let straight = committed(&straight_out);
+            assert!(straight.len() > 10, "{name} wrote {} rows", straight.len());
 
-    let chaos_out = dir.join("chaos");
-    let job = q5_job(&dir, &chaos_out);
-    let cp = dir.join("checkpoints");
-    let out = weir(&[
-        "run",
-        &job,
-        "--quiet",
-        "--checkpoint-interval",
-        "20 ms",
-        "--set",
-        &format!("state.checkpoints.dir={}", cp.display()),
-        "--set",
-        "restart-strategy.type=fixed-delay",
-        "--set",
-        "restart-strategy.fixed-delay.attempts=5",
-        "--set",
-        "restart-strategy.fixed-delay.delay=10 ms",
-        "--chaos",
-        "11",
-        "--failures",
-        "2",
-        "--set",
-        "weir.chaos.max-records=8000",
-    ]);
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("injected failure"),
-        "a failure was injected: {err}"
-    );
-    assert_eq!(committed(&chaos_out), straight);
+            let chaos_out = dir.join("chaos");
+            let job = query_job(&dir, steps, p, &chaos_out);
+            let cp = dir.join("checkpoints");
+            let out = weir(&[
+                "run",
+                &job,
+                "--quiet",
+                "--checkpoint-interval",
+                "20 ms",
+                "--set",
+                &format!("state.checkpoints.dir={}", cp.display()),
+                "--set",
+                "restart-strategy.type=fixed-delay",
+                "--set",
+                "restart-strategy.fixed-delay.attempts=5",
+                "--set",
+                "restart-strategy.fixed-delay.delay=10 ms",
+                "--chaos",
+                "11",
+                "--failures",
+                "2",
+                "--set",
+                "weir.chaos.max-records=8000",
+            ]);
+            let err = stderr(&out);
+            assert!(out.status.success(), "{name} p = {p}: {err}");
+            assert!(
+                err.contains("injected failure"),
+                "{name} p = {p}: no failure: {err}"
+            );
+            assert_eq!(committed(&chaos_out), straight, "{name} p = {p}");
+        }
+    }
 }

@@ -10,11 +10,16 @@ use std::sync::Arc;
 
 use weir_core::api::StreamExecutionEnvironment;
 use weir_core::config::RawValue;
+use weir_core::operator::keyed_process::{KeyedContext, KeyedProcessFunction};
+use weir_core::operator::process::Collector;
+use weir_core::operator::OpResult;
 use weir_core::operator::OperatorError;
 use weir_core::record::{Data, Record};
 use weir_core::runtime::clock::SharedClock;
 use weir_core::runtime::progress::RoundRobinProgress;
 use weir_core::runtime::source::{restored_positions, Source, SourceContext, SourceStatus};
+use weir_state::keyed::{ValueState, ValueStateDescriptor};
+use weir_state::HeapKeyedStateBackend;
 
 /// Records per batch of the paced source, and the pause after each batch.
 const BATCH: u64 = 50;
@@ -142,6 +147,7 @@ fn run_count(
         checkpoint_ms,
         chaos,
         &format!("{name}-cp"),
+        false,
     );
     let result = env.execute(name).unwrap();
     (committed_lines(&out), result)
@@ -155,6 +161,7 @@ fn count_job(
     checkpoint_ms: Option<u64>,
     chaos: Option<(u64, u32)>,
     cp: &str,
+    process: bool,
 ) -> StreamExecutionEnvironment {
     let env = common::env_with(6, "1 ms");
     env.set_parallelism(parallelism).unwrap();
@@ -175,21 +182,93 @@ fn count_job(
         set(&env, "weir.chaos.failures", &failures.to_string());
         set(&env, "weir.chaos.max-records", "2500");
     }
-    env.add_source("paced", |ctx| {
-        let restored = restored_positions(ctx, "paced source")?;
-        PacedSource::new(
-            6000,
-            ctx.subtask,
-            ctx.parallelism,
-            ctx.clock.clone(),
-            &restored,
-        )
-    })
-    .map(|x: i64| (x % 13, 1i64))
-    .key_by(|p: &(i64, i64)| p.0)
-    .reduce(|a, b| (a.0, a.1 + b.1))
-    .sink_to_files_exactly_once(out, format_pair());
+    let keyed = env
+        .add_source("paced", |ctx| {
+            let restored = restored_positions(ctx, "paced source")?;
+            PacedSource::new(
+                6000,
+                ctx.subtask,
+                ctx.parallelism,
+                ctx.clock.clone(),
+                &restored,
+            )
+        })
+        .map(|x: i64| (x % 13, 1i64))
+        .key_by(|p: &(i64, i64)| p.0);
+    let counted = if process {
+        keyed.process(CountWithFinal::default())
+    } else {
+        keyed.reduce(|a, b| (a.0, a.1 + b.1))
+    };
+    counted.sink_to_files_exactly_once(out, format_pair());
     env
+}
+
+/// Counts per key in a value state, emitting the running count; on a key's first element
+/// it registers an event-time timer, which fires at the end of input and emits the key's
+/// final count as `(-1 - key, count)`: after a restore the timer exists only if the
+/// snapshot kept it.
+#[derive(Clone, Default)]
+struct CountWithFinal {
+    count: Option<ValueState<(), i64>>,
+}
+
+impl KeyedProcessFunction<i64, (i64, i64), (i64, i64)> for CountWithFinal {
+    fn open(&mut self, state: &mut HeapKeyedStateBackend<i64>) -> OpResult {
+        self.count = Some(state.value_state(&ValueStateDescriptor::new("count"))?);
+        Ok(())
+    }
+    fn process_element(
+        &mut self,
+        value: (i64, i64),
+        ctx: &mut KeyedContext<'_, i64>,
+        out: &mut Collector<'_, (i64, i64)>,
+    ) -> OpResult {
+        let count = self
+            .count
+            .ok_or_else(|| OperatorError::User("not open".into()))?;
+        let n = count.value(ctx.state(), &())?.unwrap_or(0) + 1;
+        count.update(ctx.state(), &(), n)?;
+        if n == 1 {
+            ctx.register_event_time_timer(0);
+        }
+        out.collect((value.0, n));
+        Ok(())
+    }
+    fn on_timer(
+        &mut self,
+        _timestamp: i64,
+        ctx: &mut KeyedContext<'_, i64>,
+        out: &mut Collector<'_, (i64, i64)>,
+    ) -> OpResult {
+        let count = self
+            .count
+            .ok_or_else(|| OperatorError::User("not open".into()))?;
+        let n = count.value(ctx.state(), &())?.unwrap_or(0);
+        let key = *ctx.current_key();
+        out.collect((-1 - key, n));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_keyed_process_function_with_timers_commits_the_same_output_through_failures() {
+    let run = |name: &str, chaos: bool| {
+        let out = temp_dir(name);
+        let (ms, seeded) = (chaos.then_some(10), chaos.then_some((21, 3)));
+        let env = count_job(&out, 2, ms, seeded, &format!("{name}-cp"), true);
+        let r = env.execute(name).unwrap();
+        (committed_lines(&out), r)
+    };
+    let (straight, _) = run("process-straight", false);
+    assert_eq!(
+        straight.len(),
+        6000 + 13,
+        "running counts and one final count per key"
+    );
+    let (failed, r) = run("process-chaos", true);
+    assert!(r.restarts >= 1, "a failure was injected");
+    assert_eq!(failed, straight, "restored after {} failures", r.restarts);
 }
 
 fn assert_data<T: Data>() {}
@@ -259,7 +338,7 @@ fn a_retained_checkpoint_restores_at_another_parallelism() {
             })
             .unwrap();
         let cp_name = format!("{name}-cp");
-        let env = count_job(&out, 2, Some(10), Some((seed, 1)), &cp_name);
+        let env = count_job(&out, 2, Some(10), Some((seed, 1)), &cp_name, false);
         set(&env, "restart-strategy.type", "none");
         set(
             &env,
@@ -273,7 +352,7 @@ fn a_retained_checkpoint_restores_at_another_parallelism() {
         let checkpoint = latest_checkpoint(&cp_dir).expect("a checkpoint was retained");
 
         // The same job at another parallelism, from that checkpoint, into the same files.
-        let env = count_job(&out, to, None, None, "unused");
+        let env = count_job(&out, to, None, None, "unused", false);
         set(
             &env,
             "execution.savepoint.path",
