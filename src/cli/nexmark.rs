@@ -63,6 +63,14 @@ pub fn run(args: &NexmarkArgs) -> Result<(), Box<dyn Error>> {
     opts.buffer_timeout = args.buffer_timeout;
     super::overrides::apply(&mut opts.config, &args.recovery.to_sets())?;
     super::overrides::apply(&mut opts.config, &args.set)?;
+    // With checkpoints, the output is a directory of exactly-once part files (a job that
+    // may fail and restore); else one CSV file.
+    let interval = opts
+        .config
+        .get(&weir_core::config::fault_tolerance::CHECKPOINTING_INTERVAL);
+    if let (QueryOutput::File(path), false) = (&opts.output, interval.is_zero()) {
+        opts.output = QueryOutput::Files(path.clone());
+    }
     opts.input_options = LineFileOptions {
         skip_header: false,
         on_error: if args.on_error == "skip" {

@@ -27,6 +27,10 @@ pub fn load(path: &Path, sets: &[String]) -> Result<BuiltJob, Box<dyn Error>> {
     Ok(build::build(&spec, config)?)
 }
 
+/// How long the endpoint of an ended job stays up for callers still to learn the outcome
+/// of their savepoints.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `weir run`: runs the job to its end, serving its REST endpoint meanwhile, and prints
 /// the per-vertex summary on stderr.
 pub fn run(path: &Path, sets: &[String], quiet: bool) -> Result<(), Box<dyn Error>> {
@@ -35,6 +39,11 @@ pub fn run(path: &Path, sets: &[String], quiet: bool) -> Result<(), Box<dyn Erro
     let server = serve_rest(&job.env.config(), &control);
     let result = job.env.execute_controlled(&control);
     if let Some(server) = server {
+        // A `weir stop` waits for its savepoint's location: give it a moment to ask.
+        let start = std::time::Instant::now();
+        while control.savepoints().unread() > 0 && start.elapsed() < STOP_GRACE {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         server.stop();
     }
     let result = result?;

@@ -165,6 +165,9 @@ pub enum QueryOutput {
     /// One CSV file: the sink runs with parallelism 1, so at parallelism > 1 the rows
     /// cross a rebalancing exchange into that single writer (in no particular order).
     File(PathBuf),
+    /// A directory of exactly-once part files (`part-0-N`), committed with each checkpoint:
+    /// the output of a job that takes checkpoints and may fail and restore.
+    Files(PathBuf),
     /// Discard the rows (for timing).
     Blackhole,
 }
@@ -309,6 +312,10 @@ fn sink_rows<T: Data + CsvRow>(rows: DataStream<T>, output: &QueryOutput) {
     match output {
         QueryOutput::File(path) => {
             rows.write_as_text(path.clone(), csv_formatter::<T>())
+                .set_parallelism(1);
+        }
+        QueryOutput::Files(path) => {
+            rows.sink_to_files_exactly_once(path.clone(), csv_formatter::<T>())
                 .set_parallelism(1);
         }
         QueryOutput::Blackhole => {

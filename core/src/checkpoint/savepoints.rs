@@ -35,6 +35,10 @@ struct Inner {
     queue: VecDeque<SavepointRequest>,
     status: HashMap<String, SavepointStatus>,
     next: u64,
+    /// Requests that ended and whose outcome nobody has asked for yet.
+    unread: usize,
+    /// Ended requests whose outcome was asked for.
+    read: std::collections::HashSet<String>,
 }
 
 /// The savepoint requests of one job, shared by its control and its coordinator's thread.
@@ -73,9 +77,22 @@ impl SavepointRequests {
         Ok(id)
     }
 
-    /// The status of request `id`, if there is such a request.
+    /// The status of request `id`, if there is such a request (an ended one counts as
+    /// read from then on).
     pub fn status(&self, id: &str) -> Option<SavepointStatus> {
-        self.lock().status.get(id).cloned()
+        let mut inner = self.lock();
+        let status = inner.status.get(id).cloned();
+        let ended = status.as_ref().is_some_and(|s| *s != SavepointStatus::InProgress);
+        if ended && inner.read.insert(id.to_owned()) {
+            inner.unread = inner.unread.saturating_sub(1);
+        }
+        status
+    }
+
+    /// How many requests ended without their outcome asked for (a stopped job's endpoint
+    /// waits for the caller to learn where its savepoint went).
+    pub fn unread(&self) -> usize {
+        self.lock().unread
     }
 
     /// A coordinator starts (`true`) or stops (`false`) taking requests; when it stops,
@@ -86,6 +103,7 @@ impl SavepointRequests {
         if !accepting {
             let left: Vec<SavepointRequest> = inner.queue.drain(..).collect();
             for r in left {
+                inner.unread += 1;
                 inner.status.insert(
                     r.id,
                     SavepointStatus::Failed("the job ended before the savepoint started".into()),
@@ -101,7 +119,9 @@ impl SavepointRequests {
 
     /// Records how request `id` ended.
     pub fn finish(&self, id: &str, status: SavepointStatus) {
-        self.lock().status.insert(id.to_owned(), status);
+        let mut inner = self.lock();
+        inner.unread += 1;
+        inner.status.insert(id.to_owned(), status);
     }
 }
 
