@@ -848,3 +848,53 @@ fn aggregate_steps_emit_a_changelog_and_upsert_sinks_write_the_final_rows() {
         &format!("{bad}:14: sink \"print-sink-1\": unknown column 'kk'"),
     );
 }
+
+#[test]
+fn bench_checkpoint_prints_one_json_object_with_every_field() {
+    let out = weir(&[
+        "bench",
+        "checkpoint",
+        "--events",
+        "200000",
+        "--keys",
+        "1000",
+        "--interval",
+        "50ms",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let row: serde_json::Value =
+        serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    assert_eq!(row["events"], 200_000, "{row}");
+    assert_eq!(row["parallelism"], 2, "{row}");
+    for field in [
+        "events_per_sec_without",
+        "events_per_sec_with",
+        "ratio_with_checkpoints",
+    ] {
+        assert!(
+            row[field].as_f64().is_some_and(|v| v > 0.0),
+            "{field}: {row}"
+        );
+    }
+    assert!(row["checkpoints_completed"].is_u64(), "{row}");
+    assert!(row["aligned_checkpoint_ms"].is_number(), "{row}");
+    assert!(row["aligned_checkpoint_max_ms"].is_number(), "{row}");
+    assert!(row["unaligned_checkpoint_ms"].is_null(), "{row}");
+    assert!(
+        row["recovery_ms"].is_number() || row["recovery_ms"].is_null(),
+        "{row}"
+    );
+    assert!(row["recovery_state_bytes"].is_u64(), "{row}");
+    let note = row["note"].as_str().expect("a note");
+    assert!(note.contains("unaligned"), "{note}");
+    fails_with(
+        &["bench", "checkpoint", "--interval", "5ms"],
+        "below the 10 ms minimum",
+    );
+    fails_with(
+        &["bench", "checkpoint", "--interval", "soon"],
+        "not a duration",
+    );
+}

@@ -4,12 +4,12 @@ use std::error::Error;
 use std::time::Duration;
 
 use weir_bench::harness::{
-    bench_backpressure, bench_keyed, bench_latency, bench_timeout_sweep, render_json_lines,
-    render_table, BackpressureOpts, KeyedOpts, LatencyOpts, Progress, ProgressUpdate, Report,
-    SweepOpts, Value,
+    bench_backpressure, bench_checkpoint, bench_keyed, bench_latency, bench_timeout_sweep,
+    render_json_lines, render_table, BackpressureOpts, CheckpointOpts, KeyedOpts, LatencyOpts,
+    Progress, ProgressUpdate, Report, SweepOpts, Value,
 };
 use weir_bench::nexmark::run::{bench_nexmark, Exchange, NexmarkBenchResult, Query};
-use weir_core::config::{BufferTimeout, Configuration};
+use weir_core::config::{parse_duration, BufferTimeout, Configuration};
 
 use super::{overrides, Format};
 
@@ -74,6 +74,35 @@ pub enum Bench {
         #[arg(long, default_value_t = 200_000.0)]
         sink_rate: f64,
     },
+    /// What checkpoints cost: a keyed count with and without them, aligned checkpoints
+    /// of a backpressured job, and recovery from one injected failure.
+    Checkpoint {
+        /// Events of the keyed count (each run).
+        #[arg(long, default_value_t = 30_000_000)]
+        events: u64,
+        /// Distinct keys of the keyed count.
+        #[arg(long, default_value_t = 100_000)]
+        keys: u64,
+        /// Parallelism of every job.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+        parallelism: u32,
+        /// Checkpoint interval of the keyed count, e.g. `1 s` or `50ms` (at least 10 ms).
+        #[arg(long, default_value = "1 s", value_parser = parse_interval)]
+        interval: Duration,
+        /// Distinct keys (state size) of the recovery run, at most half the events.
+        #[arg(long, default_value_t = 1_000_000)]
+        recovery_keys: u64,
+    },
+}
+
+/// A checkpoint interval: a duration of at least 10 ms.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)
+        .ok_or_else(|| format!("'{text}' is not a duration (e.g. 1 s, 200 ms)"))?;
+    if d < Duration::from_millis(10) {
+        return Err(format!("'{text}' is below the 10 ms minimum"));
+    }
+    Ok(d)
 }
 
 /// The arguments of `weir bench`.
@@ -222,6 +251,24 @@ pub fn run(args: &BenchArgs) -> Result<(), Box<dyn Error>> {
                 config,
             };
             rows(&[bench_backpressure(&opts, Some(&mut draw))?])
+        }
+        Bench::Checkpoint {
+            events,
+            keys,
+            parallelism,
+            interval,
+            recovery_keys,
+        } => {
+            let opts = CheckpointOpts {
+                events: *events,
+                keys: *keys,
+                parallelism: *parallelism as usize,
+                interval: *interval,
+                recovery_keys: *recovery_keys,
+                config,
+                ..CheckpointOpts::default()
+            };
+            rows(&[bench_checkpoint(&opts, Some(&mut draw))?])
         }
     };
     progress.finish();

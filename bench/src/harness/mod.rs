@@ -8,6 +8,7 @@
 //! - [`timeout_sweep`]: unthrottled throughput at several buffer timeouts.
 //! - [`backpressure`]: an unthrottled source into a rate-limited sink; buffers stay bounded.
 //! - [`keyed`]: a keyed count in keyed state through a hash exchange (any parallelism).
+//! - [`checkpoint`]: what checkpoints cost: throughput ratio, aligned duration, recovery.
 //! - [`report`]: results as an aligned text table or JSON lines.
 //! - [`progress`]: a progress line on stderr for long runs.
 //!
@@ -15,6 +16,7 @@
 //! the calling thread a few times per second while the job runs.
 
 pub mod backpressure;
+pub mod checkpoint;
 mod job;
 pub mod keyed;
 pub mod latency;
@@ -26,6 +28,7 @@ pub mod timeout_sweep;
 mod tests;
 
 pub use backpressure::{bench_backpressure, BackpressureOpts, BackpressureResult};
+pub use checkpoint::{bench_checkpoint, CheckpointOpts, CheckpointResult};
 pub use keyed::{bench_keyed, KeyedOpts, KeyedResult};
 pub use latency::{bench_latency, LatencyOpts, LatencyResult};
 pub use progress::{Progress, ProgressUpdate};

@@ -133,3 +133,66 @@ fn the_job_crosses_slots_and_a_chained_one_is_refused() {
         Err(BenchError::Placement(_))
     ));
 }
+
+#[test]
+fn checkpoint_bench_reports_every_field_or_says_why_not() {
+    let opts = CheckpointOpts {
+        events: 200_000,
+        keys: 1_000,
+        parallelism: 2,
+        interval: Duration::from_millis(50),
+        sink_rate: 200_000.0,
+        aligned_seconds: 0.5,
+        recovery_keys: 5_000,
+        config: config(),
+    };
+    let mut stages = 0;
+    let r = bench_checkpoint(&opts, Some(&mut |_| stages += 1)).unwrap();
+    assert_eq!(stages, 5, "one progress call per job and one at the end");
+    assert_eq!((r.events, r.parallelism), (200_000, 2));
+    assert!(r.events_per_sec_without > 0.0 && r.events_per_sec_with > 0.0);
+    assert!(r.ratio_with_checkpoints > 0.0);
+    let (median, max) = (
+        r.aligned_checkpoint_ms
+            .expect("the backpressured job completes a checkpoint"),
+        r.aligned_checkpoint_max_ms.expect("and has a longest one"),
+    );
+    assert!(median >= 0.0 && median <= max);
+    assert_eq!(r.unaligned_checkpoint_ms, None);
+    assert!(r.note.contains("unaligned checkpoints are not implemented"));
+    match r.recovery_ms {
+        Some(ms) => assert!(ms >= 0.0 && r.recovery_state_bytes > 0, "{r:?}"),
+        None => assert!(r.note.contains("no recovery measured"), "{r:?}"),
+    }
+    if r.checkpoints_completed == 0 {
+        assert!(r.note.contains("no checkpoint completed"), "{r:?}");
+    }
+    let fields: Vec<&str> = r.fields().iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        fields,
+        [
+            "events",
+            "parallelism",
+            "events_per_sec_without",
+            "events_per_sec_with",
+            "ratio_with_checkpoints",
+            "checkpoints_completed",
+            "aligned_checkpoint_ms",
+            "aligned_checkpoint_max_ms",
+            "unaligned_checkpoint_ms",
+            "recovery_ms",
+            "recovery_state_bytes",
+            "note",
+        ]
+    );
+    let json: serde_json::Value = serde_json::from_str(render_json_lines(&[r]).trim()).unwrap();
+    assert!(json["unaligned_checkpoint_ms"].is_null(), "{json}");
+    assert!(bench_checkpoint(
+        &CheckpointOpts {
+            interval: Duration::from_millis(5),
+            ..opts
+        },
+        None
+    )
+    .is_err());
+}
