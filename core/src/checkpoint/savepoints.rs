@@ -82,7 +82,9 @@ impl SavepointRequests {
     pub fn status(&self, id: &str) -> Option<SavepointStatus> {
         let mut inner = self.lock();
         let status = inner.status.get(id).cloned();
-        let ended = status.as_ref().is_some_and(|s| *s != SavepointStatus::InProgress);
+        let ended = status
+            .as_ref()
+            .is_some_and(|s| *s != SavepointStatus::InProgress);
         if ended && inner.read.insert(id.to_owned()) {
             inner.unread = inner.unread.saturating_sub(1);
         }
