@@ -98,6 +98,20 @@ impl Source<i64> for PacedSource {
     }
 }
 
+/// The paced source of `0..6000`, resuming from its restored positions.
+fn paced(env: &StreamExecutionEnvironment) -> weir_core::api::DataStream<i64> {
+    env.add_source("paced", |ctx| {
+        let restored = restored_positions(ctx, "paced source")?;
+        PacedSource::new(
+            6000,
+            ctx.subtask,
+            ctx.parallelism,
+            ctx.clock.clone(),
+            &restored,
+        )
+    })
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("weir-checkpoints-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -182,17 +196,7 @@ fn count_job(
         set(&env, "weir.chaos.failures", &failures.to_string());
         set(&env, "weir.chaos.max-records", "2500");
     }
-    let keyed = env
-        .add_source("paced", |ctx| {
-            let restored = restored_positions(ctx, "paced source")?;
-            PacedSource::new(
-                6000,
-                ctx.subtask,
-                ctx.parallelism,
-                ctx.clock.clone(),
-                &restored,
-            )
-        })
+    let keyed = paced(&env)
         .map(|x: i64| (x % 13, 1i64))
         .key_by(|p: &(i64, i64)| p.0);
     let counted = if process {
@@ -391,20 +395,11 @@ fn at_least_once_checkpoints_lose_no_record_through_failures() {
             set(&env, "weir.chaos.failures", "3");
             set(&env, "weir.chaos.max-records", "2500");
         }
-        env.add_source("paced", |ctx| {
-            let restored = restored_positions(ctx, "paced source")?;
-            PacedSource::new(
-                6000,
-                ctx.subtask,
-                ctx.parallelism,
-                ctx.clock.clone(),
-                &restored,
-            )
-        })
-        .map(|x: i64| (x % 7, x))
-        .rebalance()
-        .map(|p: (i64, i64)| p)
-        .sink_to_files_exactly_once(&out, format_pair());
+        paced(&env)
+            .map(|x: i64| (x % 7, x))
+            .rebalance()
+            .map(|p: (i64, i64)| p)
+            .sink_to_files_exactly_once(&out, format_pair());
         let r = env.execute(name).unwrap();
         (committed_lines(&out), r)
     };

@@ -23,11 +23,6 @@ use weir_core::api::StreamExecutionEnvironment;
 use weir_core::cluster::recovery::{Chaos, FaultTolerance};
 use weir_core::cluster::JobResult;
 use weir_core::config::{Configuration, Origin, RawValue, DEFAULT_PARALLELISM, NUM_TASK_SLOTS};
-use weir_core::operator::keyed_process::{KeyedContext, KeyedProcessFunction};
-use weir_core::operator::process::Collector;
-use weir_core::operator::{OpResult, OperatorError};
-use weir_state::keyed::{ValueState, ValueStateDescriptor};
-use weir_state::HeapKeyedStateBackend;
 
 use super::report::{Report, Value};
 use super::{BenchError, ProgressFn, ProgressUpdate};
@@ -154,33 +149,6 @@ fn spread(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Counts per key in keyed state and emits `(key, count)`.
-#[derive(Clone, Default)]
-struct CountPerKey {
-    count: Option<ValueState<(), u64>>,
-}
-
-impl KeyedProcessFunction<u64, u64, (u64, u64)> for CountPerKey {
-    fn open(&mut self, state: &mut HeapKeyedStateBackend<u64>) -> OpResult {
-        self.count = Some(state.value_state(&ValueStateDescriptor::new("count"))?);
-        Ok(())
-    }
-    fn process_element(
-        &mut self,
-        key: u64,
-        ctx: &mut KeyedContext<'_, u64>,
-        out: &mut Collector<'_, (u64, u64)>,
-    ) -> OpResult {
-        let count = self
-            .count
-            .ok_or_else(|| OperatorError::User("count state used before open".into()))?;
-        let n = count.value(ctx.state(), &())?.unwrap_or(0) + 1;
-        count.update(ctx.state(), &(), n)?;
-        out.collect((key, n));
-        Ok(())
-    }
-}
-
 /// A fresh checkpoint directory under the system's temporary directory, removed on drop.
 struct TempDir(std::path::PathBuf);
 
@@ -252,7 +220,7 @@ fn keyed_count(config: Configuration, events: u64, keys: u64) -> Result<JobResul
     env.from_sequence(0, events as i64 - 1)
         .map(move |i: i64| spread(i as u64 % keys))
         .key_by(|k: &u64| *k)
-        .process(CountPerKey::default())
+        .process(super::keyed::Count::default())
         .blackhole(None);
     Ok(env.execute("checkpoint bench: keyed count")?)
 }

@@ -116,7 +116,7 @@ impl Source<u64> for KeySource {
 
 /// Counts per key in keyed state and emits `(key, count)`.
 #[derive(Clone, Default)]
-struct Count {
+pub(super) struct Count {
     count: Option<ValueState<(), u64>>,
 }
 
