@@ -141,14 +141,6 @@ impl Report for CheckpointResult {
     }
 }
 
-/// A bijection on `0..2^64` (splitmix64's finaliser): spreads neighbouring keys over
-/// key groups while keys `0..keys` stay distinct.
-fn spread(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A fresh checkpoint directory under the system's temporary directory, removed on drop.
 struct TempDir(std::path::PathBuf);
 
@@ -218,7 +210,7 @@ fn job_config(
 fn keyed_count(config: Configuration, events: u64, keys: u64) -> Result<JobResult, BenchError> {
     let env = StreamExecutionEnvironment::new(config);
     env.from_sequence(0, events as i64 - 1)
-        .map(move |i: i64| spread(i as u64 % keys))
+        .map(move |i: i64| super::keyed::mix(i as u64 % keys))
         .key_by(|k: &u64| *k)
         .process(super::keyed::Count::default())
         .blackhole(None);

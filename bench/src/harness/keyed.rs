@@ -90,7 +90,7 @@ struct KeySource {
 }
 
 /// A bijection on `0..2^64` (splitmix64's finaliser): keys `0..keys` stay distinct.
-fn mix(mut z: u64) -> u64 {
+pub(super) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -141,9 +141,8 @@ impl StreamExecutionEnvironment {
 
     /// Runs the job on a new embedded local cluster configured like this environment.
     pub fn execute(&self, name: &str) -> Result<JobResult, JobError> {
-        let config = self.config();
-        crate::config::fault_tolerance::refuse_unsupported(&config)?;
-        let cluster = LocalCluster::start(&config)?;
+        // Starting the cluster checks the fault-tolerance settings.
+        let cluster = LocalCluster::start(&self.config())?;
         self.execute_on(&cluster, name, &LocalTransport)
     }
 
@@ -151,9 +150,7 @@ impl StreamExecutionEnvironment {
     /// other threads watch its status and metrics there and may cancel it.
     pub fn execute_controlled(&self, control: &Arc<JobControl>) -> Result<JobResult, JobError> {
         let config = self.config();
-        let setup = crate::config::fault_tolerance::refuse_unsupported(&config)
-            .map_err(JobError::from)
-            .and_then(|()| LocalCluster::start(&config))
+        let setup = LocalCluster::start(&config)
             .and_then(|cluster| Ok((cluster, Arc::new(self.job_graph(control.name())?))));
         match setup {
             Ok((cluster, job)) => cluster.execute_with_control(job, &LocalTransport, control),

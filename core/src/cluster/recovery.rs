@@ -13,6 +13,7 @@ use crate::config::fault_tolerance::{
 use crate::config::{ConfigError, Configuration};
 use crate::graph::job_graph::{JobGraph, VertexId};
 use crate::operator::checkpoint::OperatorRestore;
+use crate::partitioner::SplitMix;
 
 /// How a job survives failures, from its configuration.
 #[derive(Debug, Clone)]
@@ -98,19 +99,12 @@ impl Chaos {
         if attempt >= self.failures || tasks == 0 {
             return None;
         }
-        let a = splitmix64(self.seed ^ u64::from(attempt).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let b = splitmix64(a);
+        let draw = |seed: u64| SplitMix::new(seed).next_u64();
+        let a = draw(self.seed ^ u64::from(attempt).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let b = draw(a);
         let task = (a % tasks as u64) as usize;
         Some((task, 1 + b % self.max_records.max(1)))
     }
-}
-
-/// SplitMix64: a well-mixed 64-bit value from `x`.
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// What one subtask's operators restore, by state id.

@@ -328,7 +328,7 @@ async fn unless_cancelled<T>(
 impl Task {
     /// Fails the task once it has taken in the records fault injection allows; notes the
     /// attempt's first record.
-    fn injected_failure(&mut self) -> Result<(), TaskError> {
+    fn on_records_taken(&mut self) -> Result<(), TaskError> {
         if self.metrics.records_in > 0 {
             if let Some(first) = self.first_record.take() {
                 first.get_or_init(std::time::Instant::now);
@@ -489,7 +489,7 @@ impl Task {
             }
             let status = src.run_batch(SOURCE_BATCH).map_err(|e| self.fail(e))?;
             self.metrics.records_in = src.records_emitted();
-            self.injected_failure()?;
+            self.on_records_taken()?;
             self.after_work(src.pause_until())
                 .await
                 .map_err(|e| self.fail(e))?;
@@ -662,7 +662,7 @@ impl Task {
                 let mut chain = |c: &mut CheckpointCall<'_>| input.checkpoint(c);
                 cp.notify(&mut chain).map_err(|e| self.fail(e))?;
             }
-            self.injected_failure()?;
+            self.on_records_taken()?;
             self.after_work(input.pause_until())
                 .await
                 .map_err(|e| self.fail(e))?;
