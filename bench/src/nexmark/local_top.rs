@@ -7,13 +7,16 @@
 //!
 //! A window end's candidates leave when the subtask's watermark reaches the end (all its
 //! bids up to the end are in), before the watermark itself, so they are never late.
+//!
+//! q5's [`TopCounts`] does the same after the windowed count, before the exchange by window
+//! end: per window, only the auctions at the subtask's largest count go on.
 
 use std::collections::BTreeMap;
 
 use weir_core::operator::OpResult;
 
 use super::local::{or_time, Partial};
-use super::windowed::Q7Row;
+use super::windowed::{KeyCount, Q7Row};
 
 /// The candidates of one window end on one subtask.
 #[derive(Default)]
@@ -87,9 +90,88 @@ impl Partial<(i64, Q7Row), (i64, Q7Row)> for TopBids {
     }
 }
 
+/// Keeps, per window, the counts at the subtask's largest one (ties all kept); those of a
+/// window leave once the watermark reaches their timestamp, the window's last instant
+/// (run it in a [`Local`](super::local::Local)). The global largest count of a window is
+/// the largest of the subtasks' ones, so every row at it is kept.
+#[derive(Default)]
+pub struct TopCounts {
+    /// Per timestamp (a window's last instant), the largest count and its rows.
+    pending: BTreeMap<i64, (i64, Vec<KeyCount>)>,
+}
+
+impl Partial<KeyCount, KeyCount> for TopCounts {
+    fn add(&mut self, row: KeyCount, timestamp: i64) {
+        let ts = or_time(timestamp, row.end - 1);
+        let (max, rows) = self.pending.entry(ts).or_insert((row.count, Vec::new()));
+        if row.count > *max {
+            *max = row.count;
+            rows.clear();
+        }
+        if row.count == *max {
+            rows.push(row);
+        }
+    }
+
+    fn flush(
+        &mut self,
+        watermark: i64,
+        emit: &mut dyn FnMut(KeyCount, i64) -> OpResult,
+    ) -> OpResult {
+        while let Some(entry) = self.pending.first_entry() {
+            let ts = *entry.key();
+            if ts > watermark {
+                break;
+            }
+            for row in entry.remove().1 {
+                emit(row, ts)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_largest_counts_of_each_window_are_kept() {
+        let row = |key, count, end| KeyCount {
+            key,
+            count,
+            start: end - 10_000,
+            end,
+        };
+        let mut t = TopCounts::default();
+        for r in [
+            row(1, 3, 10_000),
+            row(2, 5, 10_000),
+            row(3, 1, 12_000),
+            row(4, 5, 10_000),
+            row(5, 4, 10_000),
+        ] {
+            let ts = r.end - 1;
+            t.add(r, ts);
+        }
+        let mut out = Vec::new();
+        t.flush(9_999, &mut |r, ts| {
+            out.push((r.key, r.count, ts));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            out,
+            [(2, 5, 9_999), (4, 5, 9_999)],
+            "window 12 000 not done"
+        );
+        t.flush(i64::MAX, &mut |r, ts| {
+            out.push((r.key, r.count, ts));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out[2], (3, 1, 11_999));
+    }
 
     fn bid(price: i64, date_time: i64) -> Q7Row {
         Q7Row {

@@ -27,7 +27,7 @@ use super::csv::write_i64;
 use super::local::Local;
 use super::local_count::{SliceCounts, SumCounts};
 use super::local_sessions::{LocalSessions, PartialSession, SumSessionCounts};
-use super::local_top::TopBids;
+use super::local_top::{TopBids, TopCounts};
 use super::model::Event;
 use super::queries::{BidColumns, CsvRow};
 
@@ -149,7 +149,11 @@ pub fn q5<B: BidColumns>(bids: &DataStream<B>) -> Result<DataStream<KeyCount>, O
         })
         .key_by(|c: &(i64, i64)| c.0)
         .window(SlidingEventTimeWindows::of(secs(10), secs(2))?)
-        .aggregate_with(SumCounts, TagCount);
+        .aggregate_with(SumCounts, TagCount)
+        // Only each subtask's largest counts per window cross the exchange.
+        .transform("Q5 Local Max", |_, out, _| {
+            Ok(Box::new(Local::new(TopCounts::default(), out)))
+        });
     // A window's counts carry its last timestamp, so the tumbling 2 s window holding it
     // is that window's alone and fires once all its counts are in.
     Ok(counts
