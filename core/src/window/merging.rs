@@ -50,11 +50,12 @@ impl<W: Clone + PartialEq> MergingWindows<W> {
         self.remove(window);
     }
 
-    /// The in-flight windows plus `new`, as the assigner's `merge_windows` wants them.
-    pub(crate) fn with(&self, new: &W) -> Vec<W> {
-        let mut all: Vec<W> = self.mapping.iter().map(|(w, _)| w.clone()).collect();
+    /// The in-flight windows plus `new`, as the assigner's `merge_windows` wants them,
+    /// into `all` (cleared first; a scratch vector reused from element to element).
+    pub(crate) fn with_into(&self, new: &W, all: &mut Vec<W>) {
+        all.clear();
+        all.extend(self.mapping.iter().map(|(w, _)| w.clone()));
         all.push(new.clone());
-        all
     }
 
     /// Adds `new` given the assigner's `merges` of [`MergingWindows::with`]: returns the
@@ -112,7 +113,9 @@ mod tests {
         set: &mut MergingWindows<TimeWindow>,
         new: TimeWindow,
     ) -> (TimeWindow, Vec<Merge<TimeWindow>>) {
-        let merges = TimeWindow::merge_windows(&set.with(&new));
+        let mut all = Vec::new();
+        set.with_into(&new, &mut all);
+        let merges = TimeWindow::merge_windows(&all);
         set.add(new, merges)
     }
 

@@ -71,6 +71,8 @@ pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
     windows: Vec<A::W>,
     /// Scratch: which slices of a window hold something.
     present: Vec<bool>,
+    /// Scratch: a key's in-flight windows and a new one, for the assigner to merge.
+    candidates: Vec<A::W>,
     /// Elements dropped for being late (Flink's `numLateRecordsDropped`).
     pub(crate) late_dropped: u64,
     /// The operator's state id.
@@ -257,19 +259,34 @@ where
         now: i64,
     ) -> OpResult {
         let handle = self.merging.ok_or_else(not_open)?;
+        // Taken out of the state (no copy) and put back whatever happens.
         let mapping = handle
-            .value(&mut self.state, &())?
+            .take(&mut self.state, &())?
             .map(|s| s.0)
             .unwrap_or_default();
         let mut set = MergingWindows::new(mapping);
+        let result = self.merge_element_into(&mut set, key, value, timestamp, windows, now);
+        self.persist(handle, set)?;
+        result
+    }
+
+    /// Adds an element to the windows of `set` (the key's merging-window set).
+    fn merge_element_into(
+        &mut self,
+        set: &mut MergingWindows<A::W>,
+        key: &K,
+        value: T,
+        timestamp: i64,
+        windows: &[A::W],
+        now: i64,
+    ) -> OpResult {
         let mut skipped = true;
         // The element moves into the last window's state and is copied into the others'.
         let mut value = Some(value);
+        let mut candidates = std::mem::take(&mut self.candidates);
         for (i, window) in windows.iter().enumerate() {
-            let merges = self
-                .assigner
-                .merge_windows(&set.with(window))
-                .unwrap_or_default();
+            set.with_into(window, &mut candidates);
+            let merges = self.assigner.merge_windows(&candidates).unwrap_or_default();
             let (actual, todo) = set.add(window.clone(), merges);
             for merge in todo {
                 self.merge(key, merge, now)?;
@@ -301,7 +318,7 @@ where
             self.act(key, &actual, &state_window, result)?;
             self.register_cleanup_timer(key, &actual);
         }
-        self.persist(handle, set)?;
+        self.candidates = candidates;
         match value {
             Some(value) if skipped => self.late(value, timestamp),
             _ => Ok(()),
@@ -567,6 +584,7 @@ where
             slicing,
             windows: Vec::new(),
             present: Vec::new(),
+            candidates: Vec::new(),
             late_dropped: 0,
             uid: ctx.uid.clone(),
         }));

@@ -68,19 +68,26 @@ impl TimeWindow {
     /// for every set of two or more, the window covering it and its members, in start
     /// order.
     pub fn merge_windows(windows: &[TimeWindow]) -> Vec<(TimeWindow, Vec<TimeWindow>)> {
+        let mut merged: Vec<(TimeWindow, Vec<TimeWindow>)> = Vec::new();
+        if windows.len() < 2 {
+            return merged;
+        }
         let mut sorted = windows.to_vec();
         sorted.sort();
-        let mut merged: Vec<(TimeWindow, Vec<TimeWindow>)> = Vec::new();
-        for w in sorted {
-            match merged.last_mut() {
-                Some((cover, members)) if cover.intersects(&w) => {
-                    *cover = cover.cover(&w);
-                    members.push(w);
-                }
-                _ => merged.push((w, vec![w])),
+        // Runs of overlapping windows; only runs of two or more merge.
+        let mut i = 0;
+        while let Some(&first) = sorted.get(i) {
+            let mut cover = first;
+            let mut j = i + 1;
+            while let Some(w) = sorted.get(j).filter(|w| cover.intersects(w)) {
+                cover = cover.cover(w);
+                j += 1;
             }
+            if j - i > 1 {
+                merged.push((cover, sorted[i..j].to_vec()));
+            }
+            i = j;
         }
-        merged.retain(|(_, members)| members.len() > 1);
         merged
     }
 }

@@ -140,6 +140,32 @@ where
     Ok(())
 }
 
+/// Removes the current key's value in `namespace` of state `id` and hands it over, with
+/// the read rules of [`locate_for_read`] (an expired value is absent unless it may be
+/// returned).
+pub(crate) fn take<K, N, P, X>(
+    backend: &mut HeapKeyedStateBackend<K>,
+    id: StateId,
+    namespace: &N,
+) -> Result<Option<P::Value>, StateError>
+where
+    K: BackendKey,
+    N: Namespace,
+    P: Stamped + StoredEntry,
+    X: Send + 'static,
+{
+    let access = backend.access::<StateTable<K, N, P, X>>(id, P::TIMED)?;
+    let t = Target::new(access.key, access.hasher, access.group, namespace);
+    if P::TIMED {
+        access.table.cleanup_step(access.now);
+    }
+    Ok(match locate_for_read(access.table, &t, access.now) {
+        Located::Absent => None,
+        Located::Removed(p) => Some(p.into_value()),
+        Located::At(index) => access.table.remove_at(t.group, index).map(P::into_value),
+    })
+}
+
 /// Flink's `AbstractHeapMergingState.mergeNamespaces`: removes the sources' values, combines
 /// them in order, then combines the result into the target's value (`combine(target,
 /// merged)`). Under TTL, expired values count as absent (unless they may be returned) and

@@ -93,6 +93,20 @@ impl<N: Namespace, V: StateValue> ValueState<N, V> {
         }
     }
 
+    /// Removes the value for the current key in `namespace` and returns it, moved rather
+    /// than cloned (for a read-modify-write that puts it back with [`Self::update`]).
+    pub fn take<K: BackendKey>(
+        &self,
+        backend: &mut HeapKeyedStateBackend<K>,
+        namespace: &N,
+    ) -> Result<Option<V>, StateError> {
+        if self.timed {
+            single::take::<K, N, Timed<V>, ()>(backend, self.id, namespace)
+        } else {
+            single::take::<K, N, Plain<V>, ()>(backend, self.id, namespace)
+        }
+    }
+
     /// Removes the value for the current key in `namespace` (Flink's `clear`).
     pub fn clear<K: BackendKey>(
         &self,

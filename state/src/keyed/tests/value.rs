@@ -92,3 +92,28 @@ fn string_keys_work() {
     b.set_current_key("hello".to_string()).unwrap();
     assert_eq!(seen.value(&mut b, &()).unwrap(), Some(true));
 }
+
+#[test]
+fn take_moves_the_value_out_and_leaves_the_key_empty() {
+    let (mut b, _) = backend();
+    let names = b
+        .value_state::<i64, Vec<String>>(&ValueStateDescriptor::new("names"))
+        .unwrap();
+    b.set_current_key(3).unwrap();
+    assert_eq!(names.take(&mut b, &1).unwrap(), None);
+    names.update(&mut b, &1, vec!["a".into()]).unwrap();
+    names.update(&mut b, &2, vec!["b".into()]).unwrap();
+    let mut taken = names.take(&mut b, &1).unwrap().unwrap();
+    assert_eq!(taken, ["a"]);
+    assert_eq!(names.value(&mut b, &1).unwrap(), None, "taken out");
+    assert_eq!(
+        names.value(&mut b, &2).unwrap().unwrap(),
+        ["b"],
+        "other namespace kept"
+    );
+    taken.push("c".into());
+    names.update(&mut b, &1, taken).unwrap();
+    assert_eq!(names.value(&mut b, &1).unwrap().unwrap(), ["a", "c"]);
+    // One entry per (key, namespace).
+    assert_eq!(b.state_key_count(&names).unwrap(), 2);
+}
