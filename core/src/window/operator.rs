@@ -73,6 +73,11 @@ pub(crate) struct WindowCore<K, T, A: WindowAssigner<T>, Tr, C, F, O: Data> {
     present: Vec<bool>,
     /// Scratch: a key's in-flight windows and a new one, for the assigner to merge.
     candidates: Vec<A::W>,
+    /// Whether the trigger's own timer of a window is its cleanup timer too (the default
+    /// event-time trigger without lateness: both at the window's last timestamp), so the
+    /// cleanup timer is neither registered nor deleted — in Flink the timer service
+    /// merges the two.
+    trigger_timer_cleans_up: bool,
     /// Elements dropped for being late (Flink's `numLateRecordsDropped`).
     pub(crate) late_dropped: u64,
     /// The operator's state id.
@@ -133,6 +138,9 @@ where
     }
 
     fn register_cleanup_timer(&mut self, key: &K, window: &A::W) {
+        if self.trigger_timer_cleans_up {
+            return;
+        }
         let at = self.cleanup_time(window);
         if at == i64::MAX {
             return; // a window that never ends is never cleaned up
@@ -146,6 +154,9 @@ where
     }
 
     fn delete_cleanup_timer(&mut self, key: &K, window: &A::W) {
+        if self.trigger_timer_cleans_up {
+            return;
+        }
         let at = self.cleanup_time(window);
         let queue = if self.event_time() {
             &mut self.timers.event
@@ -385,14 +396,14 @@ where
         let mut set = None;
         let state_window = match self.merging {
             Some(handle) => {
-                let mapping = handle
-                    .value(&mut self.state, &())?
-                    .map(|s| s.0)
-                    .unwrap_or_default();
+                // Taken out of the state (no copy) and put back below.
+                let Some(mapping) = handle.take(&mut self.state, &())?.map(|s| s.0) else {
+                    return Ok(());
+                };
                 let s = MergingWindows::new(mapping);
                 // A timer of a window merged away since: nothing to do.
                 let Some(sw) = s.state_window(&window).cloned() else {
-                    return Ok(());
+                    return self.persist(handle, s);
                 };
                 set = Some((handle, s));
                 sw
@@ -562,6 +573,9 @@ where
                 && settings.allowed_lateness == 0
                 && std::any::TypeId::of::<Tr>() == std::any::TypeId::of::<EventTimeTrigger>()
         });
+        let trigger_timer_cleans_up = assigner.is_event_time()
+            && settings.allowed_lateness == 0
+            && std::any::TypeId::of::<Tr>() == std::any::TypeId::of::<EventTimeTrigger>();
         let merging = if merging_assigner {
             Some(state.value_state(&ValueStateDescriptor::new("merging-window-set"))?)
         } else {
@@ -585,6 +599,7 @@ where
             windows: Vec::new(),
             present: Vec::new(),
             candidates: Vec::new(),
+            trigger_timer_cleans_up,
             late_dropped: 0,
             uid: ctx.uid.clone(),
         }));
