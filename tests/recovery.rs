@@ -1,10 +1,10 @@
 //! Checkpoints and recovery through the `weir` binary: Nexmark q5 and q7 job files writing
 //! exactly-once part files commit the same rows when they take checkpoints and are killed
 //! at seeded points (`--chaos SEED --failures K`) as in a straight run, at parallelism 1
-//! and 2.
+//! and 2; and when stopped with a savepoint and resumed from it at another parallelism.
 
 mod common;
-use common::{stderr, temp_dir, weir};
+use common::{stderr, stdout, temp_dir, weir, Running};
 
 use std::path::Path;
 
@@ -55,6 +55,11 @@ columns = ["auction", "price", "bidder", "dateTime", "extra"]
 /// A Nexmark query over generated bids (paced by a rate limit so that checkpoints and
 /// failures fall inside the run) at `parallelism`, into exactly-once part files in `out`.
 fn query_job(dir: &Path, steps: &str, parallelism: usize, out: &Path) -> String {
+    paced_query_job(dir, steps, parallelism, out, 60_000)
+}
+
+/// [`query_job`] with the source limited to `rate` bids per second.
+fn paced_query_job(dir: &Path, steps: &str, parallelism: usize, out: &Path, rate: u32) -> String {
     let text = format!(
         r#"name = "nexmark-files"
 [config]
@@ -66,7 +71,7 @@ name = "bids"
 type = "nexmark"
 kind = "bid"
 events = 30000
-rate-limit = 60000
+rate-limit = {rate}
 event-rate = 200
 watermark = {{ column = "dateTime", max-out-of-orderness = "4 s" }}
 {steps}
@@ -97,6 +102,26 @@ fn committed(dir: &Path) -> Vec<String> {
         }
     }
     lines.sort();
+    lines
+}
+
+/// How many lines the committed part files under `dir` hold (in-progress ones skipped).
+fn committed_lines_so_far(dir: &Path) -> usize {
+    let mut lines = 0;
+    // The sink creates the directory when it starts.
+    for entry in std::fs::read_dir(dir).into_iter().flatten() {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with("part-") && !name.ends_with(".inprogress") {
+            lines += std::fs::read_to_string(&path)
+                .expect("part file")
+                .lines()
+                .count();
+        }
+    }
     lines
 }
 
@@ -145,4 +170,80 @@ fn q5_and_q7_into_files_commit_the_same_rows_when_killed_and_restored() {
             assert_eq!(committed(&chaos_out), straight, "{name} p = {p}");
         }
     }
+}
+
+#[test]
+fn q5_stopped_with_a_savepoint_at_parallelism_2_resumes_at_parallelism_1_with_the_same_rows() {
+    let dir = temp_dir("savepoint-rescale");
+    let straight_out = dir.join("straight");
+    let job = query_job(&dir, Q5, 2, &straight_out);
+    let out = weir(&["run", &job, "--quiet", "--set", "rest.port=0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let straight = committed(&straight_out);
+    assert!(straight.len() > 10, "q5 wrote {} rows", straight.len());
+
+    // At 10 000 bids/s the 30 000 take at least 3 s: the stop comes while the job runs.
+    let out = dir.join("resumed");
+    let job = paced_query_job(&dir, Q5, 2, &out, 10_000);
+    let cp = format!(
+        "state.checkpoints.dir={}",
+        dir.join("checkpoints").display()
+    );
+    let mut running = Running::start(&[
+        &job,
+        "--quiet",
+        "--checkpoint-interval",
+        "100 ms",
+        "--set",
+        &cp,
+    ]);
+    let id = running.running_job_id();
+    // Stopped once some rows are committed, so that the savepoint holds a run half done.
+    common::eventually("rows committed by a checkpoint", || {
+        (committed_lines_so_far(&out) > 0).then_some(())
+    });
+    let target = dir.join("savepoints");
+    let target = target.to_str().unwrap_or_default();
+    let stop = weir(&[
+        "stop",
+        &id,
+        "--savepoint-path",
+        target,
+        "--port",
+        &running.port(),
+    ]);
+    assert!(stop.status.success(), "{}", stderr(&stop));
+    let stopped = stdout(&stop);
+    let savepoint = stopped
+        .lines()
+        .find_map(|l| l.strip_prefix("Savepoint completed. Path: "))
+        .unwrap_or_else(|| panic!("no savepoint path in {stopped}"))
+        .to_owned();
+    let (status, err) = running.wait();
+    assert!(!status.success(), "stopped, not finished: {err}");
+    // Some rows are committed, not all: the rest must come from the savepoint's state.
+    let before = committed_lines_so_far(&out);
+    assert!(
+        before > 0 && before < straight.len(),
+        "{before} of {} rows committed before the stop",
+        straight.len()
+    );
+
+    // The rest of the run, from the savepoint, at parallelism 1, into the same directory.
+    let job = paced_query_job(&dir, Q5, 1, &out, 60_000);
+    let resumed = weir(&[
+        "run",
+        &job,
+        "--quiet",
+        "--from-savepoint",
+        &savepoint,
+        "--checkpoint-interval",
+        "100 ms",
+        "--set",
+        &cp,
+        "--set",
+        "rest.port=0",
+    ]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(committed(&out), straight);
 }

@@ -2,37 +2,16 @@
 //! listed and detailed while it runs, `weir list`, `savepoint`, `stop` and `cancel`
 //! (of an unknown job).
 
-use std::io::{BufRead, BufReader};
+mod common;
+use common::{eventually, weir, Running};
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use weir::rest::client::Endpoint;
 
-/// Generous: the machine is a loaded 2-core VM.
-const WAIT: Duration = Duration::from_secs(90);
-
-fn weir(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(args)
-        .output()
-        .expect("the weir binary runs")
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Kills the job's process if the test ends before it does.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// The test's directory.
@@ -62,18 +41,6 @@ fn endless_job() -> PathBuf {
     path
 }
 
-/// Polls `f` every 100 ms until it returns `Some`, for at most [`WAIT`].
-fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// (the source's write-records, the sink's read-records): first and last vertex.
 fn record_counts(details: &Value) -> (u64, u64) {
     let empty = Vec::new();
@@ -89,47 +56,11 @@ fn record_counts(details: &Value) -> (u64, u64) {
 #[test]
 fn a_running_job_is_listed_detailed_takes_savepoints_and_stops() {
     let job = endless_job();
-    let child = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args([
-            "run",
-            job.to_str().unwrap_or_default(),
-            "--set",
-            "rest.port=0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("weir run starts");
-    let mut running = Running(child);
-    // stderr, line by line, from a reader thread (it ends when the process does).
-    let (tx, lines) = mpsc::channel::<String>();
-    let stderr = running.0.stderr.take().expect("stderr is piped");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = Vec::new();
-    let port: u16 = eventually("the REST endpoint line", || {
-        let line = lines.recv_timeout(Duration::from_millis(100)).ok()?;
-        seen.push(line.clone());
-        let rest = line.strip_prefix("REST endpoint: http://127.0.0.1:")?;
-        rest.split(' ').next()?.parse().ok()
-    });
-    let endpoint = Endpoint {
-        address: "127.0.0.1".into(),
-        port,
-    };
-    let p = port.to_string();
+    let mut running = Running::start(&[job.to_str().unwrap_or_default()]);
+    let endpoint = running.endpoint.clone();
+    let p = running.port();
 
-    let id = eventually("the job RUNNING in GET /jobs", || {
-        let (status, body) = endpoint.request("GET", "/jobs", None).ok()?;
-        assert_eq!(status, 200, "{body}");
-        let job = &body["jobs"][0];
-        (job["status"] == "RUNNING").then(|| job["id"].as_str().map(str::to_string))?
-    });
+    let id = running.running_job_id();
     assert_eq!(id.len(), 32);
 
     // Details: source, row conversion and sink, unchained, each of parallelism 2, and
@@ -207,10 +138,8 @@ fn a_running_job_is_listed_detailed_takes_savepoints_and_stops() {
     assert!(text(&stop.stdout).contains("Savepoint completed. Path: "));
 
     // `weir run` ends, reporting the cancellation (as Flink's attached client does).
-    let status = eventually("weir run to exit", || running.0.try_wait().ok()?);
+    let (status, err) = running.wait();
     assert!(!status.success());
-    seen.extend(lines.try_iter());
-    let err = seen.join("\n");
     assert!(
         err.contains(&format!("job 'endless' ({id}) was cancelled")),
         "{err}"
