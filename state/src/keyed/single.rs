@@ -98,6 +98,28 @@ where
     Some(index)
 }
 
+/// Calls `f` with the table of state `id`, the current key's target in `namespace` and the
+/// TTL clock's now, after a timed state's incremental cleanup step.
+fn at_target<K, N, P, X, R>(
+    backend: &mut HeapKeyedStateBackend<K>,
+    id: StateId,
+    namespace: &N,
+    f: impl FnOnce(&mut StateTable<K, N, P, X>, &Target<'_, K, N>, i64) -> R,
+) -> Result<R, StateError>
+where
+    K: BackendKey,
+    N: Namespace,
+    P: Stamped + StoredEntry,
+    X: Send + 'static,
+{
+    let access = backend.access::<StateTable<K, N, P, X>>(id, P::TIMED)?;
+    let t = Target::new(access.key, access.hasher, access.group, namespace);
+    if P::TIMED {
+        access.table.cleanup_step(access.now);
+    }
+    Ok(f(access.table, &t, access.now))
+}
+
 /// Reads the current key's value in `namespace` of state `id` (see [`read_single`]).
 pub(crate) fn read<K, N, P, X, R>(
     backend: &mut HeapKeyedStateBackend<K>,
@@ -111,12 +133,9 @@ where
     P: Stamped + StoredEntry,
     X: Send + 'static,
 {
-    let access = backend.access::<StateTable<K, N, P, X>>(id, P::TIMED)?;
-    let t = Target::new(access.key, access.hasher, access.group, namespace);
-    if P::TIMED {
-        access.table.cleanup_step(access.now);
-    }
-    Ok(read_single(access.table, &t, access.now, f))
+    at_target::<K, N, P, X, R>(backend, id, namespace, |table, t, now| {
+        read_single(table, t, now, f)
+    })
 }
 
 /// Removes the current key's value in `namespace` of state `id`.
@@ -131,13 +150,9 @@ where
     P: Stamped + StoredEntry,
     X: Send + 'static,
 {
-    let access = backend.access::<StateTable<K, N, P, X>>(id, P::TIMED)?;
-    let t = Target::new(access.key, access.hasher, access.group, namespace);
-    if P::TIMED {
-        access.table.cleanup_step(access.now);
-    }
-    access.table.remove(&t);
-    Ok(())
+    at_target::<K, N, P, X, ()>(backend, id, namespace, |table, t, _| {
+        table.remove(t);
+    })
 }
 
 /// Removes the current key's value in `namespace` of state `id` and hands it over, with
@@ -154,16 +169,16 @@ where
     P: Stamped + StoredEntry,
     X: Send + 'static,
 {
-    let access = backend.access::<StateTable<K, N, P, X>>(id, P::TIMED)?;
-    let t = Target::new(access.key, access.hasher, access.group, namespace);
-    if P::TIMED {
-        access.table.cleanup_step(access.now);
-    }
-    Ok(match locate_for_read(access.table, &t, access.now) {
-        Located::Absent => None,
-        Located::Removed(p) => Some(p.into_value()),
-        Located::At(index) => access.table.remove_at(t.group, index).map(P::into_value),
-    })
+    at_target::<K, N, P, X, _>(
+        backend,
+        id,
+        namespace,
+        |table, t, now| match locate_for_read(table, t, now) {
+            Located::Absent => None,
+            Located::Removed(p) => Some(p.into_value()),
+            Located::At(index) => table.remove_at(t.group, index).map(P::into_value),
+        },
+    )
 }
 
 /// Flink's `AbstractHeapMergingState.mergeNamespaces`: removes the sources' values, combines
