@@ -39,7 +39,8 @@ pub struct FunctionInitializationContext<'a> {
 }
 
 impl FunctionInitializationContext<'_> {
-    /// Whether the subtask restores from a checkpoint or savepoint (Flink's `isRestored`).
+    /// Whether the subtask restores state of this operator from a checkpoint or savepoint
+    /// (Flink's `isRestored`).
     pub fn is_restored(&self) -> bool {
         self.store.is_restored()
     }

@@ -1,7 +1,8 @@
 //! What the checkpoint tests share: a paced source that resumes from its position, the
 //! fault-tolerance settings, committed output of the exactly-once file sink, retained
-//! checkpoints. Included by the checkpoint test files beside `common`
-//! (`#[path = "common/checkpointing.rs"]`), which it uses.
+//! checkpoints. Only the checkpoint test files include it (`#[path =
+//! "common/checkpointing.rs"] mod checkpointing;`), so that the other test crates, which
+//! include `common`, do not carry helpers they never call.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
