@@ -2,150 +2,24 @@
 //! whose committed output is the same with checkpoints, and with failures injected at
 //! seeded points followed by restores of the latest checkpoint, as in a straight run.
 
+#[path = "common/checkpointing.rs"]
+mod checkpointing;
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use std::sync::Arc;
-
+use checkpointing::{
+    assert_same_lines, committed_lines, fail_for_good, fault_tolerance, format_pair,
+    late_failure_seed, paced, set, temp_dir,
+};
 use weir_core::api::StreamExecutionEnvironment;
-use weir_core::config::RawValue;
 use weir_core::operator::keyed_process::{KeyedContext, KeyedProcessFunction};
 use weir_core::operator::process::Collector;
 use weir_core::operator::OpResult;
 use weir_core::operator::OperatorError;
-use weir_core::record::{Data, Record};
-use weir_core::runtime::clock::SharedClock;
-use weir_core::runtime::progress::RoundRobinProgress;
-use weir_core::runtime::source::{restored_positions, Source, SourceContext, SourceStatus};
+use weir_core::record::Data;
 use weir_state::keyed::{ValueState, ValueStateDescriptor};
 use weir_state::HeapKeyedStateBackend;
-
-/// Records per batch of the paced source, and the pause after each batch.
-const BATCH: u64 = 50;
-const PAUSE_NS: u64 = 1_000_000;
-
-/// Emits `0..n` split round-robin over its subtasks, `BATCH` at a time with a pause
-/// between batches (so that checkpoints and failures fall inside the run); its position
-/// is its next index, and it resumes from every old subtask's position.
-struct PacedSource {
-    next: u64,
-    n: u64,
-    step: u64,
-    subtask: u64,
-    clock: SharedClock,
-    resume: Option<weir_core::runtime::progress::Resume>,
-}
-
-impl PacedSource {
-    fn new(
-        n: u64,
-        subtask: usize,
-        parallelism: usize,
-        clock: SharedClock,
-        restored: &[RoundRobinProgress],
-    ) -> Result<Self, OperatorError> {
-        let mut s = Self {
-            next: subtask as u64,
-            n,
-            step: parallelism as u64,
-            subtask: subtask as u64,
-            clock,
-            resume: None,
-        };
-        if !restored.is_empty() {
-            let r = weir_core::runtime::progress::Resume::new(
-                restored,
-                subtask,
-                parallelism,
-                "paced source",
-            )?;
-            s.next = r.next_unit(0).map_or(n, |(u, _)| u);
-            s.resume = Some(r);
-        }
-        Ok(s)
-    }
-}
-
-impl Source<i64> for PacedSource {
-    fn run_batch(
-        &mut self,
-        ctx: &mut SourceContext<'_, i64>,
-        _max: usize,
-    ) -> Result<SourceStatus, OperatorError> {
-        for _ in 0..BATCH {
-            if self.next >= self.n {
-                return Ok(SourceStatus::Finished);
-            }
-            ctx.collect(self.next as i64)?;
-            let mut next = self.next + self.step;
-            if let Some(r) = &self.resume {
-                next = r.next_unit(next).map_or(self.n, |(u, _)| u);
-            }
-            self.next = next;
-        }
-        Ok(SourceStatus::IdleUntil(self.clock.now_nanos() + PAUSE_NS))
-    }
-
-    fn snapshot_position(&self) -> Option<Vec<u8>> {
-        let step = self.step as usize;
-        let p = if self.next >= self.n {
-            RoundRobinProgress::finished(step, self.subtask as usize, self.n)
-        } else {
-            RoundRobinProgress::at(step, self.subtask as usize, self.next, 0)
-        };
-        Some(p.encode())
-    }
-}
-
-/// The paced source of `0..6000`, resuming from its restored positions.
-fn paced(env: &StreamExecutionEnvironment) -> weir_core::api::DataStream<i64> {
-    env.add_source("paced", |ctx| {
-        let restored = restored_positions(ctx, "paced source")?;
-        PacedSource::new(
-            6000,
-            ctx.subtask,
-            ctx.parallelism,
-            ctx.clock.clone(),
-            &restored,
-        )
-    })
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weir-checkpoints-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn set(env: &StreamExecutionEnvironment, key: &str, value: &str) {
-    env.set(key, RawValue::Str(value.into())).unwrap();
-}
-
-/// Every committed line under `dir`, sorted; fails on a leftover in-progress file.
-fn committed_lines(dir: &Path) -> Vec<String> {
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        assert!(!name.ends_with(".inprogress"), "left in progress: {name}");
-        if name.starts_with("part-") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            lines.extend(text.lines().map(str::to_owned));
-        }
-    }
-    lines.sort();
-    lines
-}
-
-fn format_pair() -> weir_core::operator::sink::Formatter<(i64, i64)> {
-    Arc::new(|r: &Record<'_, (i64, i64)>, out: &mut Vec<u8>| {
-        let (k, n) = r.with_value(|v| *v)?;
-        out.extend_from_slice(format!("{k},{n}").as_bytes());
-        Ok(())
-    })
-}
 
 /// Word count over numbers: per key (`x % 13`), the running count, written exactly once.
 fn run_count(
@@ -179,23 +53,7 @@ fn count_job(
 ) -> StreamExecutionEnvironment {
     let env = common::env_with(6, "1 ms");
     env.set_parallelism(parallelism).unwrap();
-    if let Some(ms) = checkpoint_ms {
-        set(
-            &env,
-            "execution.checkpointing.interval",
-            &format!("{ms} ms"),
-        );
-        let cp = temp_dir(cp);
-        set(&env, "state.checkpoints.dir", cp.to_str().unwrap());
-        set(&env, "restart-strategy.type", "fixed-delay");
-        set(&env, "restart-strategy.fixed-delay.attempts", "20");
-        set(&env, "restart-strategy.fixed-delay.delay", "5 ms");
-    }
-    if let Some((seed, failures)) = chaos {
-        set(&env, "weir.chaos.seed", &seed.to_string());
-        set(&env, "weir.chaos.failures", &failures.to_string());
-        set(&env, "weir.chaos.max-records", "2500");
-    }
+    fault_tolerance(&env, checkpoint_ms, chaos, cp);
     let keyed = paced(&env)
         .map(|x: i64| (x % 13, 1i64))
         .key_by(|p: &(i64, i64)| p.0);
@@ -306,23 +164,6 @@ fn a_keyed_count_commits_the_same_output_with_checkpoints_and_with_failures() {
     }
 }
 
-/// The newest complete checkpoint under a checkpoint directory (`<dir>/<job id>/chk-<n>`).
-fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
-    let mut found: Vec<(u64, PathBuf)> = Vec::new();
-    for job in std::fs::read_dir(dir).ok()? {
-        for chk in std::fs::read_dir(job.ok()?.path()).ok()? {
-            let path = chk.ok()?.path();
-            let name = path.file_name()?.to_string_lossy().to_string();
-            if let Some(n) = name.strip_prefix("chk-").and_then(|n| n.parse().ok()) {
-                if path.join("_metadata").exists() {
-                    found.push((n, path));
-                }
-            }
-        }
-    }
-    found.into_iter().max().map(|(_, p)| p)
-}
-
 #[test]
 fn a_retained_checkpoint_restores_at_another_parallelism() {
     let (straight, _) = run_count("rescale-straight", 2, None, None);
@@ -330,30 +171,10 @@ fn a_retained_checkpoint_restores_at_another_parallelism() {
         let name = format!("rescale-2-to-{to}");
         let out = temp_dir(&name);
         // A run at parallelism 2 that fails for good after some checkpoints, keeping them.
-        let tasks = 4; // source -> map, and reduce -> sink, twice
-        let seed = (1..)
-            .find(|&s| {
-                let chaos = weir_core::cluster::recovery::Chaos {
-                    seed: s,
-                    failures: 1,
-                    max_records: 2500,
-                };
-                chaos.plan(0, tasks).is_some_and(|(_, n)| n > 1500)
-            })
-            .unwrap();
+        let seed = late_failure_seed(4); // source -> map, and reduce -> sink, twice
         let cp_name = format!("{name}-cp");
         let env = count_job(&out, 2, Some(10), Some((seed, 1)), &cp_name, false);
-        set(&env, "restart-strategy.type", "none");
-        set(
-            &env,
-            "execution.checkpointing.externalized-checkpoint-retention",
-            "RETAIN_ON_CANCELLATION",
-        );
-        let err = env.execute(&name).unwrap_err().to_string();
-        assert!(err.contains("injected failure"), "{err}");
-        let cp_dir =
-            std::env::temp_dir().join(format!("weir-checkpoints-{}-{cp_name}", std::process::id()));
-        let checkpoint = latest_checkpoint(&cp_dir).expect("a checkpoint was retained");
+        let checkpoint = fail_for_good(&env, &name, &cp_name);
 
         // The same job at another parallelism, from that checkpoint, into the same files.
         let env = count_job(&out, to, None, None, "unused", false);
@@ -363,12 +184,8 @@ fn a_retained_checkpoint_restores_at_another_parallelism() {
             checkpoint.to_str().unwrap(),
         );
         env.execute(&format!("{name}-restored")).unwrap();
-        assert_eq!(
-            committed_lines(&out),
-            straight,
-            "2 -> {to}: restored from {}",
-            checkpoint.display()
-        );
+        let context = format!("2 -> {to}: restored from {}", checkpoint.display());
+        assert_same_lines(&committed_lines(&out), &straight, &context);
     }
 }
 

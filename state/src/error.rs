@@ -187,4 +187,13 @@ pub enum StateError {
         /// What the operating system reported.
         reason: String,
     },
+    /// An operator state could not be restored from a snapshot (the state's name, then
+    /// why: a damaged stream, another type, disagreeing modes).
+    #[error("restoring operator state '{state}': {reason}")]
+    OperatorStateRestore {
+        /// The state's name.
+        state: String,
+        /// What went wrong.
+        reason: String,
+    },
 }

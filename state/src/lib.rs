@@ -10,8 +10,9 @@
 //! - [`operator_state`]: non-keyed operator list state with Flink's even-split and union
 //!   redistribution, and broadcast state with its read-only view.
 //! - [`timers`]: timers of a keyed operator, per time domain (Flink's `InternalTimerService`).
-//! - [`snapshot`]: keyed state (with timers) and operator list state as checksummed bytes
-//!   per key group, atomic snapshot files, and restore into any key-group range.
+//! - [`snapshot`]: keyed state (with timers) as checksummed bytes per key group, operator
+//!   list and broadcast states, atomic snapshot files, and restore into any key-group
+//!   range or parallelism.
 //! - [`codec`]: [`StateCodec`], how keys, namespaces and values become bytes (rkyv,
 //!   validated on decoding).
 //! - [`error`]: [`StateError`], the error type of this crate.

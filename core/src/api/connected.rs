@@ -205,8 +205,8 @@ impl<T: Data, B: Data, K: weir_state::keyed::BackendKey> KeyedBroadcastStreams<T
             + Sync,
     ) -> DataStream<O>
     where
-        KB: Eq + Hash + 'static,
-        VB: 'static,
+        KB: weir_state::StateCodec + Eq + Hash + 'static,
+        VB: weir_state::StateCodec + 'static,
     {
         let key = self.key.clone();
         let make: Arc<MakeTwoInput<T, B, O>> = Arc::new(move |ctx, out, side| {
@@ -254,12 +254,12 @@ impl<T: Data, B: Data> BroadcastStreams<T, B> {
         f: impl crate::operator::broadcast::BroadcastProcessFunction<T, B, KB, VB, O> + Clone + Sync,
     ) -> DataStream<O>
     where
-        KB: Eq + Hash + 'static,
-        VB: 'static,
+        KB: weir_state::StateCodec + Eq + Hash + 'static,
+        VB: weir_state::StateCodec + 'static,
     {
-        let make: Arc<MakeTwoInput<T, B, O>> = Arc::new(move |_, out, side| {
+        let make: Arc<MakeTwoInput<T, B, O>> = Arc::new(move |ctx, out, side| {
             Ok(Box::new(
-                crate::operator::broadcast::BroadcastOperator::new(f.clone(), out, side),
+                crate::operator::broadcast::BroadcastOperator::new(f.clone(), out, side, ctx)?,
             ))
         });
         two_input(&self.stream, &self.broadcast, "Broadcast Process", make)

@@ -11,6 +11,7 @@ use crate::config::BufferTimeout;
 use crate::graph::factory::{downcast_output, BuildContext, Built, OperatorFactory, TypeOps};
 use crate::graph::stream_graph::{ChainingStrategy, NodeId, NodeKind, StreamEdge, StreamNode};
 use crate::operator::basic::{FilterOperator, FlatMapOperator, MapOperator};
+use crate::operator::checkpointed::{CheckpointedFunction, CheckpointedProcessOperator};
 use crate::operator::process::{OutputTag, ProcessFunction, ProcessOperator, SideOutputs};
 use crate::operator::{BoxOutput, OperatorError};
 use crate::partitioner::{CustomFn, KeyHashFn, Partitioning};
@@ -183,6 +184,22 @@ impl<T: Data> DataStream<T> {
     pub fn process<O: Data>(&self, f: impl ProcessFunction<T, O> + Clone + Sync) -> DataStream<O> {
         self.transform("Process", move |_, out, side| {
             Ok(Box::new(ProcessOperator::new(f.clone(), out, side)))
+        })
+    }
+
+    /// Runs a process function with operator state (Flink's `CheckpointedFunction`): its
+    /// list states go into every checkpoint and come back, redistributed, on restore.
+    pub fn process_checkpointed<O: Data>(
+        &self,
+        f: impl ProcessFunction<T, O> + CheckpointedFunction + Clone + Sync,
+    ) -> DataStream<O> {
+        self.transform("Process", move |ctx, out, side| {
+            Ok(Box::new(CheckpointedProcessOperator::new(
+                f.clone(),
+                out,
+                side,
+                ctx,
+            )?))
         })
     }
 

@@ -65,6 +65,30 @@ impl BuildContext {
         Ok(backend)
     }
 
+    /// A context for unit tests: operator `name` (also its uid), subtask `subtask` of
+    /// `parallelism`, 128 key groups, a manual clock, restoring `restore` if any.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        name: &str,
+        subtask: usize,
+        parallelism: usize,
+        restore: Option<crate::operator::checkpoint::OperatorRestore>,
+    ) -> Self {
+        let clock: SharedClock = crate::runtime::clock::ManualClock::new(0);
+        Self {
+            name: name.into(),
+            subtask,
+            parallelism,
+            max_parallelism: 128,
+            clock: clock.clone(),
+            timers: crate::runtime::timers::ProcessingTimeService::new(clock),
+            state_sizes: Default::default(),
+            uid: name.into(),
+            restore: restore.map(std::sync::Arc::new),
+            checkpointing: true,
+        }
+    }
+
     /// The operator state of every old subtask (union), when restoring.
     pub fn restored_operator_state(&self) -> Vec<&[u8]> {
         self.restore

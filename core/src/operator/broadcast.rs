@@ -8,14 +8,20 @@
 //! inputs; a function that needs the rules first can buffer keyed elements in keyed state
 //! and act on an event-time timer, since the operator's watermark is the minimum of both
 //! inputs'.
+//!
+//! Checkpoints: each subtask snapshots its copy of the broadcast state as its operator
+//! state (beside the keyed state of the keyed variant); on restore, new subtask `i` takes
+//! old subtask `i mod old parallelism`'s copy (Flink's rule: all copies are the same).
 
 use std::hash::Hash;
 use std::marker::PhantomData;
 
 use weir_state::keyed::BackendKey;
 use weir_state::operator_state::{BroadcastState, ReadOnlyBroadcastState};
-use weir_state::HeapKeyedStateBackend;
+use weir_state::snapshot::{restore_broadcast_state, OperatorStateSnapshot};
+use weir_state::{HeapKeyedStateBackend, StateCodec};
 
+use super::checkpoint::{CheckpointCall, OperatorSnapshot};
 use super::keyed_process::{forward_control_to_core, Core, KeyedContext, SharedCore, TimerFn};
 use super::process::{forward_control_to_outputs, Collector, Context, SideOutputs};
 use super::rolling::KeyFn;
@@ -59,6 +65,38 @@ pub trait KeyedBroadcastProcessFunction<K, I, B, KB, VB, O: Data>: Send + 'stati
     }
 }
 
+/// The name of an operator's broadcast state in its snapshots.
+const BROADCAST_STATE: &str = "broadcast";
+
+/// The operator-state bytes of a subtask's broadcast state.
+fn snapshot_broadcast<KB, VB>(state: &BroadcastState<KB, VB>) -> Result<Vec<u8>, OperatorError>
+where
+    KB: StateCodec + Eq + Hash,
+    VB: StateCodec,
+{
+    let mut snapshot = OperatorStateSnapshot::new();
+    snapshot.add_broadcast(BROADCAST_STATE, state)?;
+    Ok(snapshot.to_bytes()?)
+}
+
+/// The broadcast state subtask `ctx.subtask` restores (old subtask `i mod old
+/// parallelism`'s copy), or an empty one on a fresh start.
+fn restored_broadcast<KB, VB>(ctx: &BuildContext) -> Result<BroadcastState<KB, VB>, OperatorError>
+where
+    KB: StateCodec + Eq + Hash,
+    VB: StateCodec,
+{
+    let streams = ctx.restored_operator_state();
+    let subtask = u32::try_from(ctx.subtask).unwrap_or(u32::MAX);
+    let restored = restore_broadcast_state(&streams, BROADCAST_STATE, subtask).map_err(|e| {
+        OperatorError::User(format!(
+            "operator '{}' (uid '{}'): restoring broadcast state '{BROADCAST_STATE}': {e}",
+            ctx.name, ctx.uid
+        ))
+    })?;
+    Ok(restored.unwrap_or_default())
+}
+
 /// The function with its subtask's copy of the broadcast state.
 struct WithBroadcast<F, I, B, KB, VB> {
     f: F,
@@ -70,8 +108,8 @@ impl<K, I, B, KB, VB, O, F> TimerFn<K, O> for WithBroadcast<F, I, B, KB, VB>
 where
     I: 'static,
     B: 'static,
-    KB: Eq + Hash + 'static,
-    VB: 'static,
+    KB: StateCodec + Eq + Hash + 'static,
+    VB: StateCodec + 'static,
     O: Data,
     F: KeyedBroadcastProcessFunction<K, I, B, KB, VB, O>,
 {
@@ -86,6 +124,9 @@ where
     ) -> OpResult {
         self.f.on_timer(timestamp, self.state.read_only(), ctx, out)
     }
+    fn operator_state(&self) -> Result<Option<Vec<u8>>, OperatorError> {
+        snapshot_broadcast(&self.state).map(Some)
+    }
 }
 
 /// Runs a [`KeyedBroadcastProcessFunction`]: input 1 keyed, input 2 broadcast.
@@ -99,8 +140,8 @@ where
     K: BackendKey,
     I: Data,
     B: Data,
-    KB: Eq + Hash + 'static,
-    VB: 'static,
+    KB: StateCodec + Eq + Hash + 'static,
+    VB: StateCodec + 'static,
     O: Data,
     F: KeyedBroadcastProcessFunction<K, I, B, KB, VB, O>,
 {
@@ -115,7 +156,7 @@ where
     ) -> Result<Self, OperatorError> {
         let f = WithBroadcast {
             f,
-            state: BroadcastState::new(),
+            state: restored_broadcast(ctx)?,
             _in: PhantomData,
         };
         Ok(Self {
@@ -130,8 +171,8 @@ where
     K: BackendKey,
     I: Data,
     B: Data,
-    KB: Eq + Hash + 'static,
-    VB: 'static,
+    KB: StateCodec + Eq + Hash + 'static,
+    VB: StateCodec + 'static,
     O: Data,
     F: KeyedBroadcastProcessFunction<K, I, B, KB, VB, O>,
 {
@@ -179,19 +220,32 @@ pub struct BroadcastOperator<I, B, KB, VB, O: Data, F> {
     state: BroadcastState<KB, VB>,
     out: BoxOutput<O>,
     side: SideOutputs,
+    /// The operator's state id.
+    uid: String,
     _in: PhantomData<fn(I, B)>,
 }
 
-impl<I, B, KB: Eq + Hash, VB, O: Data, F> BroadcastOperator<I, B, KB, VB, O, F> {
-    /// An operator running `f` into `out` and the side outputs `side`.
-    pub fn new(f: F, out: BoxOutput<O>, side: SideOutputs) -> Self {
-        Self {
+impl<I, B, KB, VB, O: Data, F> BroadcastOperator<I, B, KB, VB, O, F>
+where
+    KB: StateCodec + Eq + Hash,
+    VB: StateCodec,
+{
+    /// An operator running `f` into `out` and the side outputs `side`, in the subtask
+    /// `ctx` describes (with its restored broadcast state, if any).
+    pub fn new(
+        f: F,
+        out: BoxOutput<O>,
+        side: SideOutputs,
+        ctx: &BuildContext,
+    ) -> Result<Self, OperatorError> {
+        Ok(Self {
             f,
-            state: BroadcastState::new(),
+            state: restored_broadcast(ctx)?,
             out,
             side,
+            uid: ctx.uid.clone(),
             _in: PhantomData,
-        }
+        })
     }
 
     /// The subtask's copy of the broadcast state.
@@ -204,8 +258,8 @@ impl<I, B, KB, VB, O, F> TwoInputOperator<I, B> for BroadcastOperator<I, B, KB, 
 where
     I: Data,
     B: Data,
-    KB: Eq + Hash + 'static,
-    VB: 'static,
+    KB: StateCodec + Eq + Hash + 'static,
+    VB: StateCodec + 'static,
     O: Data,
     F: BroadcastProcessFunction<I, B, KB, VB, O>,
 {
@@ -232,52 +286,30 @@ where
         }
         result
     }
-    forward_control_to_outputs!();
+    fn finish(&mut self) -> OpResult {
+        self.side.for_each(|s| s.finish())?;
+        self.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
+        if let CheckpointCall::Snapshot(snapshot) = call {
+            let bytes = snapshot_broadcast(&self.state).map_err(|e| {
+                OperatorError::User(format!(
+                    "operator uid '{}': snapshotting broadcast state: {e}",
+                    self.uid
+                ))
+            })?;
+            snapshot.add(OperatorSnapshot {
+                uid: self.uid.clone(),
+                keyed: None,
+                operator: Some(bytes),
+            });
+        }
+        self.side.for_each(|s| s.checkpoint(call))?;
+        self.out.checkpoint(call)
+    }
+    forward_control_to_outputs!(@watermarks);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::operator::basic::tests::capture;
-
-    /// Multiplies each number by the factor of its parity, set by broadcast elements.
-    struct Factors;
-
-    impl BroadcastProcessFunction<i64, (bool, i64), bool, i64, i64> for Factors {
-        fn process_element(
-            &mut self,
-            value: i64,
-            broadcast: ReadOnlyBroadcastState<'_, bool, i64>,
-            _ctx: &mut Context<'_>,
-            out: &mut Collector<'_, i64>,
-        ) -> OpResult {
-            let factor = broadcast.get(&(value % 2 == 0)).copied().unwrap_or(1);
-            out.collect(value * factor);
-            Ok(())
-        }
-        fn process_broadcast_element(
-            &mut self,
-            (even, factor): (bool, i64),
-            broadcast: &mut BroadcastState<bool, i64>,
-            _out: &mut Collector<'_, i64>,
-        ) -> OpResult {
-            broadcast.put(even, factor);
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn broadcast_elements_write_the_state_that_elements_read() {
-        let (out, seen) = capture::<i64>();
-        let mut op = BroadcastOperator::new(Factors, out, SideOutputs::default());
-        op.collect1(Record::Owned(3), 0).unwrap();
-        op.collect2(Record::Owned((true, 10)), 0).unwrap();
-        op.collect1(Record::Owned(4), 0).unwrap();
-        op.collect1(Record::Owned(5), 0).unwrap();
-        op.collect2(Record::Owned((false, 100)), 0).unwrap();
-        op.collect1(Record::Owned(5), 0).unwrap();
-        let got: Vec<i64> = seen.borrow().iter().map(|(v, _)| *v).collect();
-        assert_eq!(got, [3, 40, 5, 500], "no rule yet, even rule, odd rule");
-        assert_eq!(op.broadcast_state().len(), 2);
-    }
-}
+#[path = "broadcast_tests.rs"]
+mod tests;

@@ -158,6 +158,10 @@ pub(crate) trait TimerFn<K, O: Data>: 'static {
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Collector<'_, O>,
     ) -> OpResult;
+    /// The operator state to snapshot beside the keyed state (a broadcast state), if any.
+    fn operator_state(&self) -> Result<Option<Vec<u8>>, OperatorError> {
+        Ok(None)
+    }
 }
 
 /// A [`KeyedProcessFunction`] seen as a [`TimerFn`].
@@ -376,18 +380,24 @@ where
         self.out.pause_until()
     }
 
-    /// A checkpoint call: the keyed state and both timer queues go into a snapshot, then
-    /// the call goes on to the outputs.
+    /// A checkpoint call: the keyed state, both timer queues and the function's operator
+    /// state (if any) go into a snapshot, then the call goes on to the outputs.
     pub(crate) fn checkpoint(&mut self, call: &mut CheckpointCall<'_>) -> OpResult {
         if let CheckpointCall::Snapshot(snapshot) = call {
             let keyed = self.state.snapshot(&[
                 (EVENT_TIMERS, &self.timers.event),
                 (PROCESSING_TIMERS, &self.timers.processing),
             ])?;
+            let operator = self.f.operator_state().map_err(|e| {
+                OperatorError::User(format!(
+                    "operator uid '{}': snapshotting operator state: {e}",
+                    self.uid
+                ))
+            })?;
             snapshot.add(OperatorSnapshot {
                 uid: self.uid.clone(),
                 keyed: Some(keyed),
-                operator: None,
+                operator,
             });
         }
         self.side.for_each(|s| s.checkpoint(call))?;

@@ -3,6 +3,7 @@
 //!
 //! - [`basic`]: map, filter, flat_map and the fan-out to several consumers.
 //! - [`checkpoint`]: checkpoint calls down a chain, and what an operator restores.
+//! - [`checkpointed`]: operator list state of user functions (`CheckpointedFunction`).
 //! - [`process`]: process functions with a context (timestamp, side outputs).
 //! - [`keyed_process`]: keyed process functions with timers per key.
 //! - [`two_input`]: two-input operators: CoMap, CoFlatMap, (keyed) CoProcess.
@@ -15,6 +16,7 @@
 pub mod basic;
 pub mod broadcast;
 pub mod checkpoint;
+pub mod checkpointed;
 pub mod join;
 pub mod keyed_process;
 pub mod process;

@@ -9,19 +9,13 @@ use super::{BoxOutput, OpResult, OperatorError, Output};
 use crate::record::{Data, Record, NO_TIMESTAMP};
 use crate::time::WatermarkStatus;
 
-/// Implements the watermark, status, finish and pause methods of an operator with `out`
-/// (its main output) and `side` (its side outputs): each goes to every side output, then
-/// to the main output.
+/// Implements the watermark, status, finish, checkpoint and pause methods of an operator
+/// with `out` (its main output) and `side` (its side outputs): each goes to every side
+/// output, then to the main output. `(@watermarks)` implements only the watermark, status
+/// and pause methods, for an operator that finishes or checkpoints in its own way.
 macro_rules! forward_control_to_outputs {
     () => {
-        fn emit_watermark(&mut self, watermark: i64) -> OpResult {
-            self.side.for_each(|s| s.watermark(watermark))?;
-            self.out.emit_watermark(watermark)
-        }
-        fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
-            self.side.for_each(|s| s.watermark_status(status))?;
-            self.out.emit_watermark_status(status)
-        }
+        $crate::operator::process::forward_control_to_outputs!(@watermarks);
         fn finish(&mut self) -> OpResult {
             self.side.for_each(|s| s.finish())?;
             self.out.finish()
@@ -29,6 +23,16 @@ macro_rules! forward_control_to_outputs {
         fn checkpoint(&mut self, call: &mut $crate::operator::CheckpointCall<'_>) -> OpResult {
             self.side.for_each(|s| s.checkpoint(call))?;
             self.out.checkpoint(call)
+        }
+    };
+    (@watermarks) => {
+        fn emit_watermark(&mut self, watermark: i64) -> OpResult {
+            self.side.for_each(|s| s.watermark(watermark))?;
+            self.out.emit_watermark(watermark)
+        }
+        fn emit_watermark_status(&mut self, status: WatermarkStatus) -> OpResult {
+            self.side.for_each(|s| s.watermark_status(status))?;
+            self.out.emit_watermark_status(status)
         }
         fn pause_until(&self) -> Option<u64> {
             self.out.pause_until()
@@ -230,6 +234,9 @@ impl<'a, O: Data> Collector<'a, O> {
 pub trait ProcessFunction<I, O: Data>: Send + 'static {
     /// Processes one element.
     fn process_element(&mut self, value: I, ctx: &mut Context<'_>, out: &mut Collector<'_, O>);
+    /// The input has ended: emit what the function still holds (records without a
+    /// timestamp), before the end goes downstream. Nothing by default.
+    fn finish(&mut self, _out: &mut Collector<'_, O>) {}
 }
 
 impl<I, O: Data, F> ProcessFunction<I, O> for F
@@ -258,6 +265,11 @@ impl<I: Data, O: Data, F: ProcessFunction<I, O>> ProcessOperator<I, O, F> {
             side,
             _in: PhantomData,
         }
+    }
+
+    /// The function, e.g. to snapshot its state.
+    pub(crate) fn function_mut(&mut self) -> &mut F {
+        &mut self.f
     }
 }
 
@@ -326,7 +338,20 @@ impl<I: Data, O: Data, F: ProcessFunction<I, O>> Output<I> for ProcessOperator<I
             (None, None) => Ok(()),
         }
     }
-    forward_control_to_outputs!();
+    fn finish(&mut self) -> OpResult {
+        let mut out = Collector::new(&mut self.out, NO_TIMESTAMP);
+        self.f.finish(&mut out);
+        if let Some(e) = out.into_error() {
+            return Err(e);
+        }
+        self.side.for_each(|s| s.finish())?;
+        self.out.finish()
+    }
+    fn checkpoint(&mut self, call: &mut super::CheckpointCall<'_>) -> OpResult {
+        self.side.for_each(|s| s.checkpoint(call))?;
+        self.out.checkpoint(call)
+    }
+    forward_control_to_outputs!(@watermarks);
 }
 
 #[cfg(test)]

@@ -1,6 +1,11 @@
 //! [`OperatorStateStore`]: one subtask's named operator states (Flink's
 //! `OperatorStateStore`): list states in split-distribute or union mode and broadcast
 //! states, each name registered once with one mode and one type.
+//!
+//! A store built with [`OperatorStateStore::restored`] holds the snapshot streams of every
+//! old subtask; a state is decoded and redistributed when it is first registered (its
+//! type is known only then, as in Flink's `DefaultOperatorStateBackend`), and
+//! [`OperatorStateStore::snapshot`] encodes every registered state.
 
 use std::any::{type_name, Any, TypeId};
 use std::collections::HashMap;
@@ -8,7 +13,14 @@ use std::hash::Hash;
 
 use super::broadcast::{BroadcastState, ReadOnlyBroadcastState};
 use super::{OperatorListState, OperatorStateMode};
+use crate::codec::StateCodec;
 use crate::error::StateError;
+use crate::snapshot::operator::{
+    restore_broadcast_state, restore_list_state, OperatorStateSnapshot,
+};
+
+/// Adds a registered state (type-erased) to a snapshot under its name.
+type SnapshotFn = fn(&(dyn Any + Send), &str, &mut OperatorStateSnapshot) -> Result<(), StateError>;
 
 /// One registered operator state.
 struct Registered {
@@ -16,12 +28,24 @@ struct Registered {
     types: TypeId,
     description: String,
     state: Box<dyn Any + Send>,
+    snapshot: SnapshotFn,
+}
+
+/// What a restored store restores from.
+struct Restored {
+    /// Every old subtask's snapshot stream, in old subtask order.
+    streams: Vec<Vec<u8>>,
+    /// This subtask's index.
+    subtask: u32,
+    /// The new parallelism.
+    parallelism: u32,
 }
 
 /// A subtask's operator states by name.
 #[derive(Default)]
 pub struct OperatorStateStore {
     states: HashMap<String, Registered>,
+    restored: Option<Restored>,
 }
 
 impl std::fmt::Debug for OperatorStateStore {
@@ -44,40 +68,106 @@ impl OperatorStateStore {
         Self::default()
     }
 
-    /// The even-split list state `name` (Flink's `getListState`), created empty on first use.
-    pub fn list_state<T: Send + 'static>(
+    /// A store for subtask `subtask` of `parallelism` restoring from `streams`, the
+    /// snapshot streams ([`Self::snapshot`]) of every old subtask in subtask order: each
+    /// state gets its share by its mode when it is registered.
+    pub fn restored(streams: Vec<Vec<u8>>, subtask: u32, parallelism: u32) -> Self {
+        debug_assert!(subtask < parallelism, "subtask {subtask} of {parallelism}");
+        Self {
+            states: HashMap::new(),
+            restored: Some(Restored {
+                streams,
+                subtask,
+                parallelism,
+            }),
+        }
+    }
+
+    /// Whether the store restores from a snapshot (Flink's `isRestored`).
+    pub fn is_restored(&self) -> bool {
+        self.restored.is_some()
+    }
+
+    /// The even-split list state `name` (Flink's `getListState`): on first use, this
+    /// subtask's even share of every old subtask's elements when restored, else empty.
+    pub fn list_state<T: StateCodec + Clone + Send + 'static>(
         &mut self,
         name: &str,
     ) -> Result<&mut OperatorListState<T>, StateError> {
-        self.get_or_register(name, OperatorStateMode::SplitDistribute, || {
-            OperatorListState::<T>::new(OperatorStateMode::SplitDistribute)
-        })
+        self.list(name, OperatorStateMode::SplitDistribute)
     }
 
-    /// The union list state `name` (Flink's `getUnionListState`), created empty on first use.
-    pub fn union_list_state<T: Send + 'static>(
+    /// The union list state `name` (Flink's `getUnionListState`): on first use, every old
+    /// subtask's elements when restored, else empty.
+    pub fn union_list_state<T: StateCodec + Clone + Send + 'static>(
         &mut self,
         name: &str,
     ) -> Result<&mut OperatorListState<T>, StateError> {
-        self.get_or_register(name, OperatorStateMode::Union, || {
-            OperatorListState::<T>::new(OperatorStateMode::Union)
-        })
+        self.list(name, OperatorStateMode::Union)
     }
 
-    /// The broadcast state `name` (Flink's `getBroadcastState`), created empty on first use.
+    fn list<T: StateCodec + Clone + Send + 'static>(
+        &mut self,
+        name: &str,
+        mode: OperatorStateMode,
+    ) -> Result<&mut OperatorListState<T>, StateError> {
+        let restored = self.restored.as_ref();
+        let make = || -> Result<OperatorListState<T>, StateError> {
+            let Some(r) = restored else {
+                return Ok(OperatorListState::new(mode));
+            };
+            let streams: Vec<&[u8]> = r.streams.iter().map(Vec::as_slice).collect();
+            let lists = restore_list_state::<T>(&streams, name, r.parallelism)
+                .map_err(|e| restore_error(name, &e))?;
+            let mine = lists.and_then(|l| l.into_iter().nth(r.subtask as usize));
+            match mine {
+                Some(list) if list.mode() != mode => Err(StateError::OperatorStateRestore {
+                    state: name.to_owned(),
+                    reason: format!("snapshot in mode {:?}, registered as {mode:?}", list.mode()),
+                }),
+                Some(list) => Ok(list),
+                None => Ok(OperatorListState::new(mode)),
+            }
+        };
+        Self::get_or_register(&mut self.states, name, mode, snapshot_list::<T>, make)
+    }
+
+    /// The broadcast state `name` (Flink's `getBroadcastState`): on first use, the copy of
+    /// old subtask `subtask mod old parallelism` when restored, else empty.
     pub fn broadcast_state<K, V>(
         &mut self,
         name: &str,
     ) -> Result<&mut BroadcastState<K, V>, StateError>
     where
-        K: Eq + Hash + Send + 'static,
-        V: Send + 'static,
+        K: StateCodec + Eq + Hash + Send + 'static,
+        V: StateCodec + Send + 'static,
     {
-        self.get_or_register(
-            name,
-            OperatorStateMode::Broadcast,
-            BroadcastState::<K, V>::new,
-        )
+        let restored = self.restored.as_ref();
+        let make = || -> Result<BroadcastState<K, V>, StateError> {
+            let Some(r) = restored else {
+                return Ok(BroadcastState::new());
+            };
+            let streams: Vec<&[u8]> = r.streams.iter().map(Vec::as_slice).collect();
+            let state = restore_broadcast_state(&streams, name, r.subtask)
+                .map_err(|e| restore_error(name, &e))?;
+            Ok(state.unwrap_or_default())
+        };
+        let mode = OperatorStateMode::Broadcast;
+        Self::get_or_register(&mut self.states, name, mode, snapshot_map::<K, V>, make)
+    }
+
+    /// The snapshot of every registered state (restored states never registered are
+    /// dropped, as in Flink), in name order.
+    pub fn snapshot(&self) -> Result<OperatorStateSnapshot, StateError> {
+        let mut names: Vec<&String> = self.states.keys().collect();
+        names.sort();
+        let mut snapshot = OperatorStateSnapshot::new();
+        for name in names {
+            if let Some(r) = self.states.get(name) {
+                (r.snapshot)(r.state.as_ref(), name, &mut snapshot)?;
+            }
+        }
+        Ok(snapshot)
     }
 
     /// The read-only view of the registered broadcast state `name`, for the non-broadcast
@@ -118,21 +208,23 @@ impl OperatorStateStore {
         self.states.get(name).map(|r| r.mode)
     }
 
-    fn get_or_register<S: Any + Send>(
-        &mut self,
+    fn get_or_register<'s, S: Any + Send>(
+        states: &'s mut HashMap<String, Registered>,
         name: &str,
         mode: OperatorStateMode,
-        make: impl FnOnce() -> S,
-    ) -> Result<&mut S, StateError> {
-        let registered = self
-            .states
-            .entry(name.to_owned())
-            .or_insert_with(|| Registered {
+        snapshot: SnapshotFn,
+        make: impl FnOnce() -> Result<S, StateError>,
+    ) -> Result<&'s mut S, StateError> {
+        let registered = match states.entry(name.to_owned()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(Registered {
                 mode,
                 types: TypeId::of::<S>(),
                 description: describe::<S>(mode),
-                state: Box::new(make()),
-            });
+                state: Box::new(make()?),
+                snapshot,
+            }),
+        };
         if registered.mode != mode || registered.types != TypeId::of::<S>() {
             return Err(StateError::StateConflict {
                 state: name.to_owned(),
@@ -156,86 +248,48 @@ fn describe<S>(mode: OperatorStateMode) -> String {
     format!("{mode:?} operator state {}", type_name::<S>())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::operator_state::{redistribute_even_split, redistribute_union};
-
-    #[test]
-    fn states_are_registered_once_per_name() {
-        let mut store = OperatorStateStore::new();
-        store
-            .list_state::<u64>("offsets")
-            .unwrap()
-            .add_all([1, 2, 3]);
-        assert_eq!(
-            store.list_state::<u64>("offsets").unwrap().get(),
-            &[1, 2, 3]
-        );
-        store
-            .union_list_state::<String>("files")
-            .unwrap()
-            .add("a".into());
-        store
-            .broadcast_state::<String, u32>("rules")
-            .unwrap()
-            .put("r".into(), 7);
-        assert_eq!(store.mode("files"), Some(OperatorStateMode::Union));
-        let mut names: Vec<_> = store.state_names().collect();
-        names.sort();
-        assert_eq!(names, ["files", "offsets", "rules"]);
-
-        let err = store.union_list_state::<u64>("offsets").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("state 'offsets' is already registered as SplitDistribute"),
-            "{err}"
-        );
-        let err = store.list_state::<u32>("offsets").unwrap_err();
-        assert!(matches!(err, StateError::StateConflict { ref state, .. } if state == "offsets"));
-        let view = store
-            .read_only_broadcast_state::<String, u32>("rules")
-            .unwrap();
-        assert_eq!(view.get("r"), Some(&7));
-        assert!(store
-            .read_only_broadcast_state::<String, u64>("rules")
-            .is_err());
-        assert_eq!(
-            store
-                .read_only_broadcast_state::<String, u32>("nope")
-                .unwrap_err()
-                .to_string(),
-            "no state named 'nope' is registered"
-        );
-    }
-
-    #[test]
-    fn subtask_stores_rescale_through_the_redistribution_functions() {
-        let mut old: Vec<OperatorStateStore> = (0..2).map(|_| OperatorStateStore::new()).collect();
-        for (i, store) in old.iter_mut().enumerate() {
-            let base = i as u64 * 10;
-            store
-                .list_state::<u64>("split")
-                .unwrap()
-                .add_all([base, base + 1]);
-            store.union_list_state::<u64>("union").unwrap().add(base);
-        }
-        let take = |stores: &mut [OperatorStateStore], name: &str, union: bool| -> Vec<Vec<u64>> {
-            stores
-                .iter_mut()
-                .map(|s| {
-                    let list = if union {
-                        s.union_list_state::<u64>(name)
-                    } else {
-                        s.list_state::<u64>(name)
-                    };
-                    list.unwrap().get().to_vec()
-                })
-                .collect()
-        };
-        let split = redistribute_even_split(take(&mut old, "split", false), 3).unwrap();
-        let union = redistribute_union(&take(&mut old, "union", true), 3).unwrap();
-        assert_eq!(split, vec![vec![0, 1], vec![10], vec![11]]);
-        assert!(union.iter().all(|l| l == &vec![0, 10]));
+fn restore_error(name: &str, e: &StateError) -> StateError {
+    StateError::OperatorStateRestore {
+        state: name.to_owned(),
+        reason: e.to_string(),
     }
 }
+
+/// A registered state that is not the type it was registered with: a bug of the store.
+fn mistyped(name: &str, expected: &str) -> StateError {
+    StateError::StateConflict {
+        state: name.to_owned(),
+        registered: "another type".into(),
+        requested: expected.to_owned(),
+    }
+}
+
+fn snapshot_list<T: StateCodec + 'static>(
+    state: &(dyn Any + Send),
+    name: &str,
+    out: &mut OperatorStateSnapshot,
+) -> Result<(), StateError> {
+    let list = state
+        .downcast_ref::<OperatorListState<T>>()
+        .ok_or_else(|| mistyped(name, type_name::<OperatorListState<T>>()))?;
+    out.add_list(name, list)
+}
+
+fn snapshot_map<K, V>(
+    state: &(dyn Any + Send),
+    name: &str,
+    out: &mut OperatorStateSnapshot,
+) -> Result<(), StateError>
+where
+    K: StateCodec + Eq + Hash + 'static,
+    V: StateCodec + 'static,
+{
+    let map = state
+        .downcast_ref::<BroadcastState<K, V>>()
+        .ok_or_else(|| mistyped(name, type_name::<BroadcastState<K, V>>()))?;
+    out.add_broadcast(name, map)
+}
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

@@ -2,7 +2,8 @@
 //!
 //! - [`keyed`]: a [`HeapKeyedStateBackend`](crate::HeapKeyedStateBackend)'s states and its
 //!   operator's timers, per key group, restorable into any key-group range (rescaling).
-//! - [`operator`]: operator list states with their redistribution modes.
+//! - [`operator`]: operator list states with their redistribution modes, and broadcast
+//!   (map) states.
 //! - [`file`](mod@file): atomic snapshot files (`NAME.tmp`, fsync, rename).
 //! - `bytes`: the little-endian framing and the bounds-checked reader both formats use.
 //!
@@ -51,8 +52,8 @@ pub use keyed::{
     KEYED_SNAPSHOT_MAGIC, KEYED_SNAPSHOT_VERSION,
 };
 pub use operator::{
-    restore_list_state, OperatorStateMeta, OperatorStateReader, OperatorStateSnapshot,
-    OPERATOR_SNAPSHOT_MAGIC, OPERATOR_SNAPSHOT_VERSION,
+    restore_broadcast_state, restore_list_state, OperatorStateMeta, OperatorStateReader,
+    OperatorStateSnapshot, OPERATOR_SNAPSHOT_MAGIC, OPERATOR_SNAPSHOT_VERSION,
 };
 
 #[cfg(test)]

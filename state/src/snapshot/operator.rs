@@ -8,6 +8,11 @@
 //!          offset u64, length u64, crc32c u32
 //! then per state, at its offset: elements u32, per element a value (u32 length, bytes)
 //! ```
+//!
+//! A broadcast state (a map, Flink's `getBroadcastState`) is a state of mode broadcast
+//! whose element type is its map type (`BroadcastState<K, V>`) and whose elements are its
+//! entries, each a key value then a value value; its type keeps it from being read as a
+//! list. New subtask `i` restores old subtask `i mod old parallelism`'s copy.
 
 use std::io::Write;
 
@@ -18,8 +23,8 @@ use super::bytes::{
 use crate::codec::StateCodec;
 use crate::error::StateError;
 use crate::operator_state::{
-    redistribute_broadcast, redistribute_even_split, redistribute_union, OperatorListState,
-    OperatorStateMode,
+    redistribute_broadcast, redistribute_even_split, redistribute_union, BroadcastState,
+    OperatorListState, OperatorStateMode,
 };
 
 /// The first 8 bytes of an operator state snapshot stream.
@@ -60,6 +65,39 @@ impl OperatorStateSnapshot {
         name: &str,
         state: &OperatorListState<T>,
     ) -> Result<(), StateError> {
+        self.check_new(name)?;
+        let mut bytes = Vec::new();
+        put_len(&mut bytes, state.len(), "an operator list state")?;
+        for element in state.get() {
+            put_value(&mut bytes, element)?;
+        }
+        self.push(name, state.mode(), std::any::type_name::<T>(), bytes);
+        Ok(())
+    }
+
+    /// Adds the broadcast state `name`: its entries, encoded now.
+    pub fn add_broadcast<K, V>(
+        &mut self,
+        name: &str,
+        state: &BroadcastState<K, V>,
+    ) -> Result<(), StateError>
+    where
+        K: StateCodec + Eq + std::hash::Hash,
+        V: StateCodec,
+    {
+        self.check_new(name)?;
+        let mut bytes = Vec::new();
+        put_len(&mut bytes, state.len(), "a broadcast state")?;
+        for (key, value) in state.entries() {
+            put_value(&mut bytes, key)?;
+            put_value(&mut bytes, value)?;
+        }
+        let map_type = std::any::type_name::<BroadcastState<K, V>>();
+        self.push(name, OperatorStateMode::Broadcast, map_type, bytes);
+        Ok(())
+    }
+
+    fn check_new(&self, name: &str) -> Result<(), StateError> {
         if self.states.iter().any(|(m, _)| m.name == name) {
             return Err(StateError::StateConflict {
                 state: name.to_owned(),
@@ -67,20 +105,16 @@ impl OperatorStateSnapshot {
                 requested: "added again".into(),
             });
         }
-        let mut bytes = Vec::new();
-        put_len(&mut bytes, state.len(), "an operator list state")?;
-        for element in state.get() {
-            put_value(&mut bytes, element)?;
-        }
-        self.states.push((
-            OperatorStateMeta {
-                name: name.to_owned(),
-                mode: state.mode(),
-                element_type: std::any::type_name::<T>().to_owned(),
-            },
-            bytes,
-        ));
         Ok(())
+    }
+
+    fn push(&mut self, name: &str, mode: OperatorStateMode, element_type: &str, bytes: Vec<u8>) {
+        let meta = OperatorStateMeta {
+            name: name.to_owned(),
+            mode,
+            element_type: element_type.to_owned(),
+        };
+        self.states.push((meta, bytes));
     }
 
     /// Writes the snapshot stream to `out`.
@@ -147,8 +181,8 @@ fn mode_of(code: u8) -> Option<OperatorStateMode> {
 #[derive(Debug)]
 pub struct OperatorStateReader<'a> {
     stream: &'a [u8],
-    /// Per state: its meta, offset, length and crc32c.
-    states: Vec<(OperatorStateMeta, u64, u64, u32)>,
+    /// Per state: its meta, offset, length, crc32c, and its name in errors.
+    states: Vec<(OperatorStateMeta, u64, u64, u32, String)>,
 }
 
 impl<'a> OperatorStateReader<'a> {
@@ -176,7 +210,8 @@ impl<'a> OperatorStateReader<'a> {
                 mode,
                 element_type,
             };
-            states.push((meta, offset, len, crc));
+            let what = format!("operator state '{}'", meta.name);
+            states.push((meta, offset, len, crc, what));
         }
         Ok(Self { stream, states })
     }
@@ -192,19 +227,64 @@ impl<'a> OperatorStateReader<'a> {
         &self,
         name: &str,
     ) -> Result<Option<OperatorListState<T>>, StateError> {
-        let Some((meta, offset, len, expected)) = self.states.iter().find(|(m, ..)| m.name == name)
+        let Some((meta, mut r)) = self.section(name, std::any::type_name::<T>(), "elements")?
         else {
             return Ok(None);
         };
-        let element_type = std::any::type_name::<T>();
+        let count = r.u32("element count")? as usize;
+        let mut elements = Vec::with_capacity(count.min(r.remaining() / 4));
+        for _ in 0..count {
+            elements.push(r.value::<T>("element")?);
+        }
+        if !r.is_empty() {
+            return Err(r.corrupt_at(r.offset(), "elements", "bytes after the last element"));
+        }
+        Ok(Some(OperatorListState::with_elements(meta.mode, elements)))
+    }
+
+    /// The broadcast state `name`, `None` if the snapshot has none of that name; an error
+    /// if it is not a broadcast state of `K → V` or its bytes are damaged.
+    pub fn broadcast<K, V>(&self, name: &str) -> Result<Option<BroadcastState<K, V>>, StateError>
+    where
+        K: StateCodec + Eq + std::hash::Hash,
+        V: StateCodec,
+    {
+        let map_type = std::any::type_name::<BroadcastState<K, V>>();
+        let Some((_, mut r)) = self.section(name, map_type, "a map")? else {
+            return Ok(None);
+        };
+        let count = r.u32("entry count")? as usize;
+        let mut state = BroadcastState::new();
+        for _ in 0..count {
+            let key = r.value::<K>("key")?;
+            let value = r.value::<V>("value")?;
+            state.put(key, value);
+        }
+        if !r.is_empty() {
+            return Err(r.corrupt_at(r.offset(), "entries", "bytes after the last entry"));
+        }
+        Ok(Some(state))
+    }
+
+    /// The meta and checked bytes of state `name`, if any; an error if its element type is
+    /// not `element_type` (`what` names that type for the reader) or its checksum fails.
+    fn section(
+        &self,
+        name: &str,
+        element_type: &str,
+        what_type: &str,
+    ) -> Result<Option<(&OperatorStateMeta, Reader<'_>)>, StateError> {
+        let found = self.states.iter().find(|(m, ..)| m.name == name);
+        let Some((meta, offset, len, expected, what)) = found else {
+            return Ok(None);
+        };
         if meta.element_type != element_type {
             return Err(StateError::SnapshotIncompatible {
                 what: format!("operator state '{name}'"),
-                snapshot: format!("elements of type {}", meta.element_type),
-                restoring: format!("elements of type {element_type}"),
+                snapshot: format!("{what_type} of type {}", meta.element_type),
+                restoring: format!("{what_type} of type {element_type}"),
             });
         }
-        let what = format!("operator state '{name}'");
         let bytes = usize::try_from(*offset)
             .ok()
             .zip(usize::try_from(*len).ok())
@@ -218,22 +298,13 @@ impl<'a> OperatorStateReader<'a> {
         let actual = crc(bytes);
         if actual != *expected {
             return Err(StateError::SnapshotChecksum {
-                what,
+                what: what.clone(),
                 offset: *offset,
                 expected: *expected,
                 actual,
             });
         }
-        let mut r = Reader::new(bytes, *offset, &what);
-        let count = r.u32("element count")? as usize;
-        let mut elements = Vec::with_capacity(count.min(r.remaining() / 4));
-        for _ in 0..count {
-            elements.push(r.value::<T>("element")?);
-        }
-        if !r.is_empty() {
-            return Err(r.corrupt_at(r.offset(), "elements", "bytes after the last element"));
-        }
-        Ok(Some(OperatorListState::with_elements(meta.mode, elements)))
+        Ok(Some((meta, Reader::new(bytes, *offset, what))))
     }
 }
 
@@ -284,3 +355,28 @@ pub fn restore_list_state<T: StateCodec + Clone>(
             .collect(),
     ))
 }
+
+/// Restores the broadcast state `name` for new subtask `subtask` from the snapshots of the
+/// old subtasks (`snapshots[i]` is old subtask `i`'s): every copy is the same, and new
+/// subtask `i` takes old subtask `i mod snapshots.len()`'s (Flink's rule, as in
+/// [`redistribute_broadcast`]). `None` if there are no snapshots or that one lacks the
+/// state; an error if it is damaged or of another type.
+pub fn restore_broadcast_state<K, V>(
+    snapshots: &[&[u8]],
+    name: &str,
+    subtask: u32,
+) -> Result<Option<BroadcastState<K, V>>, StateError>
+where
+    K: StateCodec + Eq + std::hash::Hash,
+    V: StateCodec,
+{
+    if snapshots.is_empty() {
+        return Ok(None);
+    }
+    let old = subtask as usize % snapshots.len();
+    OperatorStateReader::new(snapshots[old])?.broadcast(name)
+}
+
+#[cfg(test)]
+#[path = "operator_tests.rs"]
+mod tests;
