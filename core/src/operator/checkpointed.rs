@@ -30,6 +30,13 @@ pub trait CheckpointedFunction {
     /// Writes the function's state into its operator states for checkpoint
     /// `ctx.checkpoint_id()`; called on the task, between elements.
     fn snapshot_state(&mut self, ctx: &mut FunctionSnapshotContext<'_>) -> OpResult;
+    /// Checkpoint `checkpoint_id` completed: what its snapshot covers is durable (Flink's
+    /// `CheckpointListener.notifyCheckpointComplete`, e.g. to commit to an external
+    /// system). Not called for every checkpoint: a later one may complete first, or a
+    /// failure come before the notice. Does nothing by default.
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> OpResult {
+        Ok(())
+    }
 }
 
 /// What [`CheckpointedFunction::initialize_state`] gets (Flink's
@@ -165,6 +172,9 @@ where
                 keyed: None,
                 operator: Some(bytes),
             });
+        }
+        if let CheckpointCall::Complete(id) = call {
+            self.inner.function_mut().notify_checkpoint_complete(*id)?;
         }
         self.inner.checkpoint(call)
     }

@@ -14,6 +14,8 @@ struct Buffering {
     buffer: Vec<u64>,
     restored_flushes: Vec<u64>,
     flushes: u64,
+    /// The checkpoints notified complete.
+    completed: Vec<u64>,
 }
 
 impl Buffering {
@@ -23,6 +25,7 @@ impl Buffering {
             buffer: Vec::new(),
             restored_flushes: Vec::new(),
             flushes: 0,
+            completed: Vec::new(),
         }
     }
 }
@@ -60,6 +63,10 @@ impl CheckpointedFunction for Buffering {
             .list_state::<u64>("buffer")?
             .update(self.buffer.iter().copied());
         store.union_list_state::<u64>("flushes")?.update([flushes]);
+        Ok(())
+    }
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> OpResult {
+        self.completed.push(checkpoint_id);
         Ok(())
     }
 }
@@ -139,4 +146,14 @@ fn damaged_restore_bytes_fail_the_operator_naming_uid_and_state() {
         .to_string();
     assert!(err.contains("uid 'buffering'"), "{err}");
     assert!(err.contains("operator state 'buffer'"), "{err}");
+}
+
+#[test]
+fn the_function_hears_of_completed_checkpoints_only() {
+    let (mut op, _) = operator(0, 1, None);
+    snapshot(&mut op);
+    op.checkpoint(&mut CheckpointCall::Abort(6)).unwrap();
+    op.checkpoint(&mut CheckpointCall::Complete(7)).unwrap();
+    op.checkpoint(&mut CheckpointCall::Finished).unwrap();
+    assert_eq!(op.inner.function_mut().completed, [7]);
 }
