@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use checkpointing::{
-    assert_same_lines, committed_lines, fail_for_good, fault_tolerance, format_pair,
+    assert_restored_run_completes, committed_lines, fail_for_good, fault_tolerance, format_pair,
     late_failure_seed, paced, set, temp_dir,
 };
 use weir_core::api::StreamExecutionEnvironment;
@@ -178,14 +178,7 @@ fn a_retained_checkpoint_restores_at_another_parallelism() {
 
         // The same job at another parallelism, from that checkpoint, into the same files.
         let env = count_job(&out, to, None, None, "unused", false);
-        set(
-            &env,
-            "execution.savepoint.path",
-            checkpoint.to_str().unwrap(),
-        );
-        env.execute(&format!("{name}-restored")).unwrap();
-        let context = format!("2 -> {to}: restored from {}", checkpoint.display());
-        assert_same_lines(&committed_lines(&out), &straight, &context);
+        assert_restored_run_completes(&env, &checkpoint, &name, to, &out, &straight);
     }
 }
 

@@ -8,8 +8,8 @@ mod checkpointing;
 mod common;
 
 use checkpointing::{
-    assert_same_lines, committed_lines, fail_for_good, fault_tolerance, format_pair,
-    late_failure_seed, paced, paced_source, set, temp_dir,
+    assert_restored_run_completes, assert_same_lines, committed_lines, fail_for_good,
+    fault_tolerance, format_pair, late_failure_seed, paced, paced_source, temp_dir,
 };
 use weir_core::api::StreamExecutionEnvironment;
 use weir_core::cluster::JobResult;
@@ -230,13 +230,6 @@ fn a_split_list_state_restores_at_another_parallelism_without_loss_or_duplicates
         let checkpoint = fail_for_good(&env, &name, &cp_name);
 
         let env = buffering_job(&out, to, false, None, "unused");
-        set(
-            &env,
-            "execution.savepoint.path",
-            checkpoint.to_str().unwrap(),
-        );
-        env.execute(&format!("{name}-restored")).unwrap();
-        let context = format!("2 -> {to}: restored from {}", checkpoint.display());
-        assert_same_lines(&committed_lines(&out), &straight, &context);
+        assert_restored_run_completes(&env, &checkpoint, &name, to, &out, &straight);
     }
 }

@@ -216,6 +216,26 @@ pub fn fail_for_good(env: &StreamExecutionEnvironment, name: &str, cp_name: &str
     latest_checkpoint(&cp_dir).expect("a checkpoint was retained")
 }
 
+/// Runs `env` (a job at parallelism `to` into the files of `out`) from `checkpoint`, as
+/// job `name`-restored, and asserts that `out` then holds `straight`'s lines.
+pub fn assert_restored_run_completes(
+    env: &StreamExecutionEnvironment,
+    checkpoint: &Path,
+    name: &str,
+    to: usize,
+    out: &Path,
+    straight: &[String],
+) {
+    set(
+        env,
+        "execution.savepoint.path",
+        checkpoint.to_str().unwrap(),
+    );
+    env.execute(&format!("{name}-restored")).unwrap();
+    let context = format!("2 -> {to}: restored from {}", checkpoint.display());
+    assert_same_lines(&committed_lines(out), straight, &context);
+}
+
 /// Asserts that `got` equals `want` (sorted lines), naming how many lines are missing or
 /// extra and the first few of each rather than printing both.
 pub fn assert_same_lines(got: &[String], want: &[String], context: &str) {
