@@ -183,23 +183,10 @@ fn config_errors_name_the_key_the_place_and_the_fix() {
         &["run", &job, "--set", "parallelism.default"],
         "--set expects KEY=VALUE",
     );
-    // Checkpointing needs its directory; unaligned checkpoints are refused, not ignored.
+    // Checkpointing needs its directory.
     fails_with(
         &["run", &job, "--checkpoint-interval", "1s"],
         "'state.checkpoints.dir'",
-    );
-    fails_with(
-        &[
-            "run",
-            &job,
-            "--checkpoint-interval",
-            "1s",
-            "--set",
-            "state.checkpoints.dir=/tmp/weir-cp",
-            "--set",
-            "execution.checkpointing.unaligned.enabled=true",
-        ],
-        "takes aligned checkpoints only",
     );
     let job = write(&dir, "bad.toml", "[[source]]\ntype = \"sequence\"\nfrom = 1\nto = 3\n[[step]]\ntype = \"select\"\ncolumns = [\"valeu * 2 AS v\"]\n[[sink]]\ntype = \"blackhole\"\n");
     fails_with(

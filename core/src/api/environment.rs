@@ -168,7 +168,6 @@ impl StreamExecutionEnvironment {
         name: &str,
         transport: &dyn ChannelTransport,
     ) -> Result<JobResult, JobError> {
-        crate::config::fault_tolerance::refuse_unsupported(&self.config())?;
         let job = Arc::new(self.job_graph(name)?);
         cluster.execute_with(job, transport)
     }

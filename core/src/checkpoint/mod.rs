@@ -18,9 +18,11 @@
 //! - [`savepoints`]: savepoints asked for while a job runs, and their outcome.
 //! - [`runner`]: the coordinator of a running job on its own thread (writes checkpoints).
 //! - [`storage`]: checkpoint and savepoint files, `_metadata`, and what each subtask restores.
+//! - [`channel_state`]: the in-flight data of an unaligned checkpoint and its encoding.
 
 pub mod action;
 pub mod barrier;
+pub mod channel_state;
 mod channels;
 pub mod coordinator;
 pub mod handler;

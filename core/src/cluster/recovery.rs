@@ -35,7 +35,6 @@ pub struct FaultTolerance {
 impl FaultTolerance {
     /// The settings of `config` (checked: an error names the key).
     pub fn from_config(config: &Configuration) -> Result<Self, ConfigError> {
-        ft::refuse_unsupported(config)?;
         let path = config.get(&ft::SAVEPOINT_PATH);
         let savepoints = config.get(&ft::SAVEPOINT_DIRECTORY);
         let seed = config.get(&ft::CHAOS_SEED);
@@ -145,7 +144,24 @@ pub fn restore_plan(
                     .iter()
                     .map(|p| checkpoint.read_part(p))
                     .collect::<Result<Vec<_>, _>>()?;
-                restores.insert(uid, Arc::new(OperatorRestore { keyed, operator }));
+                let channels = match assigned.channels {
+                    Some(p) if n == v.nodes[0] => Some(checkpoint.read_part(p)?),
+                    Some(_) => {
+                        return Err(StorageError::ChannelStateMoved {
+                            uid,
+                            path: checkpoint.dir.clone(),
+                        })
+                    }
+                    None => None,
+                };
+                restores.insert(
+                    uid,
+                    Arc::new(OperatorRestore {
+                        keyed,
+                        operator,
+                        channels,
+                    }),
+                );
             }
             plan.insert((v.id, subtask), restores);
         }

@@ -500,19 +500,6 @@ impl CheckpointSettings {
     }
 }
 
-/// Refuses what this build accepts in a configuration but cannot honour yet, rather than
-/// ignoring it: unaligned checkpoints (aligned and at-least-once checkpoints run).
-pub fn refuse_unsupported(config: &Configuration) -> Result<(), ConfigError> {
-    if CheckpointSettings::from_config(config)?.is_some_and(|s| s.unaligned) {
-        return Err(conflict(
-            config,
-            UNALIGNED_CHECKPOINTS.key(),
-            "false: this version of Weir takes aligned checkpoints only",
-        ));
-    }
-    Ok(())
-}
-
 /// A restart strategy with its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RestartStrategy {

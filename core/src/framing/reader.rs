@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_RECORD_SIZE: usize = 64 << 20;
 /// buffer, errors name what was wrong and where, nothing panics, and a spanning
 /// record's memory grows only with bytes that actually arrived, up to
 /// `max_record_size`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FrameReader {
     max_record_size: usize,
     /// Holds a spanning record being reassembled (or a record copied out of a
@@ -229,7 +229,7 @@ impl FrameReader {
 struct Block([u8; PAYLOAD_ALIGN]);
 
 /// A growable byte buffer whose start is 16-byte aligned.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct AlignedBytes {
     blocks: Vec<Block>,
     len: usize,

@@ -82,6 +82,7 @@ fn new_subtask_i_restores_the_broadcast_state_of_old_subtask_i_mod_p() {
     let restore = OperatorRestore {
         keyed: Vec::new(),
         operator: old,
+        channels: None,
     };
     for (new_p, want) in [(3, vec![100, 101, 100]), (1, vec![100])] {
         let got: Vec<i64> = (0..new_p)
@@ -100,6 +101,7 @@ fn damaged_broadcast_state_fails_the_operator_naming_it() {
     let restore = OperatorRestore {
         keyed: Vec::new(),
         operator: vec![vec![1, 2, 3]],
+        channels: None,
     };
     let (out, _) = capture::<i64>();
     let ctx = BuildContext::for_tests("factors", 0, 1, Some(restore));
@@ -166,6 +168,7 @@ fn a_keyed_broadcast_operator_snapshots_keyed_and_broadcast_state_under_one_uid(
     let restore = OperatorRestore {
         keyed: Vec::new(),
         operator: vec![part.operator.unwrap()],
+        channels: None,
     };
     let (mut op, seen) = make(Some(restore));
     op.collect1(Record::Owned(5), 0).unwrap();

@@ -77,6 +77,9 @@ pub struct OperatorRestore {
     pub keyed: Vec<Vec<u8>>,
     /// Operator state of every old subtask, in subtask order.
     pub operator: Vec<Vec<u8>>,
+    /// The in-flight data of an unaligned checkpoint of the same subtask (only on the
+    /// head of a chain, only at an unchanged parallelism): an encoded `ChannelState`.
+    pub channels: Option<Vec<u8>>,
 }
 
 impl OperatorRestore {

@@ -114,6 +114,7 @@ fn a_split_list_state_is_neither_lost_nor_duplicated_at_another_parallelism() {
         let restore = OperatorRestore {
             keyed: Vec::new(),
             operator: bytes,
+            channels: None,
         };
         let mut shares = Vec::new();
         for i in 0..new_p {
@@ -137,6 +138,7 @@ fn damaged_restore_bytes_fail_the_operator_naming_uid_and_state() {
     let restore = OperatorRestore {
         keyed: Vec::new(),
         operator: vec![b"not a snapshot".to_vec()],
+        channels: None,
     };
     let (out, _) = capture::<u64>();
     let ctx = BuildContext::for_tests("buffering", 0, 1, Some(restore));

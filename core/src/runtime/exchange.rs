@@ -10,12 +10,18 @@
 //! position and wakes the consumer if it waits ([`GateShared::notify`]), as Flink's
 //! `PipelinedSubpartition` does. With `execution.buffer-timeout: 0` a record therefore
 //! costs a release store, not a buffer hand-over.
+//!
+//! The barrier of an unaligned checkpoint is a *priority* item ([`GateItem::Barrier`]): it
+//! goes in front of every buffer queued, behind earlier priority items only, and carries
+//! how many items of its channel it overtook, so that the consumer knows which buffers
+//! belong before it (and are persisted as the checkpoint's in-flight data).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::checkpoint::CheckpointBarrier;
 use crate::memory::buffer::{Buffer, BufferConsumer};
 
 /// Why a buffer could not be handed over.
@@ -53,6 +59,14 @@ pub trait BufferSink: Send {
 
     /// More of the open buffer was published: wake the consumer if it waits.
     fn notify(&mut self) {}
+
+    /// Puts the barrier of an unaligned checkpoint in front of what the consumer has not
+    /// read yet (everything sent before must have been sent finished); `Ok(false)` when
+    /// the channel cannot, and the barrier goes in band instead.
+    fn send_priority(&mut self, barrier: CheckpointBarrier) -> Result<bool, ExchangeError> {
+        let _ = barrier;
+        Ok(false)
+    }
 }
 
 /// What a channel puts into a gate's queue.
@@ -61,10 +75,19 @@ pub enum GateItem {
     Whole(Buffer),
     /// A buffer its producer is still filling; read up to what is published.
     Open(BufferConsumer),
+    /// The barrier of an unaligned checkpoint, queued in front of the buffers.
+    Barrier {
+        /// The barrier.
+        barrier: CheckpointBarrier,
+        /// How many items of its channel were queued when it was pushed (it overtook them).
+        overtaken: usize,
+    },
 }
 
 struct GateQueue {
     items: VecDeque<(u32, GateItem)>,
+    /// How many items at the front are priority barriers.
+    priority: usize,
     waker: Option<Waker>,
     closed: bool,
     /// Why the gate was failed, if it was (see [`GateShared::fail`]).
@@ -80,6 +103,9 @@ pub struct GateShared {
     /// Set (under the lock) when the consumer has registered its waker and found
     /// nothing to read; lets [`notify`](Self::notify) skip the lock otherwise.
     waiting: AtomicBool,
+    /// Set (under the lock) while a priority barrier is queued: lets the consumer look for
+    /// one before the bytes it holds without taking the lock.
+    has_priority: AtomicBool,
 }
 
 impl GateShared {
@@ -90,12 +116,14 @@ impl GateShared {
             capacity,
             queue: Mutex::new(GateQueue {
                 items: VecDeque::with_capacity(capacity),
+                priority: 0,
                 waker: None,
                 closed: false,
                 failure: None,
                 peak: 0,
             }),
             waiting: AtomicBool::new(false),
+            has_priority: AtomicBool::new(false),
         })
     }
 
@@ -114,6 +142,39 @@ impl GateShared {
     /// is closed.
     pub fn push_open(&self, channel: u32, consumer: BufferConsumer) -> Result<(), ExchangeError> {
         self.push_item(channel, GateItem::Open(consumer))
+    }
+
+    /// Pushes the barrier of an unaligned checkpoint of `channel` in front of every
+    /// queued buffer (behind earlier priority barriers); fails when the gate is closed.
+    /// Never limited by the capacity: a barrier holds no buffer.
+    pub fn push_priority(
+        &self,
+        channel: u32,
+        barrier: CheckpointBarrier,
+    ) -> Result<(), ExchangeError> {
+        let waker = {
+            let mut q = self.lock();
+            if q.closed {
+                return Err(ExchangeError::Closed(self.name.clone()));
+            }
+            let overtaken = q
+                .items
+                .iter()
+                .skip(q.priority)
+                .filter(|(ch, _)| *ch == channel)
+                .count();
+            let at = q.priority;
+            q.items
+                .insert(at, (channel, GateItem::Barrier { barrier, overtaken }));
+            q.priority += 1;
+            self.has_priority.store(true, Ordering::Release);
+            self.waiting.store(false, Ordering::Relaxed);
+            q.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
     }
 
     /// Wakes the consumer if it waits: the producer of an open buffer has published
@@ -141,7 +202,7 @@ impl GateShared {
                 return Err(ExchangeError::Closed(self.name.clone()));
             }
             debug_assert!(
-                q.items.len() < self.capacity.max(1),
+                q.items.len() - q.priority < self.capacity.max(1),
                 "gate queue over its capacity"
             );
             q.items.push_back((channel, item));
@@ -160,6 +221,8 @@ impl GateShared {
     pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<(u32, GateItem)>> {
         let mut q = self.lock();
         if let Some(item) = q.items.pop_front() {
+            q.priority = q.priority.saturating_sub(1);
+            self.has_priority.store(q.priority > 0, Ordering::Release);
             return Poll::Ready(Some(item));
         }
         if q.closed {
@@ -171,6 +234,49 @@ impl GateShared {
         }
         self.waiting.store(true, Ordering::Relaxed);
         Poll::Pending
+    }
+
+    /// The priority barrier at the front of the queue, if there is one; otherwise the task
+    /// of `cx` is woken by the next push (of any item). For a consumer that cannot take
+    /// buffers now (its output waits for buffers) but must see barriers that overtake.
+    pub fn poll_priority(&self, cx: &mut Context<'_>) -> Poll<(u32, CheckpointBarrier, usize)> {
+        let mut q = self.lock();
+        if q.priority > 0 {
+            if let Some((ch, GateItem::Barrier { barrier, overtaken })) = q.items.pop_front() {
+                q.priority -= 1;
+                self.has_priority.store(q.priority > 0, Ordering::Release);
+                return Poll::Ready((ch, barrier, overtaken));
+            }
+            debug_assert!(false, "the priority count names a buffer");
+        }
+        match &q.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => q.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Takes the first `n` queued buffers of `channel` out of the queue, in order (the
+    /// ones a priority barrier overtook, which the consumer reads ahead).
+    pub fn take_channel_items(&self, channel: u32, n: usize) -> Vec<GateItem> {
+        let mut q = self.lock();
+        let mut taken = Vec::with_capacity(n);
+        let mut i = q.priority;
+        while taken.len() < n && i < q.items.len() {
+            if q.items[i].0 == channel {
+                if let Some((_, item)) = q.items.remove(i) {
+                    taken.push(item);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        taken
+    }
+
+    /// Whether a priority barrier may be queued (a cheap check before taking the lock).
+    pub fn has_priority(&self) -> bool {
+        self.has_priority.load(Ordering::Acquire)
     }
 
     /// The consumer found data after all (in an open buffer): a `notify` need not
@@ -185,6 +291,8 @@ impl GateShared {
         let (drained, waker) = {
             let mut q = self.lock();
             q.closed = true;
+            q.priority = 0;
+            self.has_priority.store(false, Ordering::Release);
             (std::mem::take(&mut q.items), q.waker.take())
         };
         drop(drained);
@@ -272,6 +380,11 @@ impl BufferSink for LocalChannelSender {
 
     fn notify(&mut self) {
         self.gate.notify();
+    }
+
+    fn send_priority(&mut self, barrier: CheckpointBarrier) -> Result<bool, ExchangeError> {
+        self.gate.push_priority(self.channel, barrier)?;
+        Ok(true)
     }
 }
 

@@ -5,13 +5,36 @@
 //! channel that arrived behind it. An open current buffer is read up to its published
 //! mark and kept until its producer has finished it and every byte is read; only then
 //! does the next item of the channel become current, so order per channel holds.
+//!
+//! The priority barrier of an unaligned checkpoint is handed out before any bytes, with
+//! the number of its channel's items still queued before it; [`GateReader::overtaken`]
+//! then takes those out of the queue and offers every unread byte the barrier overtook,
+//! to be copied as the checkpoint's in-flight data (and read as usual afterwards).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::checkpoint::CheckpointBarrier;
 use crate::runtime::exchange::{GateItem, GateShared};
+
+/// What the reader offers next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// This channel has bytes to read.
+    Channel(usize),
+    /// A priority (unaligned) barrier arrived on `channel`, ahead of what the channel
+    /// has not read yet: its current and waiting items, and `queued` more in the queue.
+    Barrier {
+        /// The channel.
+        channel: usize,
+        /// The barrier.
+        barrier: CheckpointBarrier,
+        /// Items of the channel still in the gate's queue before the barrier.
+        queued: usize,
+    },
+}
 
 /// The bytes of one channel still to read: frames from `bytes[*pos..]`.
 pub struct ChannelBytes<'a> {
@@ -34,6 +57,8 @@ impl Current {
         match &self.item {
             GateItem::Whole(b) => (b.as_bytes(), true),
             GateItem::Open(c) => c.published(),
+            // Never current: the reader hands barriers out as they are dequeued.
+            GateItem::Barrier { .. } => (&[], true),
         }
     }
 }
@@ -87,15 +112,52 @@ impl GateReader {
         }
     }
 
-    /// A channel with bytes to read, or `Ready(None)` once the gate is closed. When
-    /// there is none, the task of `cx` is woken by the next push or publish.
-    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+    /// What a priority barrier on `ch` overtook, after taking the `queued` items it
+    /// overtook out of the gate's queue (they stay next in line): each unread buffer as
+    /// `(bytes, position)`, the current one first, in order.
+    pub fn overtaken(&mut self, ch: usize, queued: usize) -> Vec<(&[u8], usize)> {
+        let Ok(channel_no) = u32::try_from(ch) else {
+            return Vec::new();
+        };
+        let items = self.gate.take_channel_items(channel_no, queued);
+        let Some(channel) = self.channels.get_mut(ch) else {
+            return Vec::new();
+        };
+        channel.behind.extend(items);
+        let mut out = Vec::new();
+        if let Some(c) = &channel.current {
+            out.push((c.bytes().0, c.pos));
+        }
+        for item in &channel.behind {
+            let bytes = match item {
+                GateItem::Whole(b) => b.as_bytes(),
+                GateItem::Open(c) => c.published().0,
+                GateItem::Barrier { .. } => continue,
+            };
+            out.push((bytes, 0));
+        }
+        out
+    }
+
+    /// A channel with bytes to read or a priority barrier, or `Ready(None)` once the gate
+    /// is closed. When there is none, the task of `cx` is woken by the next push or
+    /// publish.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next>> {
+        // A priority barrier comes before the bytes already taken.
+        if self.gate.has_priority() {
+            if let Poll::Ready(next) = self.poll_priority(cx) {
+                return Poll::Ready(Some(next));
+            }
+        }
         loop {
             if let Some(ch) = self.scan() {
-                return Poll::Ready(Some(ch));
+                return Poll::Ready(Some(Next::Channel(ch)));
             }
             match self.gate.poll_next(cx) {
                 Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some((ch, GateItem::Barrier { barrier, overtaken }))) => {
+                    return Poll::Ready(Some(self.barrier_next(ch as usize, barrier, overtaken)));
+                }
                 Poll::Ready(Some((ch, item))) => {
                     let ch = ch as usize;
                     let Some(channel) = self.channels.get_mut(ch) else {
@@ -106,7 +168,7 @@ impl GateReader {
                     };
                     channel.behind.push_back(item);
                     if !channel.blocked && self.advance(ch) {
-                        return Poll::Ready(Some(ch));
+                        return Poll::Ready(Some(Next::Channel(ch)));
                     }
                 }
                 Poll::Pending => {
@@ -119,12 +181,27 @@ impl GateReader {
                     return match self.scan() {
                         Some(ch) => {
                             self.gate.stop_waiting();
-                            Poll::Ready(Some(ch))
+                            Poll::Ready(Some(Next::Channel(ch)))
                         }
                         None => Poll::Pending,
                     };
                 }
             }
+        }
+    }
+
+    /// A priority barrier, if one is queued (without reading or taking any buffer);
+    /// otherwise the task of `cx` is woken by the next push.
+    pub fn poll_priority(&mut self, cx: &mut Context<'_>) -> Poll<Next> {
+        let (ch, barrier, overtaken) = std::task::ready!(self.gate.poll_priority(cx));
+        Poll::Ready(self.barrier_next(ch as usize, barrier, overtaken))
+    }
+
+    fn barrier_next(&self, ch: usize, barrier: CheckpointBarrier, queued: usize) -> Next {
+        Next::Barrier {
+            channel: ch,
+            barrier,
+            queued,
         }
     }
 
@@ -135,6 +212,7 @@ impl GateReader {
         let bytes = match &current.item {
             GateItem::Whole(b) => b.as_bytes(),
             GateItem::Open(c) => c.published().0,
+            GateItem::Barrier { .. } => &[],
         };
         Some(ChannelBytes {
             bytes,
@@ -158,7 +236,8 @@ impl GateReader {
     }
 
     fn release(&mut self, ch: usize) {
-        if let Some(old) = self.channels[ch].current.take() {
+        let channel = &mut self.channels[ch];
+        if let Some(old) = channel.current.take() {
             if matches!(old.item, GateItem::Open(_)) {
                 self.open -= 1;
             }
@@ -244,7 +323,10 @@ mod tests {
         let (mut b, consumer) = b.share();
         gate.push_open(1, consumer.unwrap()).unwrap();
         assert_eq!(counter.count(), 1, "a push wakes the waiting reader");
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(1)))
+        );
         assert_eq!(read_all(&mut reader, 1), b"ab");
         assert!(reader.poll_ready(&mut cx).is_pending());
 
@@ -260,10 +342,16 @@ mod tests {
         b.append(b"ef");
         let finished = b.finish();
         gate.push(1, next).unwrap();
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(1)))
+        );
         assert_eq!(read_all(&mut reader, 1), b"cdef");
         drop(finished);
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(1)))
+        );
         assert_eq!(read_all(&mut reader, 1), b"later");
         assert_eq!(pool.in_use(), 0, "both buffers were recycled once read");
         assert!(reader.poll_ready(&mut cx).is_pending());
@@ -287,7 +375,10 @@ mod tests {
             b.finish()
         };
         gate.push(0, whole(b"abBcd")).unwrap();
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(0)))
+        );
         {
             // Read up to the "barrier" B, then block the channel mid-buffer.
             let view = reader.bytes(0).unwrap();
@@ -297,20 +388,29 @@ mod tests {
         reader.block(0);
         gate.push(0, whole(b"ef")).unwrap();
         gate.push(1, whole(b"xy")).unwrap();
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(1)))
+        );
         assert_eq!(read_all(&mut reader, 1), b"xy");
         assert!(
             reader.poll_ready(&mut cx).is_pending(),
             "nothing of the blocked channel is offered"
         );
         reader.unblock(0);
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(0)))
+        );
         assert_eq!(
             read_all(&mut reader, 0),
             b"cd",
             "the rest of the blocked buffer"
         );
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(0)))
+        );
         assert_eq!(
             read_all(&mut reader, 0),
             b"ef",
@@ -335,12 +435,18 @@ mod tests {
         b.append(b"x");
         let (mut b, consumer) = b.share();
         gate.push_open(0, consumer.unwrap()).unwrap();
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(0)))
+        );
         assert_eq!(read_all(&mut reader, 0), b"x");
         b.append(b"y");
         b.publish();
         // No notify: the reader's own scan sees the mark.
-        assert_eq!(reader.poll_ready(&mut cx), Poll::Ready(Some(0)));
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(0)))
+        );
         assert_eq!(read_all(&mut reader, 0), b"y");
         // A dropped builder ends the buffer; the reader releases it.
         drop(b);
@@ -394,8 +500,9 @@ mod tests {
         let mut got = Vec::new();
         while got.len() < N as usize * 4 {
             match reader.poll_ready(&mut cx) {
-                Poll::Ready(Some(ch)) => got.extend(read_all(&mut reader, ch)),
+                Poll::Ready(Some(Next::Channel(ch))) => got.extend(read_all(&mut reader, ch)),
                 Poll::Ready(None) => panic!("gate closed"),
+                Poll::Ready(Some(Next::Barrier { .. })) => panic!("no barrier was sent"),
                 Poll::Pending => std::thread::yield_now(),
             }
         }

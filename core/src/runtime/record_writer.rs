@@ -15,6 +15,8 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use crate::checkpoint::channel_state::{ChannelLog, InFlightEntry};
+use crate::checkpoint::CheckpointBarrier;
 use crate::config::BufferTimeout;
 use crate::framing::event::Event;
 use crate::framing::writer::{write_event, write_record, WriteOutcome};
@@ -272,56 +274,105 @@ impl WriterCore {
     }
 
     /// Writes the backlog, waiting for buffers as they are recycled (backpressure).
+    /// Cancel-safe: an entry leaves the backlog only once it is written whole, and a
+    /// partly written record keeps its progress, so dropping this future (a priority
+    /// barrier arrived) loses nothing.
     pub async fn drain(&mut self) -> OpResult {
         for ch in 0..self.subpartitions.len() {
-            while let Some(item) = self.subpartitions[ch].backlog.pop_front() {
-                match item {
-                    Pending::Record {
-                        bytes,
-                        mut progress,
-                    } => loop {
-                        if self.subpartitions[ch].builder.is_none() {
-                            let b = self.request().await;
-                            self.subpartitions[ch].builder = Some(b);
-                        }
-                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else {
-                            continue;
-                        };
-                        let first = builder.unpublished() == 0;
-                        match write_record(builder, &bytes, &mut progress) {
-                            WriteOutcome::Done => {
-                                let clock = &self.clock;
-                                if self.flush.after_record(first, || clock.now_nanos())
-                                    == AfterRecord::FlushNow
-                                {
-                                    self.flush_channel(ch)?;
-                                }
-                                break;
-                            }
-                            WriteOutcome::Full => self.finish_channel(ch)?,
-                        }
-                    },
-                    Pending::Event { event, flush } => loop {
-                        if self.subpartitions[ch].builder.is_none() {
-                            let b = self.request().await;
-                            self.subpartitions[ch].builder = Some(b);
-                        }
-                        let Some(builder) = self.subpartitions[ch].builder.as_mut() else {
-                            continue;
-                        };
-                        let first = builder.unpublished() == 0;
-                        match write_event(builder, &event) {
-                            WriteOutcome::Done => {
-                                self.after_event(ch, first, flush)?;
-                                break;
-                            }
-                            WriteOutcome::Full => self.finish_channel(ch)?,
-                        }
-                    },
+            while !self.subpartitions[ch].backlog.is_empty() {
+                if self.subpartitions[ch].builder.is_none() {
+                    let b = self.request().await;
+                    self.subpartitions[ch].builder = Some(b);
+                }
+                let sub = &mut self.subpartitions[ch];
+                let (Some(builder), Some(item)) = (sub.builder.as_mut(), sub.backlog.front_mut())
+                else {
+                    continue;
+                };
+                let first = builder.unpublished() == 0;
+                let (outcome, flush) = match item {
+                    Pending::Record { bytes, progress } => {
+                        (write_record(builder, bytes, progress), false)
+                    }
+                    Pending::Event { event, flush } => (write_event(builder, event), *flush),
+                };
+                match outcome {
+                    WriteOutcome::Done => {
+                        sub.backlog.pop_front();
+                        self.after_event(ch, first, flush)?;
+                    }
+                    WriteOutcome::Full => self.finish_channel(ch)?,
                 }
             }
         }
         self.blocked = false;
+        Ok(())
+    }
+
+    /// Passes the barrier of an unaligned checkpoint on: on every channel that takes
+    /// priority barriers, everything written so far is sent finished and the barrier goes
+    /// in front of it at the consumer; what still waits in the channel's backlog for a
+    /// buffer is returned as the channel's output in-flight data (it is still sent, after
+    /// the barrier). Other channels get the barrier in band, behind their backlog.
+    pub fn forward_unaligned(
+        &mut self,
+        barrier: CheckpointBarrier,
+    ) -> Result<Vec<(u32, ChannelLog)>, OperatorError> {
+        let event = Event::CheckpointBarrier(barrier);
+        let mut logs = Vec::new();
+        for ch in 0..self.subpartitions.len() {
+            if self.subpartitions[ch].backlog.is_empty() {
+                self.finish_channel(ch)?;
+            }
+            let sub = &mut self.subpartitions[ch];
+            if !sub.sink.send_priority(barrier).map_err(exchange_err)? {
+                self.write_event(ch, &event, true)?;
+                continue;
+            }
+            let log: ChannelLog = sub
+                .backlog
+                .iter()
+                .filter_map(|p| match p {
+                    Pending::Record { bytes, .. } => Some(InFlightEntry::Record(bytes.clone())),
+                    Pending::Event {
+                        event: Event::Watermark(w),
+                        ..
+                    } => Some(InFlightEntry::Watermark(*w)),
+                    Pending::Event {
+                        event: Event::WatermarkStatus(s),
+                        ..
+                    } => Some(InFlightEntry::Status(*s)),
+                    Pending::Event { .. } => None,
+                })
+                .collect();
+            if !log.is_empty() {
+                logs.push((ch as u32, log));
+            }
+        }
+        Ok(logs)
+    }
+
+    /// Writes the output in-flight data of a restored unaligned checkpoint to channel
+    /// `ch`, before anything else.
+    pub fn write_restored(&mut self, ch: usize, log: &ChannelLog) -> OpResult {
+        if ch >= self.subpartitions.len() {
+            return Err(OperatorError::User(format!(
+                "restored in-flight data names output channel {ch}, but the output has {} \
+                 channels",
+                self.subpartitions.len()
+            )));
+        }
+        for entry in log {
+            match entry {
+                InFlightEntry::Record(payload) => self.write_record(ch, payload)?,
+                InFlightEntry::Watermark(w) => {
+                    self.write_event(ch, &Event::Watermark(*w), false)?
+                }
+                InFlightEntry::Status(s) => {
+                    self.write_event(ch, &Event::WatermarkStatus(*s), false)?
+                }
+            }
+        }
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::checkpoint::channel_state::{ChannelLog, ChannelState};
 use crate::cluster::control::MetricsSlot;
 use crate::framing::event::Event;
 use crate::graph::factory::{BuildContext, Built};
@@ -292,6 +293,19 @@ fn build(d: &mut TaskDeployment) -> Result<BuiltTask, OperatorError> {
 /// How often a task blocked on output buffers checks whether the job was cancelled.
 const CANCEL_POLL: Duration = Duration::from_millis(5);
 
+/// How often a task blocked on output buffers looks for a barrier that must overtake.
+const INTERRUPT_POLL: Duration = Duration::from_millis(1);
+
+/// One wake-up of a task draining its output while watching for a barrier.
+enum Step {
+    /// The backlog is written (or writing failed).
+    Drained(OpResult),
+    /// A barrier must be handled first.
+    Interrupted,
+    /// Time to look again.
+    Tick,
+}
+
 /// The longest a task waits on its input gate before polling it again unprompted: a
 /// second line of defence, behind the slot watchdog (`runtime::watchdog`), against a
 /// wake-up that does not reach a sleeping executor.
@@ -357,15 +371,57 @@ impl Task {
     }
 
     /// After a batch or buffer: drain backpressure, honour pauses, flush if due.
+    async fn after_work(&mut self, pause: Option<u64>) -> OpResult {
+        self.after_work_unless(pause, None).await
+    }
+
+    /// [`after_work`](Self::after_work), except that waiting for output buffers stops
+    /// as soon as `interrupt` (polled with the task's context, and at least every
+    /// [`INTERRUPT_POLL`]) returns true: a priority barrier must not wait behind
+    /// backpressure. The drain resumes at the next call; nothing is lost.
     // The writers are shared only with this task's own chain, which cannot run while
     // the task awaits, so holding their borrow across the await is sound.
     #[allow(clippy::await_holding_refcell_ref)]
-    async fn after_work(&mut self, pause: Option<u64>) -> OpResult {
+    async fn after_work_unless(
+        &mut self,
+        pause: Option<u64>,
+        mut interrupt: Option<&mut dyn FnMut(&mut std::task::Context<'_>) -> bool>,
+    ) -> OpResult {
         for w in &self.writers {
-            if w.borrow().is_blocked() {
-                // The writer is only borrowed by this task between awaits.
-                let mut core = w.borrow_mut();
-                unless_cancelled(&self.cancel, core.drain()).await??;
+            if !w.borrow().is_blocked() {
+                continue;
+            }
+            // The writer is only borrowed by this task between awaits.
+            let mut core = w.borrow_mut();
+            match interrupt.as_mut() {
+                None => unless_cancelled(&self.cancel, core.drain()).await??,
+                Some(stop) => {
+                    let mut drain = pin!(core.drain());
+                    loop {
+                        if self.cancel.is_cancelled() {
+                            return Err(OperatorError::User("the job was cancelled".into()));
+                        }
+                        let mut tick = pin!(slot::sleep(INTERRUPT_POLL));
+                        let step = std::future::poll_fn(|cx| {
+                            if let Poll::Ready(r) = drain.as_mut().poll(cx) {
+                                return Poll::Ready(Step::Drained(r));
+                            }
+                            if stop(cx) {
+                                return Poll::Ready(Step::Interrupted);
+                            }
+                            tick.as_mut().poll(cx).map(|()| Step::Tick)
+                        })
+                        .await;
+                        match step {
+                            Step::Drained(r) => {
+                                r?;
+                                break;
+                            }
+                            Step::Interrupted => return Ok(()),
+                            Step::Tick => {}
+                        }
+                    }
+                }
             }
         }
         if let Some(until) = pause {
@@ -468,6 +524,36 @@ impl Task {
         Ok(())
     }
 
+    /// The in-flight data of a restored unaligned checkpoint: the output logs are written
+    /// now, ahead of anything the task emits; the input logs are returned for the input
+    /// loop to read first.
+    fn restore_in_flight(
+        &mut self,
+        d: &TaskDeployment,
+    ) -> Result<Vec<(u32, ChannelLog)>, TaskError> {
+        let Some(bytes) = d
+            .restore
+            .get(&self.head_uid)
+            .and_then(|r| r.channels.as_ref())
+        else {
+            return Ok(Vec::new());
+        };
+        let state = ChannelState::decode(bytes)
+            .map_err(|e| self.fail(OperatorError::User(e.to_string())))?;
+        for (writer, ch, log) in &state.outputs {
+            let Some(w) = self.writers.get(*writer as usize) else {
+                return Err(self.fail(OperatorError::User(format!(
+                    "restored in-flight data names output {writer}, but the task has {} outputs",
+                    self.writers.len()
+                ))));
+            };
+            w.borrow_mut()
+                .write_restored(*ch as usize, log)
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok(state.inputs)
+    }
+
     async fn run_source(&mut self, mut src: Box<dyn SourceDriver>) -> Result<(), TaskError> {
         let uid = self.head_uid.clone();
         loop {
@@ -478,7 +564,7 @@ impl Task {
                 let mut chain = |c: &mut CheckpointCall<'_>| src.checkpoint(&uid, c);
                 let mut result = Ok(());
                 while let Some(barrier) = cp.next_source_barrier() {
-                    result = cp.trigger(barrier, &self.writers, &mut chain);
+                    result = cp.trigger(barrier, &self.writers, &mut chain, false);
                     if result.is_err() {
                         break;
                     }
@@ -490,9 +576,16 @@ impl Task {
             let status = src.run_batch(SOURCE_BATCH).map_err(|e| self.fail(e))?;
             self.metrics.records_in = src.records_emitted();
             self.on_records_taken()?;
-            self.after_work(src.pause_until())
-                .await
-                .map_err(|e| self.fail(e))?;
+            let pause = src.pause_until();
+            match self.checkpoints.as_ref().and_then(|cp| cp.barrier_watch()) {
+                // An unaligned barrier is injected even while the output waits for buffers.
+                Some(watch) => {
+                    let mut stop = |_: &mut std::task::Context<'_>| watch();
+                    self.after_work_unless(pause, Some(&mut stop)).await
+                }
+                None => self.after_work(pause).await,
+            }
+            .map_err(|e| self.fail(e))?;
             match status {
                 SourceStatus::More => slot::yield_if_needed().await,
                 SourceStatus::IdleUntil(t) => {
@@ -559,12 +652,15 @@ pub async fn run_task(mut d: TaskDeployment) -> Result<TaskMetrics, TaskError> {
         fail_after_records: d.fail_after_records,
         first_record: Some(d.first_record.clone()),
     };
-    let result = match (head, input) {
-        (Head::Source(s), _) => task.run_source(s).await,
-        (Head::Input(i), Some(gate)) => task.run_input(i, gate).await,
-        (Head::Input(_), None) => {
-            Err(task.fail(OperatorError::User("operator without an input gate".into())))
-        }
+    let result = match task.restore_in_flight(&d) {
+        Err(e) => Err(e),
+        Ok(inputs) => match (head, input) {
+            (Head::Source(s), _) => task.run_source(s).await,
+            (Head::Input(i), Some(gate)) => task.run_input(i, gate, inputs).await,
+            (Head::Input(_), None) => {
+                Err(task.fail(OperatorError::User("operator without an input gate".into())))
+            }
+        },
     };
     let result = match result {
         // A failure after the job was cancelled is a consequence of the cancellation (e.g.

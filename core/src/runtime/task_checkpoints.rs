@@ -3,11 +3,17 @@
 //! its input gate's barrier handler says so), passes the barrier on, and hands its state
 //! to the coordinator's thread; completed checkpoints are announced to the chain, and at
 //! the end the task waits for the whole job to finish before its sinks commit the rest.
+//!
+//! An unaligned checkpoint's barrier overtakes the task's output (see
+//! `RecordWriter::forward_unaligned`), and a task with an input gate acknowledges it only
+//! once its input in-flight data is complete (every channel delivered the barrier and
+//! what the barriers overtook was read): until then its snapshot waits here.
 
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::checkpoint::channel_state::{ChannelLog, ChannelState};
 use crate::checkpoint::handler::BarrierHandlerConfig;
 use crate::checkpoint::signals::{CheckpointSignals, TaskMessage};
 use crate::checkpoint::storage::TaskState;
@@ -47,6 +53,18 @@ pub(crate) struct TaskCheckpoints {
     subtask: usize,
     parallelism: usize,
     max_parallelism: usize,
+    /// The state id of the chain's head, which the in-flight data is stored with.
+    head_uid: String,
+    /// An unaligned checkpoint snapshotted here whose input in-flight data is still
+    /// being read, with its output in-flight data.
+    waiting: Option<WaitingAck>,
+}
+
+/// A snapshot waiting for its input in-flight data before it is acknowledged.
+struct WaitingAck {
+    id: u64,
+    state: TaskState,
+    outputs: Vec<(u32, u32, ChannelLog)>,
 }
 
 /// How often a finished task looks whether the whole job has finished.
@@ -70,6 +88,8 @@ impl TaskCheckpoints {
             subtask,
             parallelism: v.parallelism,
             max_parallelism: v.max_parallelism,
+            head_uid: job.stream.state_uid(v.nodes[0]),
+            waiting: None,
         }
     }
 
@@ -87,43 +107,109 @@ impl TaskCheckpoints {
 
     /// Checkpoint `barrier` triggers here: the chain snapshots its state, the barrier goes
     /// out on every output (even when the snapshot failed, so that no downstream task waits
-    /// for it forever), and the state (or the failure) goes to the coordinator.
+    /// for it forever), and the state (or the failure) goes to the coordinator. With
+    /// `reads_input`, an unaligned checkpoint's state waits for
+    /// [`input_in_flight`](Self::input_in_flight).
     pub(crate) fn trigger(
         &mut self,
         barrier: CheckpointBarrier,
         writers: &[SharedWriter],
         chain: Chain<'_>,
+        reads_input: bool,
     ) -> OpResult {
         self.last_barrier = self.last_barrier.max(barrier.id);
         let mut snapshot = ChainSnapshot::new(barrier.id);
         let taken = chain(&mut CheckpointCall::Snapshot(&mut snapshot));
-        for w in writers {
-            w.borrow_mut()
-                .broadcast_event(&Event::CheckpointBarrier(barrier), true)?;
+        let unaligned = barrier.options.is_unaligned();
+        let mut outputs = Vec::new();
+        for (i, w) in writers.iter().enumerate() {
+            let mut w = w.borrow_mut();
+            if unaligned {
+                let writer = u32::try_from(i).unwrap_or(u32::MAX);
+                let logs = w.forward_unaligned(barrier)?;
+                outputs.extend(logs.into_iter().map(|(ch, log)| (writer, ch, log)));
+            } else {
+                w.broadcast_event(&Event::CheckpointBarrier(barrier), true)?;
+            }
         }
         let task = self.cfg.task_index;
-        let message = match taken {
-            Ok(()) => TaskMessage::Ack {
-                task,
-                id: barrier.id,
-                state: TaskState {
-                    vertex: self.vertex.clone(),
-                    vertex_index: self.vertex_index,
-                    subtask: self.subtask,
-                    parallelism: self.parallelism,
-                    max_parallelism: self.max_parallelism,
-                    operators: snapshot.operators,
-                },
-            },
-            Err(e) => TaskMessage::Decline {
-                task,
-                id: barrier.id,
-                reason: format!("{} ({}): {e}", self.vertex, self.subtask + 1),
-            },
-        };
-        // The coordinator is gone only when the job is ending.
-        let _ = self.cfg.messages.send(message);
+        match taken {
+            Ok(()) => {
+                let waiting = WaitingAck {
+                    id: barrier.id,
+                    state: TaskState {
+                        vertex: self.vertex.clone(),
+                        vertex_index: self.vertex_index,
+                        subtask: self.subtask,
+                        parallelism: self.parallelism,
+                        max_parallelism: self.max_parallelism,
+                        operators: snapshot.operators,
+                        channels: None,
+                    },
+                    outputs,
+                };
+                if unaligned && reads_input {
+                    self.waiting = Some(waiting);
+                } else {
+                    self.acknowledge(waiting, Vec::new());
+                }
+            }
+            Err(e) => {
+                let reason = format!("{} ({}): {e}", self.vertex, self.subtask + 1);
+                // The coordinator is gone only when the job is ending.
+                let _ = self.cfg.messages.send(TaskMessage::Decline {
+                    task,
+                    id: barrier.id,
+                    reason,
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// The input in-flight data of unaligned checkpoint `id` is complete: its snapshot
+    /// goes to the coordinator with it.
+    pub(crate) fn input_in_flight(&mut self, id: u64, inputs: Vec<(u32, ChannelLog)>) {
+        if self.waiting.as_ref().is_some_and(|w| w.id == id) {
+            if let Some(w) = self.waiting.take() {
+                self.acknowledge(w, inputs);
+            }
+        }
+    }
+
+    /// Checkpoint `id` was abandoned at this task's input: a snapshot waiting for it is
+    /// dropped.
+    pub(crate) fn aborted(&mut self, id: u64) {
+        if self.waiting.as_ref().is_some_and(|w| w.id <= id) {
+            self.waiting = None;
+        }
+    }
+
+    /// Whether the coordinator issued a barrier this source has not injected yet (a
+    /// source watches for it while its output waits for buffers, when checkpoints may be
+    /// unaligned).
+    pub(crate) fn barrier_watch(&self) -> Option<impl Fn() -> bool> {
+        if !self.cfg.handler.unaligned_enabled {
+            return None;
+        }
+        let signals = self.cfg.signals.clone();
+        let last = self.last_barrier;
+        Some(move || signals.barrier_after(last).is_some())
+    }
+
+    fn acknowledge(&mut self, mut w: WaitingAck, inputs: Vec<(u32, ChannelLog)>) {
+        let channels = ChannelState {
+            inputs,
+            outputs: std::mem::take(&mut w.outputs),
+        };
+        if !channels.is_empty() {
+            w.state.channels = Some((self.head_uid.clone(), channels.encode()));
+        }
+        let _ = self.cfg.messages.send(TaskMessage::Ack {
+            task: self.cfg.task_index,
+            id: w.id,
+            state: w.state,
+        });
     }
 
     /// Announces the newest completed checkpoint to the chain, once.

@@ -156,7 +156,8 @@ fn local_rig(timeout: BufferTimeout, channels: usize) -> LocalRig {
 }
 
 impl LocalRig {
-    /// Every record the consumer can read now, with its channel.
+    /// Every record the consumer can read now, with its channel; a priority barrier reads
+    /// as `barrier <id> overtook <items>`.
     fn read(&mut self) -> Vec<(usize, Vec<u8>)> {
         use crate::framing::Frame;
         use std::task::{Context, Poll};
@@ -164,7 +165,19 @@ impl LocalRig {
         let waker = counter.waker();
         let mut cx = Context::from_waker(&waker);
         let mut out = Vec::new();
-        while let Poll::Ready(Some(ch)) = self.reader.poll_ready(&mut cx) {
+        while let Poll::Ready(Some(next)) = self.reader.poll_ready(&mut cx) {
+            let ch = match next {
+                crate::runtime::gate_reader::Next::Channel(ch) => ch,
+                crate::runtime::gate_reader::Next::Barrier {
+                    channel,
+                    barrier,
+                    queued,
+                } => {
+                    let text = format!("barrier {} ahead of {queued} queued", barrier.id);
+                    out.push((channel, text.into_bytes()));
+                    continue;
+                }
+            };
             let view = self.reader.bytes(ch).unwrap();
             while let Some(frame) = self.frames[ch].next_frame(view.bytes, view.pos).unwrap() {
                 if let Frame::Record(r) = frame {

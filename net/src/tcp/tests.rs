@@ -67,6 +67,7 @@ fn next(gate: &GateShared) -> Option<(u32, Buffer)> {
     item.flatten().map(|(ch, item)| match item {
         GateItem::Whole(b) => (ch, b),
         GateItem::Open(_) => panic!("a remote channel delivers finished buffers only"),
+        GateItem::Barrier { .. } => panic!("a remote channel sends barriers in band"),
     })
 }
 

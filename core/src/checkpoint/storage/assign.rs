@@ -21,6 +21,9 @@ pub struct SubtaskRestore<'a> {
     pub keyed: Vec<&'a KeyedHandle>,
     /// Every old subtask's operator part (union: the operator picks what it needs).
     pub operator: Vec<&'a PartHandle>,
+    /// The in-flight data of an unaligned checkpoint taken by the same subtask (only at
+    /// the checkpoint's parallelism).
+    pub channels: Option<&'a PartHandle>,
 }
 
 impl CompletedCheckpoint {
@@ -54,6 +57,14 @@ impl CompletedCheckpoint {
         if parallelism == 0 || parallelism > max_parallelism || subtask >= parallelism {
             return Err(invalid());
         }
+        if op.has_channel_state() && op.parallelism != parallelism {
+            return Err(StorageError::ChannelStateRescaled {
+                uid: uid.to_owned(),
+                parallelism,
+                checkpoint_parallelism: op.parallelism,
+                path: self.dir.clone(),
+            });
+        }
         let (Ok(max), Ok(p), Ok(i)) = (
             u32::try_from(max_parallelism),
             u32::try_from(parallelism),
@@ -75,6 +86,11 @@ impl CompletedCheckpoint {
                 .iter()
                 .filter_map(|s| s.operator.as_ref())
                 .collect(),
+            channels: op
+                .subtasks
+                .iter()
+                .find(|s| s.subtask == subtask)
+                .and_then(|s| s.channels.as_ref()),
         }))
     }
 

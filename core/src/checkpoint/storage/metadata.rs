@@ -68,21 +68,26 @@ pub struct OperatorSubtaskHandle {
     pub keyed: Option<KeyedHandle>,
     /// The operator (list) state stream, if the operator has operator state.
     pub operator: Option<PartHandle>,
+    /// The in-flight data of an unaligned checkpoint, on the head operator of a chain
+    /// whose subtask had any (see `checkpoint::channel_state`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<PartHandle>,
 }
 
 impl OperatorSubtaskHandle {
     /// Whether the subtask has any state.
     pub fn has_state(&self) -> bool {
-        self.keyed.is_some() || self.operator.is_some()
+        self.keyed.is_some() || self.operator.is_some() || self.channels.is_some()
     }
 
-    /// The parts of the subtask: keyed, then operator.
+    /// The parts of the subtask: keyed, operator, then in-flight data.
     pub fn parts(&self) -> impl Iterator<Item = &PartHandle> + '_ {
         self.keyed
             .as_ref()
             .map(|k| &k.part)
             .into_iter()
             .chain(self.operator.as_ref())
+            .chain(self.channels.as_ref())
     }
 }
 
@@ -103,6 +108,11 @@ impl OperatorState {
     /// Whether any subtask has state.
     pub fn has_state(&self) -> bool {
         self.subtasks.iter().any(OperatorSubtaskHandle::has_state)
+    }
+
+    /// Whether any subtask has in-flight data of an unaligned checkpoint.
+    pub fn has_channel_state(&self) -> bool {
+        self.subtasks.iter().any(|s| s.channels.is_some())
     }
 }
 

@@ -91,6 +91,37 @@ pub enum StorageError {
         /// The maximum parallelism of the checkpoint.
         checkpoint_max_parallelism: usize,
     },
+    /// An unaligned checkpoint's in-flight data cannot follow a change of parallelism.
+    #[error(
+        "operator '{uid}' has in-flight data of an unaligned checkpoint in {}, taken at \
+         parallelism {checkpoint_parallelism}; it can only be restored at that parallelism, \
+         not {parallelism}. Restore it unchanged, or rescale from a savepoint (savepoints \
+         are always aligned)",
+        .path.display()
+    )]
+    ChannelStateRescaled {
+        /// The operator (the head of its chain).
+        uid: String,
+        /// The parallelism asked for.
+        parallelism: usize,
+        /// The parallelism the checkpoint was taken at.
+        checkpoint_parallelism: usize,
+        /// The checkpoint directory.
+        path: PathBuf,
+    },
+    /// In-flight data stored with an operator that no longer heads a chain.
+    #[error(
+        "operator '{uid}' has in-flight data of an unaligned checkpoint in {}, but it no \
+         longer starts a chain of the job (its chaining changed); restore the program \
+         unchanged, or start from a savepoint",
+        .path.display()
+    )]
+    ChannelStateMoved {
+        /// The operator.
+        uid: String,
+        /// The checkpoint directory.
+        path: PathBuf,
+    },
     /// A subtask index or parallelism the key groups cannot be split for.
     #[error(
         "operator '{uid}': subtask {subtask} of parallelism {parallelism} with maximum \
@@ -148,6 +179,9 @@ pub struct TaskState {
     pub max_parallelism: usize,
     /// Every operator of the subtask (a chain has several).
     pub operators: Vec<OperatorSubtaskState>,
+    /// The in-flight data of an unaligned checkpoint (encoded `ChannelState`), stored
+    /// with the operator of this uid (the chain's head), when there was any.
+    pub channels: Option<(String, Vec<u8>)>,
 }
 
 /// Counts and checksums what passes through it; keeps the I/O error, which names no file
@@ -241,8 +275,30 @@ pub fn write_task_state(
                 subtask: task.subtask,
                 keyed,
                 operator,
+                channels: None,
             },
         ));
+    }
+    if let Some((uid, bytes)) = &task.channels {
+        let context = format!(
+            "in-flight data of vertex '{}' subtask {}",
+            task.vertex, task.subtask
+        );
+        let part = out.part(&context, |w| {
+            w.write_all(bytes).map_err(|e| io_error(&file_path, &e))
+        })?;
+        match handles.iter_mut().find(|(u, _)| u == uid) {
+            Some((_, h)) => h.channels = Some(part),
+            None => handles.push((
+                uid.clone(),
+                OperatorSubtaskHandle {
+                    subtask: task.subtask,
+                    keyed: None,
+                    operator: None,
+                    channels: Some(part),
+                },
+            )),
+        }
     }
     let file = out
         .out

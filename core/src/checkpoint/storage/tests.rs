@@ -88,6 +88,7 @@ fn tasks() -> Vec<TaskState> {
                     op(SOURCE, None, Some(format!("offsets-{i}"))),
                     op(STATELESS, None, None),
                 ],
+                channels: None,
             }
         })
         .collect()
@@ -197,6 +198,7 @@ fn two_subtasks() -> CompletedCheckpoint {
                 key_groups: range.number_of_key_groups(),
             }),
             operator: Some(part(10)),
+            channels: None,
         };
         builder.add(2, MAX_P, vec![(KEYED.to_owned(), handle)]);
     }

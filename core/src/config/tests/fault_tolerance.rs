@@ -212,24 +212,3 @@ fn bad_values_and_combinations_are_named() {
         "{e}"
     );
 }
-
-#[test]
-fn settings_this_build_cannot_honour_are_refused_not_ignored() {
-    let mut conf = Configuration::default();
-    assert_eq!(refuse_unsupported(&conf), Ok(()));
-    set(&mut conf, "restart-strategy.type", "fixed-delay").unwrap();
-    set(&mut conf, "execution.checkpointing.interval", "1 s").unwrap();
-    set(&mut conf, "state.checkpoints.dir", "/cp").unwrap();
-    assert_eq!(refuse_unsupported(&conf), Ok(()), "aligned checkpoints run");
-    set(
-        &mut conf,
-        "execution.checkpointing.unaligned.enabled",
-        "true",
-    )
-    .unwrap();
-    let e = refuse_unsupported(&conf).unwrap_err().to_string();
-    assert!(
-        e.contains("'execution.checkpointing.unaligned.enabled'") && e.contains("aligned"),
-        "{e}"
-    );
-}
