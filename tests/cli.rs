@@ -868,14 +868,13 @@ fn bench_checkpoint_prints_one_json_object_with_every_field() {
     assert!(row["checkpoints_completed"].is_u64(), "{row}");
     assert!(row["aligned_checkpoint_ms"].is_number(), "{row}");
     assert!(row["aligned_checkpoint_max_ms"].is_number(), "{row}");
-    assert!(row["unaligned_checkpoint_ms"].is_null(), "{row}");
+    assert!(row["unaligned_checkpoint_ms"].is_number(), "{row}");
     assert!(
         row["recovery_ms"].is_number() || row["recovery_ms"].is_null(),
         "{row}"
     );
     assert!(row["recovery_state_bytes"].is_u64(), "{row}");
-    let note = row["note"].as_str().expect("a note");
-    assert!(note.contains("unaligned"), "{note}");
+    assert!(row["note"].is_string(), "{row}");
     fails_with(
         &["bench", "checkpoint", "--interval", "5ms"],
         "below the 10 ms minimum",

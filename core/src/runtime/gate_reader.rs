@@ -421,6 +421,80 @@ mod tests {
     }
 
     #[test]
+    fn a_priority_barrier_comes_before_held_bytes_and_offers_what_it_overtook() {
+        let net = net_pool(8, 256);
+        let pool = net.create_local_pool("p", 8).unwrap();
+        let gate = GateShared::new("Sink (1/1)", 8);
+        let mut reader = GateReader::new(gate.clone(), 2);
+        let counter = CountingWaker::new();
+        let waker = counter.waker();
+        let mut cx = Context::from_waker(&waker);
+        let whole = |bytes: &[u8]| {
+            let mut b = pool.try_request().unwrap();
+            b.append(bytes);
+            b.finish()
+        };
+        gate.push(0, whole(b"abcd")).unwrap();
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Channel(0)))
+        );
+        {
+            // Half of the current buffer is read.
+            let view = reader.bytes(0).unwrap();
+            *view.pos = 2;
+        }
+        gate.push(1, whole(b"xy")).unwrap();
+        gate.push(0, whole(b"ef")).unwrap();
+        let barrier =
+            CheckpointBarrier::new(7, 0, crate::checkpoint::CheckpointOptions::unaligned());
+        gate.push_priority(0, barrier).unwrap();
+        // Pushed after the barrier: not overtaken.
+        gate.push(0, whole(b"gh")).unwrap();
+        assert_eq!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Some(Next::Barrier {
+                channel: 0,
+                barrier,
+                queued: 1
+            })),
+            "the barrier comes before the unread half and the queued buffers"
+        );
+        let overtaken: Vec<Vec<u8>> = reader
+            .overtaken(0, 1)
+            .into_iter()
+            .map(|(bytes, pos)| bytes[pos..].to_vec())
+            .collect();
+        assert_eq!(overtaken, [b"cd".to_vec(), b"ef".to_vec()]);
+        // Everything is still read afterwards, in channel order.
+        let mut got = Vec::new();
+        while let Poll::Ready(Some(Next::Channel(ch))) = reader.poll_ready(&mut cx) {
+            got.push((ch, read_all(&mut reader, ch)));
+        }
+        assert_eq!(
+            got,
+            [
+                (0, b"cd".to_vec()),
+                (0, b"ef".to_vec()),
+                (1, b"xy".to_vec()),
+                (0, b"gh".to_vec())
+            ]
+        );
+        assert_eq!(pool.in_use(), 0);
+        // With nothing else to read, a waiting reader sees a priority barrier at once.
+        gate.push_priority(1, barrier).unwrap();
+        assert_eq!(
+            reader.poll_priority(&mut cx),
+            Poll::Ready(Next::Barrier {
+                channel: 1,
+                barrier,
+                queued: 0
+            })
+        );
+        assert!(reader.poll_priority(&mut cx).is_pending());
+    }
+
+    #[test]
     fn a_publish_racing_the_reader_going_to_sleep_is_not_lost() {
         // The reader registers, then the producer publishes without a wake (it saw
         // no waiter yet): the re-check after registering finds the bytes.
