@@ -298,6 +298,33 @@ mod tests {
     use super::*;
     use crate::memory::test_util::{net_pool, CountingWaker};
 
+    /// A network pool, a local pool of `buffers` buffers, a gate of that capacity and a
+    /// reader of its two channels.
+    fn two_channels(
+        buffers: usize,
+    ) -> (
+        Arc<crate::memory::network_pool::NetworkBufferPool>,
+        crate::memory::local_pool::LocalBufferPool,
+        Arc<GateShared>,
+        GateReader,
+    ) {
+        let net = net_pool(buffers, 256);
+        let pool = net.create_local_pool("p", buffers).unwrap();
+        let gate = GateShared::new("Sink (1/1)", buffers);
+        let reader = GateReader::new(gate.clone(), 2);
+        (net, pool, gate, reader)
+    }
+
+    /// A finished buffer of `pool` holding `bytes`.
+    fn finished(
+        pool: &crate::memory::local_pool::LocalBufferPool,
+        bytes: &[u8],
+    ) -> crate::memory::buffer::Buffer {
+        let mut b = pool.try_request().unwrap();
+        b.append(bytes);
+        b.finish()
+    }
+
     fn read_all(reader: &mut GateReader, ch: usize) -> Vec<u8> {
         let view = reader.bytes(ch).unwrap();
         let out = view.bytes[*view.pos..].to_vec();
@@ -362,18 +389,11 @@ mod tests {
 
     #[test]
     fn a_blocked_channel_keeps_its_bytes_and_items_until_unblocked() {
-        let net = net_pool(4, 256);
-        let pool = net.create_local_pool("p", 4).unwrap();
-        let gate = GateShared::new("Sink (1/1)", 4);
-        let mut reader = GateReader::new(gate.clone(), 2);
+        let (_net, pool, gate, mut reader) = two_channels(4);
         let counter = CountingWaker::new();
         let waker = counter.waker();
         let mut cx = Context::from_waker(&waker);
-        let whole = |bytes: &[u8]| {
-            let mut b = pool.try_request().unwrap();
-            b.append(bytes);
-            b.finish()
-        };
+        let whole = |bytes: &[u8]| finished(&pool, bytes);
         gate.push(0, whole(b"abBcd")).unwrap();
         assert_eq!(
             reader.poll_ready(&mut cx),
@@ -422,18 +442,11 @@ mod tests {
 
     #[test]
     fn a_priority_barrier_comes_before_held_bytes_and_offers_what_it_overtook() {
-        let net = net_pool(8, 256);
-        let pool = net.create_local_pool("p", 8).unwrap();
-        let gate = GateShared::new("Sink (1/1)", 8);
-        let mut reader = GateReader::new(gate.clone(), 2);
+        let (_net, pool, gate, mut reader) = two_channels(8);
         let counter = CountingWaker::new();
         let waker = counter.waker();
         let mut cx = Context::from_waker(&waker);
-        let whole = |bytes: &[u8]| {
-            let mut b = pool.try_request().unwrap();
-            b.append(bytes);
-            b.finish()
-        };
+        let whole = |bytes: &[u8]| finished(&pool, bytes);
         gate.push(0, whole(b"abcd")).unwrap();
         assert_eq!(
             reader.poll_ready(&mut cx),
