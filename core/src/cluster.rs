@@ -134,6 +134,9 @@ pub struct JobResult {
     /// Per restart, the time from the failure to the first record taken in by the
     /// restored job, ms (the restart delay included).
     pub recovery_ms: Vec<f64>,
+    /// How long each task snapshot of a completed or pending checkpoint stopped its task
+    /// (the synchronous, copy-on-write part), ms.
+    pub snapshot_sync_ms: Vec<f64>,
 }
 
 /// What one attempt of a job runs with.
@@ -261,6 +264,7 @@ impl LocalCluster {
         let tasks: usize = job.vertices.iter().map(|v| v.parallelism).sum();
         let (mut attempt, mut completed) = (0u32, 0u64);
         let (mut checkpoint_ms, mut recovery_ms) = (Vec::new(), Vec::new());
+        let mut snapshot_sync_ms = Vec::new();
         let mut failed_at: Option<Instant> = None;
         let end = |ending: Ending| {
             if let Some(storage) = &storage {
@@ -323,6 +327,7 @@ impl LocalCluster {
             if let Some(report) = &report {
                 completed += report.completed;
                 checkpoint_ms.extend_from_slice(&report.durations_ms);
+                snapshot_sync_ms.extend_from_slice(&report.sync_ms);
                 if let Some((_, dir)) = &report.latest {
                     restored = Some(CompletedCheckpoint::load(dir)?);
                 }
@@ -333,6 +338,7 @@ impl LocalCluster {
                     r.checkpoints = completed;
                     r.checkpoint_ms = checkpoint_ms;
                     r.recovery_ms = recovery_ms;
+                    r.snapshot_sync_ms = snapshot_sync_ms;
                     end(Ending::Finished);
                     return Ok(r);
                 }
@@ -569,6 +575,7 @@ impl LocalCluster {
             checkpoints: 0,
             checkpoint_ms: Vec::new(),
             recovery_ms: Vec::new(),
+            snapshot_sync_ms: Vec::new(),
         })
     }
 }

@@ -23,9 +23,10 @@ pub const TIMESTAMP_TRAILER: usize = 8;
 ///
 /// Implemented for every type that derives rkyv's `Archive`, `Serialize` and
 /// `Deserialize` (with `CheckBytes` on its archived form, rkyv's default) and is
-/// `Clone + Send + 'static`: exactly the types with a [`StateCodec`], so every record
-/// type can also be kept in state and snapshotted.
-pub trait Data: StateCodec + Clone + Send + 'static {
+/// `Clone + Send + Sync + 'static`: exactly the types with a [`StateCodec`], so every
+/// record type can also be kept in state and snapshotted (`Sync`: a snapshot shares the
+/// state with the thread that writes it).
+pub trait Data: StateCodec + Clone + Send + Sync + 'static {
     /// Appends the archived bytes of `self` to `out` (which starts 16-byte aligned).
     fn archive_into(&self, out: &mut AlignedVec) -> Result<(), RecordError>;
     /// Deserialises an archived value into an owned one.
@@ -34,7 +35,7 @@ pub trait Data: StateCodec + Clone + Send + 'static {
     fn check_archived(bytes: &[u8]) -> Result<&Archived<Self>, RecordError>;
 }
 
-impl<T: StateCodec + Clone + Send + 'static> Data for T {
+impl<T: StateCodec + Clone + Send + Sync + 'static> Data for T {
     fn archive_into(&self, out: &mut AlignedVec) -> Result<(), RecordError> {
         let buf = std::mem::take(out);
         match rkyv::api::high::to_bytes_in::<_, rancor::Error>(self, buf) {

@@ -11,7 +11,8 @@
 //!    a checkpoint no longer waits for them to drain.
 //! 4. The keyed count with a large state, checkpoints every `min(interval, 200 ms)` and
 //!    one injected failure after the first checkpoints (fixed-delay restart, no delay):
-//!    the time from the failure to the first record taken in by the restored job.
+//!    the time from the failure to the first record taken in by the restored job, and the
+//!    longest synchronous (copy-on-write) part of a task's snapshot of that state.
 //!
 //! Missing measurements are `NaN` in the row (JSON `null`, `nan` in a table) and the
 //! `note` field says why.
@@ -95,6 +96,9 @@ pub struct CheckpointResult {
     pub recovery_ms: Option<f64>,
     /// Keyed-state bytes at the end of the recovery run, over all tasks.
     pub recovery_state_bytes: u64,
+    /// The longest a task stopped for the synchronous part of a snapshot in the recovery
+    /// run (its large state frozen copy-on-write, not encoded), ms.
+    pub snapshot_sync_max_ms: Option<f64>,
     /// What was not measured, and why.
     pub note: String,
 }
@@ -143,6 +147,7 @@ impl Report for CheckpointResult {
                 "recovery_state_bytes",
                 Value::UInt(self.recovery_state_bytes),
             ),
+            ("snapshot_sync_max_ms", maybe(self.snapshot_sync_max_ms)),
             ("note", Value::Text(self.note.clone())),
         ]
     }
@@ -425,6 +430,7 @@ pub fn bench_checkpoint(
         unaligned_checkpoint_max_ms: unaligned_stats.map(|(_, max)| max),
         recovery_ms,
         recovery_state_bytes: recovered.tasks.iter().map(|t| t.state_bytes).sum(),
+        snapshot_sync_max_ms: recovered.snapshot_sync_ms.iter().copied().reduce(f64::max),
         note: notes.join("; "),
     })
 }

@@ -188,6 +188,7 @@ fn checkpoint_bench_reports_every_field_or_says_why_not() {
             "unaligned_checkpoint_max_ms",
             "recovery_ms",
             "recovery_state_bytes",
+            "snapshot_sync_max_ms",
             "note",
         ]
     );

@@ -129,7 +129,7 @@ impl<T1: Data, T2: Data> ConnectedStreams<T1, T2> {
         key2: impl Fn(&T2) -> K + Send + Sync + 'static,
     ) -> KeyedConnectedStreams<T1, T2, K>
     where
-        K: KeyHash + Eq + Hash + Clone + Send + weir_state::StateCodec + 'static,
+        K: KeyHash + Eq + Hash + Clone + Send + Sync + weir_state::StateCodec + 'static,
     {
         let first = self.first.key_by(key1);
         let second = self.second.key_by(key2);

@@ -234,7 +234,7 @@ impl<T: Data> DataStream<T> {
     /// Partitions by key (Flink's `keyBy`): equal keys reach the same subtask.
     pub fn key_by<K>(&self, key: impl Fn(&T) -> K + Send + Sync + 'static) -> KeyedStream<T, K>
     where
-        K: KeyHash + Eq + std::hash::Hash + Clone + Send + weir_state::StateCodec + 'static,
+        K: KeyHash + Eq + std::hash::Hash + Clone + Send + Sync + weir_state::StateCodec + 'static,
     {
         let key = Arc::new(key);
         let k = key.clone();

@@ -206,7 +206,7 @@ where
     /// `aggregate`).
     pub fn aggregate<ACC, OUT, G>(&self, f: G) -> DataStream<OUT>
     where
-        ACC: Clone + Send + weir_state::StateCodec + 'static,
+        ACC: Clone + Send + Sync + weir_state::StateCodec + 'static,
         OUT: Data,
         G: AggregateFunction<T, ACC, OUT> + 'static,
     {
@@ -221,7 +221,7 @@ where
         process: impl ProcessWindowFunction<K, OUT, O, A::W>,
     ) -> DataStream<O>
     where
-        ACC: Clone + Send + weir_state::StateCodec + 'static,
+        ACC: Clone + Send + Sync + weir_state::StateCodec + 'static,
         OUT: Send + 'static,
         O: Data,
         G: AggregateFunction<T, ACC, OUT> + 'static,

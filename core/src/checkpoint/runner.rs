@@ -43,6 +43,8 @@ pub struct RunnerReport {
     pub durations_ms: Vec<u64>,
     /// Checkpoints aborted in this run (expired, declined, subsumed, ended).
     pub aborted: u64,
+    /// How long each acknowledged task snapshot stopped its task (the synchronous part), ms.
+    pub sync_ms: Vec<f64>,
     /// Set when more checkpoints failed in a row than tolerated: the job must fail.
     pub failure: Option<String>,
 }
@@ -216,11 +218,17 @@ impl Runner {
     fn on_message(&mut self, message: TaskMessage) {
         let now = self.now_ms();
         let actions = match message {
-            TaskMessage::Ack { task, id, state } => {
+            TaskMessage::Ack {
+                task,
+                id,
+                state,
+                sync_micros,
+            } => {
                 let dir = self.setup.storage.checkpoint_dir(id);
                 if !self.started.contains_key(&id) {
                     return; // no longer pending (aborted, or subsumed)
                 }
+                self.report.sync_ms.push(sync_micros as f64 / 1e3);
                 match write_task_state(&dir, &state) {
                     Ok(handles) => {
                         self.written.entry(id).or_default().push((

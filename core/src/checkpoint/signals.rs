@@ -86,6 +86,8 @@ pub enum TaskMessage {
         id: u64,
         /// What the task's operators snapshotted.
         state: TaskState,
+        /// How long the synchronous part of the snapshot stopped the task, microseconds.
+        sync_micros: u64,
     },
     /// The task could not take its snapshot for checkpoint `id`.
     Decline {

@@ -65,6 +65,8 @@ struct WaitingAck {
     id: u64,
     state: TaskState,
     outputs: Vec<(u32, u32, ChannelLog)>,
+    /// How long the chain's snapshot stopped the task.
+    sync_micros: u64,
 }
 
 /// How often a finished task looks whether the whole job has finished.
@@ -119,7 +121,9 @@ impl TaskCheckpoints {
     ) -> OpResult {
         self.last_barrier = self.last_barrier.max(barrier.id);
         let mut snapshot = ChainSnapshot::new(barrier.id);
+        let started = std::time::Instant::now();
         let taken = chain(&mut CheckpointCall::Snapshot(&mut snapshot));
+        let sync_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let unaligned = barrier.options.is_unaligned();
         let mut outputs = Vec::new();
         for (i, w) in writers.iter().enumerate() {
@@ -147,6 +151,7 @@ impl TaskCheckpoints {
                         channels: None,
                     },
                     outputs,
+                    sync_micros,
                 };
                 if unaligned && reads_input {
                     self.waiting = Some(waiting);
@@ -209,6 +214,7 @@ impl TaskCheckpoints {
             task: self.cfg.task_index,
             id: w.id,
             state: w.state,
+            sync_micros: w.sync_micros,
         });
     }
 

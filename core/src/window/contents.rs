@@ -120,7 +120,7 @@ impl<K, T, ACC, OUT, X, W, F> WindowContents<K, T, W> for Aggregated<F, T, ACC, 
 where
     K: BackendKey,
     T: Send + 'static,
-    ACC: Clone + Send + weir_state::StateCodec + 'static,
+    ACC: Clone + Send + Sync + weir_state::StateCodec + 'static,
     OUT: Send + 'static,
     X: Send + 'static,
     W: Window,
@@ -237,7 +237,7 @@ impl<T, W> Default for Listed<T, W> {
     }
 }
 
-impl<K: BackendKey, T: Clone + Send + weir_state::StateCodec + 'static, W: Window>
+impl<K: BackendKey, T: Clone + Send + Sync + weir_state::StateCodec + 'static, W: Window>
     WindowContents<K, T, W> for Listed<T, W>
 {
     type Out = T;
@@ -372,7 +372,7 @@ impl<T, W, Ev, Fo> Evicting<T, W, Ev, Fo> {
 impl<K, T, W, Ev, Fo> WindowContents<K, T, W> for Evicting<T, W, Ev, Fo>
 where
     K: BackendKey,
-    T: Clone + Send + weir_state::StateCodec + 'static,
+    T: Clone + Send + Sync + weir_state::StateCodec + 'static,
     W: Window,
     Ev: Evictor<T>,
     Fo: Fold<T>,

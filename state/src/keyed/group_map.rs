@@ -89,6 +89,31 @@ impl<Q, S> Drop for GroupMap<Q, S> {
     }
 }
 
+impl<Q: Clone, S: Clone> Clone for GroupMap<Q, S> {
+    /// A copy with the same slots (a snapshot still holds the original).
+    fn clone(&self) -> Self {
+        let slots = self.tags.len();
+        let mut copy = Self {
+            tags: vec![EMPTY; slots],
+            entries: Vec::with_capacity(slots),
+            len: 0,
+        };
+        copy.entries.resize_with(slots, MaybeUninit::uninit);
+        for (i, (tag, entry)) in self.tags.iter().zip(&self.entries).enumerate() {
+            if *tag != EMPTY {
+                // SAFETY: a slot whose tag is not EMPTY holds an initialised entry.
+                let value = unsafe { entry.assume_init_ref() }.clone();
+                // The tag is set only once the entry is written, so a panicking `clone`
+                // leaves `copy` valid (its drop sees only written entries).
+                copy.entries[i].write(value);
+                copy.tags[i] = *tag;
+                copy.len += 1;
+            }
+        }
+        copy
+    }
+}
+
 impl<Q: std::fmt::Debug, S: std::fmt::Debug> std::fmt::Debug for GroupMap<Q, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -334,6 +359,33 @@ mod tests {
     fn remove(map: &mut GroupMap<u64, u64>, k: u64) -> Option<u64> {
         let index = map.find(weak_hash(k), |q| *q == k)?;
         map.remove_at(index).map(|(_, v)| v)
+    }
+
+    #[test]
+    fn a_clone_is_independent_and_drops_its_own_entries() {
+        let mut map: GroupMap<u64, Rc<u64>> = GroupMap::default();
+        let shared = Rc::new(7);
+        for k in 0..40 {
+            let index = map
+                .find_or_insert(weak_hash(k), |q| *q == k, || (k, shared.clone()))
+                .unwrap();
+            assert!(map.slot(index).is_some());
+        }
+        let mut copy = map.clone();
+        assert_eq!(Rc::strong_count(&shared), 81, "every value was cloned");
+        let index = copy.find(weak_hash(3), |q| *q == 3).unwrap();
+        copy.remove_at(index);
+        assert_eq!((map.len(), copy.len()), (40, 39));
+        assert!(map.find(weak_hash(3), |q| *q == 3).is_some());
+        let keys = |m: &GroupMap<u64, Rc<u64>>| {
+            let mut k: Vec<u64> = m.iter().map(|(q, _)| *q).collect();
+            k.sort_unstable();
+            k
+        };
+        assert_eq!(keys(&copy), (0..40).filter(|&k| k != 3).collect::<Vec<_>>());
+        drop(map);
+        drop(copy);
+        assert_eq!(Rc::strong_count(&shared), 1, "each entry dropped once");
     }
 
     #[test]

@@ -8,19 +8,20 @@ use crate::codec::StateCodec;
 use crate::key_group::KeyHash;
 
 /// What a keyed state key must be: Java-hashable for key groups, hashable and comparable
-/// for the tables, cloneable (stored once per entry), sendable with its operator and
-/// encodable for snapshots.
-pub trait BackendKey: KeyHash + Eq + Hash + Clone + Send + StateCodec + 'static {}
-impl<T: KeyHash + Eq + Hash + Clone + Send + StateCodec + 'static> BackendKey for T {}
+/// for the tables, cloneable (stored once per entry), sendable with its operator,
+/// shareable with the thread that writes a snapshot, and encodable for snapshots.
+pub trait BackendKey: KeyHash + Eq + Hash + Clone + Send + Sync + StateCodec + 'static {}
+impl<T: KeyHash + Eq + Hash + Clone + Send + Sync + StateCodec + 'static> BackendKey for T {}
 
 /// What a namespace must be (`()` is the void namespace; windows use their own types).
-pub trait Namespace: Eq + Hash + Clone + Send + StateCodec + 'static {}
-impl<T: Eq + Hash + Clone + Send + StateCodec + 'static> Namespace for T {}
+pub trait Namespace: Eq + Hash + Clone + Send + Sync + StateCodec + 'static {}
+impl<T: Eq + Hash + Clone + Send + Sync + StateCodec + 'static> Namespace for T {}
 
-/// What a stored value must be: able to report its heap memory, sendable and encodable
-/// for snapshots.
-pub trait StateValue: HeapSize + Send + StateCodec + 'static {}
-impl<T: HeapSize + Send + StateCodec + 'static> StateValue for T {}
+/// What a stored value must be: able to report its heap memory, cloneable (a key group a
+/// snapshot still holds is copied on its next write), sendable, shareable with the thread
+/// that writes a snapshot, and encodable for snapshots.
+pub trait StateValue: HeapSize + Clone + Send + Sync + StateCodec + 'static {}
+impl<T: HeapSize + Clone + Send + Sync + StateCodec + 'static> StateValue for T {}
 
 /// Identifies one registered state of one backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

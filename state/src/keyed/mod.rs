@@ -16,6 +16,7 @@
 //! - `handle`: [`StateId`], [`KeyedStateHandle`] and the bounds on keys, namespaces and
 //!   values; `registry`: registration by descriptor.
 //! - Internals: `table` (a state's entries per key group, the incremental-cleanup cursor),
+//!   `cow` (the key groups behind reference counts, so a snapshot takes them in one step),
 //!   `group_map` (one key group's entries: open addressing, entries inline beside hash tags),
 //!   `stamp` (values with or without a TTL timestamp), `hasher` ([`StateHasher`]).
 //!
@@ -95,6 +96,7 @@ macro_rules! state_handle {
 
 mod aggregating;
 mod backend;
+mod cow;
 mod descriptor;
 mod group_map;
 mod handle;

@@ -18,7 +18,7 @@ use crate::error::StateError;
 use crate::snapshot::bytes::{put_i64, put_len, put_value, Reader};
 
 /// A stored value with or without a TTL timestamp.
-pub(crate) trait Stamped: Sized + Send + 'static {
+pub(crate) trait Stamped: Sized + Clone + Send + Sync + 'static {
     /// The user's value type.
     type Value;
     /// Whether this representation carries a timestamp (TTL enabled).
@@ -57,7 +57,7 @@ pub(crate) struct Timed<V> {
     pub(crate) timestamp: i64,
 }
 
-impl<V: Send + 'static> Stamped for Plain<V> {
+impl<V: Clone + Send + Sync + 'static> Stamped for Plain<V> {
     type Value = V;
     const TIMED: bool = false;
 
@@ -102,7 +102,7 @@ impl<V: Send + 'static> Stamped for Plain<V> {
     }
 }
 
-impl<V: Send + 'static> Stamped for Timed<V> {
+impl<V: Clone + Send + Sync + 'static> Stamped for Timed<V> {
     type Value = V;
     const TIMED: bool = true;
 
@@ -154,7 +154,7 @@ impl<V: Send + 'static> Stamped for Timed<V> {
 
 /// What a state table stores per (key, namespace): one stamped value, a list of them or a
 /// map of them.
-pub(crate) trait StoredEntry: Send + 'static {
+pub(crate) trait StoredEntry: Clone + Send + Sync + 'static {
     /// Removes the expired parts; true if nothing is left (the entry should go).
     fn purge_expired(&mut self, ttl: &TtlPolicy, now: i64) -> bool;
     /// Heap bytes owned by the entry, beyond its inline size.
@@ -189,7 +189,7 @@ where
     Ok(P::new(value, timestamp))
 }
 
-impl<V: HeapSize + StateCodec + Send + 'static> StoredEntry for Plain<V> {
+impl<V: HeapSize + StateCodec + Clone + Send + Sync + 'static> StoredEntry for Plain<V> {
     fn purge_expired(&mut self, _ttl: &TtlPolicy, _now: i64) -> bool {
         false
     }
@@ -207,7 +207,7 @@ impl<V: HeapSize + StateCodec + Send + 'static> StoredEntry for Plain<V> {
     }
 }
 
-impl<V: HeapSize + StateCodec + Send + 'static> StoredEntry for Timed<V> {
+impl<V: HeapSize + StateCodec + Clone + Send + Sync + 'static> StoredEntry for Timed<V> {
     fn purge_expired(&mut self, ttl: &TtlPolicy, now: i64) -> bool {
         self.is_expired(ttl, now)
     }
@@ -258,7 +258,7 @@ where
 
 impl<UK, P> StoredEntry for HashMap<UK, P, BuildStateHasher>
 where
-    UK: Eq + Hash + HeapSize + StateCodec + Send + 'static,
+    UK: Eq + Hash + HeapSize + StateCodec + Clone + Send + Sync + 'static,
     P: Stamped,
     P::Value: HeapSize + StateCodec,
 {

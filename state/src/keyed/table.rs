@@ -6,7 +6,9 @@ use crate::error::StateError;
 use std::any::Any;
 use std::hash::{Hash, Hasher};
 use std::mem::size_of;
+use std::sync::Arc;
 
+use super::cow::CowGroups;
 use super::group_map::GroupMap;
 use super::handle::{BackendKey, Namespace};
 use super::hasher::StateHasher;
@@ -58,8 +60,9 @@ impl<'a, K: Eq + Hash, N: Eq + Hash> Target<'a, K, N> {
 /// The entries of one state: `S` per (key, namespace), kept per key group; `X` holds the
 /// state's function (reduce or aggregate), `()` for the others.
 pub(crate) struct StateTable<K, N, S, X> {
-    /// One map per key group of the backend's range, by position in the range.
-    pub(crate) groups: Vec<GroupMap<StateKey<K, N>, S>>,
+    /// One map per key group of the backend's range, by position in the range; a
+    /// snapshot takes them without copying.
+    pub(crate) groups: CowGroups<GroupMap<StateKey<K, N>, S>>,
     /// The state's function, if its kind has one.
     pub(crate) function: X,
     /// The TTL rules, if TTL is enabled.
@@ -72,11 +75,12 @@ impl<K, N, S, X> StateTable<K, N, S, X>
 where
     K: Eq + Hash + Clone,
     N: Eq + Hash + Clone,
+    S: Clone,
 {
     /// An empty table for `groups` key groups.
     pub(crate) fn new(groups: usize, function: X, ttl: Option<TtlPolicy>) -> Self {
         Self {
-            groups: (0..groups).map(|_| GroupMap::default()).collect(),
+            groups: CowGroups::new(groups),
             function,
             ttl,
             cursor: (0, 0),
@@ -265,10 +269,10 @@ pub(crate) trait AnyTable<K>: Send {
     fn prefetch(&self, group: usize, key_hasher: StateHasher);
     /// The keys with an entry in namespace `namespace` (`None` if it has another type).
     fn keys<'a>(&'a self, namespace: &'a dyn Any) -> Option<Box<dyn Iterator<Item = &'a K> + 'a>>;
-    /// Appends the snapshot of the key group at position `group`: the entry count, then
-    /// per entry its key, namespace and stored value (with TTL timestamps).
-    fn encode_group(&self, group: usize, out: &mut Vec<u8>) -> Result<(), StateError>;
-    /// Reads entries written by [`AnyTable::encode_group`] into the key group at position
+    /// The table as it is now, for a snapshot to encode later on any thread; later writes
+    /// copy a key group first if the snapshot still holds it.
+    fn freeze(&self) -> Box<dyn FrozenTable>;
+    /// Reads entries written by [`FrozenTable::encode_group`] into the key group at position
     /// `group` (replacing equal keys and namespaces); every key must belong to key group
     /// `key_group` of `max_parallelism`.
     fn decode_group(
@@ -304,7 +308,7 @@ where
     }
 
     fn size_bytes(&self) -> usize {
-        let maps = self.groups.capacity() * size_of::<GroupMap<StateKey<K, N>, S>>();
+        let maps = self.groups.len() * size_of::<Arc<GroupMap<StateKey<K, N>, S>>>();
         let tables: usize = self.groups.iter().map(GroupMap::allocated_bytes).sum();
         let heap: usize = self
             .groups
@@ -316,9 +320,7 @@ where
     }
 
     fn clear_group(&mut self, group: usize) {
-        if let Some(map) = self.groups.get_mut(group) {
-            *map = GroupMap::default();
-        }
+        self.groups.reset(group);
     }
 
     fn cleanup_step(&mut self, now: i64) {
@@ -341,17 +343,8 @@ where
         })))
     }
 
-    fn encode_group(&self, group: usize, out: &mut Vec<u8>) -> Result<(), StateError> {
-        let Some(map) = self.groups.get(group) else {
-            return put_len(out, 0, "a key group");
-        };
-        put_len(out, map.len(), "a key group")?;
-        for (q, s) in map.iter() {
-            put_value(out, &q.key)?;
-            put_value(out, &q.namespace)?;
-            s.encode(out)?;
-        }
-        Ok(())
+    fn freeze(&self) -> Box<dyn FrozenTable> {
+        Box::new(Frozen(self.groups.freeze()))
     }
 
     fn decode_group(
@@ -392,5 +385,49 @@ where
             }
         }
         Ok(())
+    }
+}
+
+/// Appends the snapshot of one key group's map (absent: empty): the entry count, then per
+/// entry its key, namespace and stored value (with TTL timestamps).
+fn encode_map<K, N, S>(
+    map: Option<&GroupMap<StateKey<K, N>, S>>,
+    out: &mut Vec<u8>,
+) -> Result<(), StateError>
+where
+    K: BackendKey,
+    N: Namespace,
+    S: StoredEntry,
+{
+    let Some(map) = map else {
+        return put_len(out, 0, "a key group");
+    };
+    put_len(out, map.len(), "a key group")?;
+    for (q, s) in map.iter() {
+        put_value(out, &q.key)?;
+        put_value(out, &q.namespace)?;
+        s.encode(out)?;
+    }
+    Ok(())
+}
+
+/// A state's key groups as a snapshot took them ([`AnyTable::freeze`]), encoded later,
+/// on the thread that writes the snapshot.
+pub(crate) trait FrozenTable: Send {
+    /// Appends the snapshot of the key group at position `group`, as it was at the freeze.
+    fn encode_group(&self, group: usize, out: &mut Vec<u8>) -> Result<(), StateError>;
+}
+
+/// The frozen key groups of one table.
+struct Frozen<Q, S>(Vec<Arc<GroupMap<Q, S>>>);
+
+impl<K, N, S> FrozenTable for Frozen<StateKey<K, N>, S>
+where
+    K: BackendKey,
+    N: Namespace,
+    S: StoredEntry,
+{
+    fn encode_group(&self, group: usize, out: &mut Vec<u8>) -> Result<(), StateError> {
+        encode_map(self.0.get(group).map(|g| &**g), out)
     }
 }

@@ -22,6 +22,7 @@ use super::bytes::{
 use super::bytes::{read_stream_header, reserve_u64, Reader};
 use crate::error::StateError;
 use crate::key_group::{assign_key_to_key_group, KeyGroupRange};
+use crate::keyed::table::FrozenTable;
 use crate::keyed::{BackendKey, HeapKeyedStateBackend, Namespace, StateKind};
 use crate::timers::TimerQueue;
 
@@ -124,18 +125,33 @@ impl<K: BackendKey, N: Namespace> SnapshotTimers<K> for TimerQueue<K, N> {
     }
 }
 
-/// The synchronous part of a keyed state snapshot: the meta information and one encoded
-/// section per key group, owned (the backend may change right after). Turned into the
-/// snapshot stream by [`Self::write_to`] (the asynchronous part, off the task thread).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The synchronous part of a keyed state snapshot: the meta information, every state's
+/// key groups frozen as they were (shared with the backend, which copies a key group
+/// before its next write), and the timers encoded. Turned into the snapshot stream by
+/// [`Self::write_to`] (the asynchronous part, off the task thread), which encodes the
+/// frozen key groups.
 pub struct KeyedStateSnapshot {
     key_type: String,
     max_parallelism: u32,
     range: KeyGroupRange,
     states: Vec<SnapshotStateMeta>,
     timers: Vec<SnapshotTimersMeta>,
-    /// One section per key group of `range`, in order.
-    sections: Vec<Vec<u8>>,
+    /// Per state, its key groups at the snapshot.
+    tables: Vec<Box<dyn FrozenTable>>,
+    /// Per timer service, the encoded timers of each key group of `range`.
+    timer_groups: Vec<Vec<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for KeyedStateSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedStateSnapshot")
+            .field("key_type", &self.key_type)
+            .field("max_parallelism", &self.max_parallelism)
+            .field("range", &self.range)
+            .field("states", &self.states)
+            .field("timers", &self.timers)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KeyedStateSnapshot {
@@ -154,8 +170,32 @@ impl KeyedStateSnapshot {
         &self.timers
     }
 
+    /// One encoded section per key group of the range, in order: the key group, then per
+    /// state and per timer service a length-prefixed part.
+    fn sections(&self) -> Result<Vec<Vec<u8>>, StateError> {
+        let mut sections = Vec::with_capacity(self.range.number_of_key_groups() as usize);
+        for (group, key_group) in self.range.iter().enumerate() {
+            let mut out = Vec::new();
+            put_u32(&mut out, key_group);
+            for table in &self.tables {
+                let at = reserve_u64(&mut out);
+                table.encode_group(group, &mut out)?;
+                patch_u64_len(&mut out, at);
+            }
+            for groups in &self.timer_groups {
+                let at = reserve_u64(&mut out);
+                if let Some(bytes) = groups.get(group) {
+                    out.extend_from_slice(bytes);
+                }
+                patch_u64_len(&mut out, at);
+            }
+            sections.push(out);
+        }
+        Ok(sections)
+    }
+
     /// The header: everything before the first key-group section.
-    fn header(&self) -> Result<Vec<u8>, StateError> {
+    fn header(&self, sections: &[Vec<u8>]) -> Result<Vec<u8>, StateError> {
         let mut head = Vec::new();
         put_str(&mut head, &self.key_type)?;
         put_u32(&mut head, self.max_parallelism);
@@ -173,10 +213,10 @@ impl KeyedStateSnapshot {
             put_str(&mut head, &timers.name)?;
             put_str(&mut head, &timers.namespace)?;
         }
-        let table_len = self.sections.len() * OFFSET_ENTRY_BYTES;
+        let table_len = sections.len() * OFFSET_ENTRY_BYTES;
         // magic, version, header length, header, header checksum.
         let mut offset = (8 + 4 + 4 + head.len() + table_len + 4) as u64;
-        for section in &self.sections {
+        for section in sections {
             put_u64(&mut head, offset);
             put_u64(&mut head, section.len() as u64);
             put_u32(&mut head, crc(section));
@@ -187,9 +227,10 @@ impl KeyedStateSnapshot {
 
     /// Writes the snapshot stream to `out` (the asynchronous part of a snapshot).
     pub fn write_to(&self, out: &mut impl Write) -> Result<(), StateError> {
-        let head = self.header()?;
+        let sections = self.sections()?;
+        let head = self.header(&sections)?;
         write_stream_header(out, &KEYED_SNAPSHOT_MAGIC, KEYED_SNAPSHOT_VERSION, &head)?;
-        for section in &self.sections {
+        for section in &sections {
             out.write_all(section).map_err(stream_io)?;
         }
         Ok(())
@@ -197,8 +238,7 @@ impl KeyedStateSnapshot {
 
     /// The snapshot stream, in memory.
     pub fn to_bytes(&self) -> Result<Vec<u8>, StateError> {
-        let body: usize = self.sections.iter().map(Vec::len).sum();
-        let mut out = Vec::with_capacity(body + 256);
+        let mut out = Vec::new();
         self.write_to(&mut out)?;
         Ok(out)
     }
@@ -405,12 +445,12 @@ fn decode_part<K: BackendKey>(
 
 impl<K: BackendKey> HeapKeyedStateBackend<K> {
     /// The synchronous part of a snapshot (Flink's `HeapSnapshotStrategy.syncPrepareResources`):
-    /// encodes every key group of every state, and of `timers` (named timer queues of the
-    /// operator, e.g. one per time domain), into a buffer of its own. The result owns its
-    /// bytes; write it with [`KeyedStateSnapshot::write_to`] off the task thread.
-    ///
-    /// Costs a full encoding of the state on the calling thread: a copy-on-write table
-    /// (Flink's `CopyOnWriteStateMap`) that would make this step O(1) is future work.
+    /// freezes every state's key groups (a reference count per key group: no copy, no
+    /// encoding) and encodes the `timers` (named timer queues of the operator, e.g. one per
+    /// time domain). Write the result with [`KeyedStateSnapshot::write_to`] off the task
+    /// thread; meanwhile the first write to a key group the snapshot still holds copies
+    /// that key group (copy-on-write per key group, where Flink's `CopyOnWriteStateMap`
+    /// copies per entry).
     pub fn snapshot(
         &self,
         timers: &[(&str, &dyn SnapshotTimers<K>)],
@@ -421,24 +461,7 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
             .iter()
             .map(|(_, queue)| queue.encode_by_key_group(range, max_parallelism))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut sections = Vec::with_capacity(range.number_of_key_groups() as usize);
-        for (group, key_group) in range.iter().enumerate() {
-            let mut out = Vec::new();
-            put_u32(&mut out, key_group);
-            for state in &self.states {
-                let at = reserve_u64(&mut out);
-                state.table.encode_group(group, &mut out)?;
-                patch_u64_len(&mut out, at);
-            }
-            for groups in &timer_groups {
-                let at = reserve_u64(&mut out);
-                if let Some(bytes) = groups.get(group) {
-                    out.extend_from_slice(bytes);
-                }
-                patch_u64_len(&mut out, at);
-            }
-            sections.push(out);
-        }
+        let tables = self.states.iter().map(|s| s.table.freeze()).collect();
         Ok(KeyedStateSnapshot {
             key_type: std::any::type_name::<K>().to_owned(),
             max_parallelism,
@@ -460,7 +483,8 @@ impl<K: BackendKey> HeapKeyedStateBackend<K> {
                     namespace: queue.namespace_type().to_owned(),
                 })
                 .collect(),
-            sections,
+            tables,
+            timer_groups,
         })
     }
 

@@ -249,6 +249,42 @@ proptest! {
     }
 
     #[test]
+    fn a_snapshot_keeps_the_state_of_its_moment_while_the_backend_goes_on(
+        before in proptest::collection::vec(op(), 0..100),
+        after in proptest::collection::vec(op(), 0..100),
+        clear in any::<bool>(),
+    ) {
+        let (mut b, s, timers) = build(&before);
+        let expected = s.dump(&b);
+        let expected_timers = timers.dump();
+        // The synchronous part only: key groups frozen, nothing encoded yet.
+        let snapshot = timers.snapshot(&b).unwrap();
+        // The task goes on writing (each key group it touches is copied first), and may
+        // drop whole key groups; meanwhile another thread writes the snapshot.
+        let writer = std::thread::spawn(move || snapshot.to_bytes().unwrap());
+        for op in &after {
+            b.set_current_key(op.key).unwrap();
+            match op.state {
+                0 => s.value.update(&mut b, &(), format!("after{}", op.value)).unwrap(),
+                1 => s.list.add(&mut b, &op.namespace, 1_000 + op.value as u64).unwrap(),
+                2 => s.map.put(&mut b, &(), format!("k{}", op.value % 5), op.value + 1).unwrap(),
+                3 => s.reducing.add(&mut b, &(), op.value).unwrap(),
+                4 => s.aggregating.add(&mut b, &op.namespace, op.value).unwrap(),
+                _ => s.value.clear(&mut b, &()).unwrap(),
+            }
+        }
+        if clear {
+            for kg in 0..MAX_PARALLELISM {
+                b.clear_key_group(kg).unwrap();
+            }
+        }
+        let bytes = writer.join().unwrap();
+        let (b1, s1, t1) = restore(&[&bytes], full());
+        prop_assert_eq!(s1.dump(&b1), expected);
+        prop_assert_eq!(t1.dump(), expected_timers);
+    }
+
+    #[test]
     fn damaged_streams_are_errors_never_panics(
         ops in proptest::collection::vec(op(), 1..40),
         at in any::<proptest::sample::Index>(),
