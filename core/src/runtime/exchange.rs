@@ -13,8 +13,9 @@
 //!
 //! The barrier of an unaligned checkpoint is a *priority* item ([`GateItem::Barrier`]): it
 //! goes in front of every buffer queued, behind earlier priority items only, and carries
-//! how many items of its channel it overtook, so that the consumer knows which buffers
-//! belong before it (and are persisted as the checkpoint's in-flight data).
+//! how many items its channel had pushed before it, so that the consumer (which counts
+//! what it took per channel) knows which buffers belong before it (and are persisted as
+//! the checkpoint's in-flight data).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{fence, AtomicBool, Ordering};
@@ -79,8 +80,9 @@ pub enum GateItem {
     Barrier {
         /// The barrier.
         barrier: CheckpointBarrier,
-        /// How many items of its channel were queued when it was pushed (it overtook them).
-        overtaken: usize,
+        /// How many items its channel had pushed before it (it overtook those the consumer
+        /// has not taken).
+        sent_before: u64,
     },
 }
 
@@ -88,6 +90,8 @@ struct GateQueue {
     items: VecDeque<(u32, GateItem)>,
     /// How many items at the front are priority barriers.
     priority: usize,
+    /// Per channel, the items pushed so far (barriers not counted).
+    pushed: Vec<u64>,
     waker: Option<Waker>,
     closed: bool,
     /// Why the gate was failed, if it was (see [`GateShared::fail`]).
@@ -117,6 +121,7 @@ impl GateShared {
             queue: Mutex::new(GateQueue {
                 items: VecDeque::with_capacity(capacity),
                 priority: 0,
+                pushed: Vec::new(),
                 waker: None,
                 closed: false,
                 failure: None,
@@ -157,15 +162,18 @@ impl GateShared {
             if q.closed {
                 return Err(ExchangeError::Closed(self.name.clone()));
             }
-            let overtaken = q
-                .items
-                .iter()
-                .skip(q.priority)
-                .filter(|(ch, _)| *ch == channel)
-                .count();
+            let sent_before = q.pushed.get(channel as usize).copied().unwrap_or(0);
             let at = q.priority;
-            q.items
-                .insert(at, (channel, GateItem::Barrier { barrier, overtaken }));
+            q.items.insert(
+                at,
+                (
+                    channel,
+                    GateItem::Barrier {
+                        barrier,
+                        sent_before,
+                    },
+                ),
+            );
             q.priority += 1;
             self.has_priority.store(true, Ordering::Release);
             self.waiting.store(false, Ordering::Relaxed);
@@ -206,6 +214,11 @@ impl GateShared {
                 "gate queue over its capacity"
             );
             q.items.push_back((channel, item));
+            let ch = channel as usize;
+            if q.pushed.len() <= ch {
+                q.pushed.resize(ch + 1, 0);
+            }
+            q.pushed[ch] += 1;
             q.peak = q.peak.max(q.items.len());
             self.waiting.store(false, Ordering::Relaxed);
             q.waker.take()
@@ -239,13 +252,20 @@ impl GateShared {
     /// The priority barrier at the front of the queue, if there is one; otherwise the task
     /// of `cx` is woken by the next push (of any item). For a consumer that cannot take
     /// buffers now (its output waits for buffers) but must see barriers that overtake.
-    pub fn poll_priority(&self, cx: &mut Context<'_>) -> Poll<(u32, CheckpointBarrier, usize)> {
+    pub fn poll_priority(&self, cx: &mut Context<'_>) -> Poll<(u32, CheckpointBarrier, u64)> {
         let mut q = self.lock();
         if q.priority > 0 {
-            if let Some((ch, GateItem::Barrier { barrier, overtaken })) = q.items.pop_front() {
+            if let Some((
+                ch,
+                GateItem::Barrier {
+                    barrier,
+                    sent_before,
+                },
+            )) = q.items.pop_front()
+            {
                 q.priority -= 1;
                 self.has_priority.store(q.priority > 0, Ordering::Release);
-                return Poll::Ready((ch, barrier, overtaken));
+                return Poll::Ready((ch, barrier, sent_before));
             }
             debug_assert!(false, "the priority count names a buffer");
         }

@@ -7,7 +7,8 @@
 //! does the next item of the channel become current, so order per channel holds.
 //!
 //! The priority barrier of an unaligned checkpoint is handed out before any bytes, with
-//! the number of its channel's items still queued before it; [`GateReader::overtaken`]
+//! the number of its channel's items still queued before it (what the channel pushed
+//! before it, less what the reader took); [`GateReader::overtaken`]
 //! then takes those out of the queue and offers every unread byte the barrier overtook,
 //! to be copied as the checkpoint's in-flight data (and read as usual afterwards).
 
@@ -69,6 +70,8 @@ struct Channel {
     behind: VecDeque<GateItem>,
     /// Not read until unblocked (checkpoint barrier alignment); its items wait.
     blocked: bool,
+    /// Items taken out of the gate's queue so far.
+    taken: u64,
 }
 
 /// Reads a gate's channels in order, each from its current buffer.
@@ -123,6 +126,7 @@ impl GateReader {
         let Some(channel) = self.channels.get_mut(ch) else {
             return Vec::new();
         };
+        channel.taken += items.len() as u64;
         channel.behind.extend(items);
         let mut out = Vec::new();
         if let Some(c) = &channel.current {
@@ -155,8 +159,14 @@ impl GateReader {
             }
             match self.gate.poll_next(cx) {
                 Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Ready(Some((ch, GateItem::Barrier { barrier, overtaken }))) => {
-                    return Poll::Ready(Some(self.barrier_next(ch as usize, barrier, overtaken)));
+                Poll::Ready(Some((
+                    ch,
+                    GateItem::Barrier {
+                        barrier,
+                        sent_before,
+                    },
+                ))) => {
+                    return Poll::Ready(Some(self.barrier_next(ch as usize, barrier, sent_before)));
                 }
                 Poll::Ready(Some((ch, item))) => {
                     let ch = ch as usize;
@@ -166,6 +176,7 @@ impl GateReader {
                         debug_assert!(false, "item for channel {ch} of a gate with fewer");
                         continue;
                     };
+                    channel.taken += 1;
                     channel.behind.push_back(item);
                     if !channel.blocked && self.advance(ch) {
                         return Poll::Ready(Some(Next::Channel(ch)));
@@ -193,15 +204,18 @@ impl GateReader {
     /// A priority barrier, if one is queued (without reading or taking any buffer);
     /// otherwise the task of `cx` is woken by the next push.
     pub fn poll_priority(&mut self, cx: &mut Context<'_>) -> Poll<Next> {
-        let (ch, barrier, overtaken) = std::task::ready!(self.gate.poll_priority(cx));
-        Poll::Ready(self.barrier_next(ch as usize, barrier, overtaken))
+        let (ch, barrier, sent_before) = std::task::ready!(self.gate.poll_priority(cx));
+        Poll::Ready(self.barrier_next(ch as usize, barrier, sent_before))
     }
 
-    fn barrier_next(&self, ch: usize, barrier: CheckpointBarrier, queued: usize) -> Next {
+    /// A barrier of `ch` pushed after `sent_before` items of the channel: those the reader
+    /// has not taken out of the queue yet are queued before it.
+    fn barrier_next(&self, ch: usize, barrier: CheckpointBarrier, sent_before: u64) -> Next {
+        let taken = self.channels.get(ch).map_or(0, |c| c.taken);
         Next::Barrier {
             channel: ch,
             barrier,
-            queued,
+            queued: usize::try_from(sent_before.saturating_sub(taken)).unwrap_or(usize::MAX),
         }
     }
 
@@ -505,6 +519,111 @@ mod tests {
             })
         );
         assert!(reader.poll_priority(&mut cx).is_pending());
+    }
+
+    /// One step of a gate's life: a buffer of `len` bytes pushed on a channel, a priority
+    /// barrier pushed on a channel, or the reader reading up to `max` bytes.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Push(usize, usize),
+        Barrier(usize),
+        Read(usize),
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..2usize, 1..6usize).prop_map(|(ch, len)| Step::Push(ch, len)),
+            (0..2usize).prop_map(Step::Barrier),
+            (1..8usize).prop_map(Step::Read),
+        ]
+    }
+
+    /// What the reader offers next, handled as the input loop does: a barrier's overtaken
+    /// bytes are checked against what its channel sent before it, or up to `max` bytes are
+    /// read. Whether anything was offered.
+    fn take(
+        reader: &mut GateReader,
+        cx: &mut Context<'_>,
+        max: usize,
+        sent: &[Vec<u8>; 2],
+        read: &mut [Vec<u8>; 2],
+        marks: &mut [std::collections::VecDeque<usize>; 2],
+    ) -> bool {
+        match reader.poll_ready(cx) {
+            Poll::Ready(Some(Next::Channel(ch))) => {
+                let view = reader.bytes(ch).unwrap();
+                let end = view.pos.saturating_add(max).min(view.bytes.len());
+                read[ch].extend_from_slice(&view.bytes[*view.pos..end]);
+                *view.pos = end;
+                reader.consumed(ch);
+                true
+            }
+            Poll::Ready(Some(Next::Barrier {
+                channel, queued, ..
+            })) => {
+                let mark = marks[channel].pop_front().expect("a barrier was pushed");
+                let overtaken: Vec<u8> = reader
+                    .overtaken(channel, queued)
+                    .into_iter()
+                    .flat_map(|(bytes, pos)| bytes[pos..].to_vec())
+                    .collect();
+                assert_eq!(
+                    overtaken,
+                    sent[channel][read[channel].len()..mark],
+                    "channel {channel}: the barrier overtook exactly what was sent before it \
+                     and not read"
+                );
+                true
+            }
+            Poll::Ready(None) => panic!("the gate is open"),
+            Poll::Pending => false,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn priority_barriers_overtake_exactly_what_was_sent_before_them(
+            steps in proptest::collection::vec(step(), 0..80)
+        ) {
+            let (_net, pool, gate, mut reader) = two_channels(96);
+            let counter = CountingWaker::new();
+            let waker = counter.waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut sent: [Vec<u8>; 2] = Default::default();
+            let mut read: [Vec<u8>; 2] = Default::default();
+            let mut marks: [std::collections::VecDeque<usize>; 2] = Default::default();
+            let mut next = 0u8;
+            let mut id = 0;
+            for step in steps {
+                match step {
+                    Step::Push(ch, len) => {
+                        let bytes: Vec<u8> = (0..len)
+                            .map(|_| {
+                                next = next.wrapping_add(1);
+                                next
+                            })
+                            .collect();
+                        gate.push(ch as u32, finished(&pool, &bytes)).unwrap();
+                        sent[ch].extend(bytes);
+                    }
+                    Step::Barrier(ch) => {
+                        id += 1;
+                        let options = crate::checkpoint::CheckpointOptions::unaligned();
+                        gate.push_priority(ch as u32, CheckpointBarrier::new(id, 0, options))
+                            .unwrap();
+                        marks[ch].push_back(sent[ch].len());
+                    }
+                    Step::Read(max) => {
+                        take(&mut reader, &mut cx, max, &sent, &mut read, &mut marks);
+                    }
+                }
+            }
+            while take(&mut reader, &mut cx, usize::MAX, &sent, &mut read, &mut marks) {}
+            proptest::prop_assert_eq!(&read, &sent, "everything is read once, in channel order");
+            proptest::prop_assert!(marks.iter().all(|m| m.is_empty()), "every barrier came");
+            proptest::prop_assert_eq!(pool.in_use(), 0);
+        }
     }
 
     #[test]

@@ -242,3 +242,57 @@ fn an_interval_on_a_local_channel_publishes_exactly_when_due() {
     assert_eq!(r.read(), vec![(0, vec![2u8; 16])]);
     assert_eq!(r.writer.buffers_out, 1, "the same buffer, published twice");
 }
+
+#[test]
+fn an_unaligned_barrier_goes_ahead_of_the_sent_buffers_and_returns_the_backlog() {
+    let mut r = local_rig(BufferTimeout::Disabled, 1);
+    // Records until the pool runs dry: the last ones wait in the backlog.
+    let mut written = Vec::new();
+    let mut i = 0u32;
+    while !r.writer.is_blocked() {
+        let payload = i.to_le_bytes().repeat(250);
+        r.writer.write_record(0, &payload).unwrap();
+        written.push(payload);
+        i += 1;
+    }
+    for _ in 0..3 {
+        let payload = i.to_le_bytes().repeat(250);
+        r.writer.write_record(0, &payload).unwrap();
+        written.push(payload);
+        i += 1;
+    }
+    let barrier = crate::checkpoint::CheckpointBarrier::new(
+        4,
+        0,
+        crate::checkpoint::CheckpointOptions::unaligned(),
+    );
+    let logs = r.writer.forward_unaligned(barrier).unwrap();
+    assert_eq!(logs.len(), 1, "one channel had a backlog");
+    let (ch, log) = &logs[0];
+    assert_eq!(*ch, 0);
+    let backlog: Vec<Vec<u8>> = log
+        .iter()
+        .map(|e| match e {
+            crate::checkpoint::channel_state::InFlightEntry::Record(p) => p.clone(),
+            other => panic!("only records were written: {other:?}"),
+        })
+        .collect();
+    assert!(
+        backlog.len() >= 4,
+        "the record that did not fit and the three after it"
+    );
+    // The consumer sees the barrier first, ahead of every buffer sent before it, then those
+    // buffers' records: everything written but the backlog (whose first record may have
+    // started in the last buffer sent: it completes only after the barrier, and is in the
+    // log whole).
+    let read = r.read();
+    assert_eq!(
+        read.first()
+            .map(|(_, b)| String::from_utf8_lossy(b).to_string()),
+        Some("barrier 4 ahead of 8 queued".to_string()),
+    );
+    let records: Vec<Vec<u8>> = read[1..].iter().map(|(_, b)| b.clone()).collect();
+    assert_eq!(records.len() + backlog.len(), written.len());
+    assert_eq!(records, written[..records.len()]);
+    assert_eq!(backlog, written[records.len()..]);
+}
